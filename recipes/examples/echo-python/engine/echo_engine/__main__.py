@@ -1,0 +1,3 @@
+from echo_engine.cli import main
+
+raise SystemExit(main())

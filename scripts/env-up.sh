@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Brings up what dynamo-image's examples and tests need on a Debian machine with no registry to
+# pull from: a Docker engine (Debian's docker.io), debootstrap, Debian's registry and skopeo, and
+# the locally made base images. Idempotent: each step checks first and does only what is missing.
+set -euo pipefail
+
+log() { printf '[env-up] %s\n' "$*" >&2; }
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+STATE_DIR="${DYNAMO_IMAGE_ENV_DIR:-/var/tmp/dynamo-image-env}"
+$SUDO mkdir -p "$STATE_DIR"
+
+# --- 1. Debian packages -------------------------------------------------------------------------
+need_pkgs=()
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
+command -v docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need_pkgs+=(skopeo)
+command -v htpasswd >/dev/null 2>&1 || need_pkgs+=(apache2-utils)
+[ -d /usr/share/python-wheels ] && ls /usr/share/python-wheels/pip-*.whl >/dev/null 2>&1 || need_pkgs+=(python3-pip-whl)
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  log "installing from Debian: ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+# --- 2. The Docker engine ------------------------------------------------------------------------
+SOCK=/var/run/docker.sock
+engine_answers() { [ -S "$SOCK" ] && curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
+if engine_answers; then
+  log "engine already answers on $SOCK"
+else
+  # containerd comes with docker.io; dockerd starts its own when none runs.
+  log "starting dockerd (--bridge=none --iptables=false --ip-masq=false), log in $STATE_DIR/dockerd.log"
+  # The GPU stand-in hook directory is put on PATH only by tests that ask for it (see test/support).
+  $SUDO sh -c "nohup dockerd --bridge=none --iptables=false --ip-masq=false \
+    --host=unix://$SOCK >'$STATE_DIR/dockerd.log' 2>&1 & echo \$! >'$STATE_DIR/dockerd.pid'"
+  for _ in $(seq 1 120); do
+    engine_answers && break
+    sleep 0.5
+  done
+  if ! engine_answers; then
+    log "the engine did not answer within 60 s; last lines of its log:"
+    tail -n 30 "$STATE_DIR/dockerd.log" >&2 || true
+    exit 3
+  fi
+  log "engine up (pid $(cat "$STATE_DIR/dockerd.pid"))"
+fi
+
+# --- 3. Base images, made locally (nothing can be pulled) ----------------------------------------
+# dynamo-image-base/debian-python:bookworm  - Debian bookworm minbase with python3 + venv
+MIRROR="${DEBIAN_MIRROR:-}"
+if [ -z "$MIRROR" ]; then
+  # The first non-security mirror apt already uses (one-line or deb822 format).
+  MIRROR=$( (cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null || true) \
+    | grep -E '^(URIs:|deb )' | grep -v security | head -n1 | awk '{print $2}' || true)
+  [ -n "$MIRROR" ] || MIRROR=http://deb.debian.org/debian
+fi
+
+make_base() {
+  local ref="$1" include="$2"
+  if docker image inspect "$ref" >/dev/null 2>&1; then
+    log "base image $ref present"
+    return
+  fi
+  local dir
+  dir=$(mktemp -d "$STATE_DIR/rootfs.XXXXXX")
+  log "debootstrap bookworm ($include) from $MIRROR -> $ref (about a minute)"
+  if ! $SUDO debootstrap --variant=minbase --include="$include" bookworm "$dir" "$MIRROR" >"$STATE_DIR/debootstrap.log" 2>&1; then
+    tail -n 20 "$STATE_DIR/debootstrap.log" >&2
+    $SUDO rm -rf "$dir"
+    exit 3
+  fi
+  # Drop apt lists and caches: smaller image, and no timestamps of this run inside it.
+  $SUDO rm -rf "$dir/var/cache/apt/archives"/*.deb "$dir/var/lib/apt/lists"/* "$dir/var/log"/*
+  $SUDO tar -C "$dir" -c . | docker import -c 'CMD ["/bin/bash"]' - "$ref" >/dev/null
+  $SUDO rm -rf "$dir"
+  log "imported $ref"
+}
+make_base "dynamo-image-base/debian-python:bookworm" "python3,python3-venv"
+
+log "ready"

@@ -1,0 +1,21 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { dockerfileFromPlan, type Target } from '../../dockerfile/from-plan.js';
+import { renderDockerfile } from '../../dockerfile/render.js';
+import { ExitCode } from '../../errors.js';
+import { planRecipe } from '../../plan/make-plan.js';
+import { printIssues, type Output } from '../output.js';
+
+export async function runRender(file: string, opts: { output?: string; target: Target; allowUnsupported?: boolean }, o: Output): Promise<number> {
+  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false });
+  printIssues(o, planned.warnings);
+  const text = renderDockerfile(dockerfileFromPlan(planned.plan, opts.target));
+  if (opts.output) {
+    // Write then rename: a failed render never leaves a half-written Dockerfile.
+    const tmp = `${opts.output}.${process.pid}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, opts.output);
+  } else {
+    process.stdout.write(text);
+  }
+  return ExitCode.ok;
+}

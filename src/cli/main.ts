@@ -1,0 +1,96 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DynamoImageError, ExitCode, InputError } from '../errors.js';
+import { TOOL_VERSION } from '../version.js';
+import { printIssues, processOutput, type Output } from './output.js';
+
+// The only place that decides exit codes and how errors look. Commands are loaded on demand, so
+// `render` never loads the engine client.
+
+function makeProgram(o: Output, setExit: (code: number) => void): Command {
+  const program = new Command('dynamo-image')
+    .description('Build, test and publish runtime images of LLM inference backends from a recipe')
+    .version(TOOL_VERSION)
+    .option('--debug', 'show stack traces of internal errors')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => o.out(s.trimEnd()), writeErr: (s) => o.err(s.trimEnd()) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  const allowUnsupported = new Option('--allow-unsupported', 'build combinations the support matrix does not list (recorded in the plan as a warning)');
+
+  program
+    .command('validate')
+    .description('check recipes: schema, support matrix, input files and digests')
+    .argument('<files...>', 'recipe files')
+    .addOption(allowUnsupported)
+    .option('-q, --quiet', 'print only problems')
+    .action(async (files: string[], opts: { allowUnsupported?: boolean; quiet?: boolean }) => {
+      const { runValidate } = await import('./commands/validate.js');
+      setExit(await runValidate(files, opts, o));
+    });
+
+  program
+    .command('plan')
+    .description('print the fully resolved build plan')
+    .argument('[recipe]', 'recipe file', 'recipe.yaml')
+    .option('--json', 'print the plan as JSON (planVersion 1)')
+    .addOption(allowUnsupported)
+    .action(async (file: string, opts: { json?: boolean; allowUnsupported?: boolean }) => {
+      const { runPlan } = await import('./commands/plan.js');
+      setExit(await runPlan(file, opts, o));
+    });
+
+  program
+    .command('render')
+    .description('print the Dockerfile rendered from the plan')
+    .argument('[recipe]', 'recipe file', 'recipe.yaml')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .addOption(new Option('--target <target>', 'last stage to render').choices(['runtime', 'dev']).default('dev'))
+    .addOption(allowUnsupported)
+    .action(async (file: string, opts: { output?: string; target: 'runtime' | 'dev'; allowUnsupported?: boolean }) => {
+      const { runRender } = await import('./commands/render.js');
+      setExit(await runRender(file, opts, o));
+    });
+
+  return program;
+}
+
+export function parseIntOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+export async function main(argv: string[], o: Output = processOutput): Promise<number> {
+  let exit: number = ExitCode.ok;
+  const program = makeProgram(o, (c) => (exit = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exit;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.badInput;
+    }
+    if (e instanceof InputError) {
+      printIssues(o, e.issues);
+      const n = e.issues.filter((i) => i.severity === 'error').length;
+      o.err(`${e.message}: ${n} error${n === 1 ? '' : 's'}`);
+      return e.exitCode;
+    }
+    if (e instanceof DynamoImageError) {
+      o.err(`error[${e.code}]: ${e.message}`);
+      if ('tail' in e && Array.isArray(e.tail) && e.tail.length) {
+        o.err('--- last lines of output ---');
+        for (const l of e.tail as string[]) o.err(`  ${l}`);
+      }
+      if (e.hint) o.err(`hint: ${e.hint}`);
+      if (program.opts<{ debug?: boolean }>().debug && e.stack) o.err(e.stack);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    o.err(`internal error (this is a bug in dynamo-image): ${err?.message ?? String(e)}`);
+    if (program.opts<{ debug?: boolean }>().debug || process.env['DYNAMO_IMAGE_DEBUG']) o.err(err?.stack ?? '');
+    else o.err('run with --debug for the stack trace');
+    return ExitCode.failed;
+  }
+}

@@ -1,0 +1,33 @@
+// A small syntax tree for Dockerfiles. Every value from a recipe reaches the output through one of
+// the escaping functions in render.ts, never by string pasting.
+
+export type Instruction =
+  | { kind: 'comment'; text: string }
+  | { kind: 'blank' }
+  | { kind: 'arg'; name: string; default?: string }
+  | { kind: 'from'; image: string; as: string }
+  | { kind: 'run'; shell: string[] }
+  | { kind: 'copy'; sources: string[]; dest: string; from?: string; chown?: string }
+  | { kind: 'env'; vars: EnvVar[] }
+  | { kind: 'label'; labels: [string, string][] }
+  | { kind: 'workdir'; path: string }
+  | { kind: 'user'; user: string }
+  | { kind: 'expose'; ports: number[] }
+  | { kind: 'healthcheck'; command: string[]; interval: string; timeout: string; startPeriod: string; retries: number }
+  | { kind: 'entrypoint'; argv: string[] }
+  | { kind: 'cmd'; argv: string[] };
+
+/** `raw` values are the tool's own and may reference variables (`${PATH}`); recipe values never are. */
+export type EnvVar = { name: string; value: string; raw?: boolean };
+
+export interface Stage {
+  name: string;
+  from: string;
+  body: Instruction[];
+}
+
+export interface DockerfileAst {
+  header: string[];
+  globalArgs: { name: string; default?: string }[];
+  stages: Stage[];
+}

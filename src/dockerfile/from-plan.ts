@@ -1,0 +1,147 @@
+import { PLAN_DIGEST_LABEL } from '../plan/build-plan.js';
+import type { Plan } from '../plan/types.js';
+import type { DockerfileAst, Instruction, Stage } from './ast.js';
+import { shellQuote } from './render.js';
+
+// plan -> Dockerfile syntax tree. Pure. Layer order: what changes least comes first, so an edit to
+// the entrypoint, env or a small file never invalidates the engine's layers.
+
+export type Target = 'runtime' | 'dev';
+export const TARGETS: readonly Target[] = ['runtime', 'dev'];
+
+const DYNAMO = '/opt/dynamo';
+const BUILD_TOOLS = `${DYNAMO}/build-tools`;
+const WHEELHOUSE = `${DYNAMO}/wheelhouse`;
+const STAGING = `${DYNAMO}/staging`;
+
+function aptInstall(packages: string[]): Instruction {
+  return {
+    kind: 'run',
+    shell: [
+      'apt-get update',
+      `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages.map(shellQuote).join(' ')}`,
+      'rm -rf /var/lib/apt/lists/*',
+    ],
+  };
+}
+
+function pipInto(venv: string, args: string[]): string {
+  // The build-tools venv's pip installs into the runtime venv (pip >= 22.3), so the runtime venv
+  // carries no installer of its own.
+  return `${BUILD_TOOLS}/bin/pip --python ${venv}/bin/python install --no-cache-dir --disable-pip-version-check ${args.map(shellQuote).join(' ')}`;
+}
+
+function frameworkStage(plan: Plan): Stage {
+  const venv = plan.runtime.venv;
+  const body: Instruction[] = [];
+  const args = Object.entries(plan.buildArgs);
+  for (const [name, value] of args) body.push({ kind: 'arg', name, default: value });
+  if (!plan.base.pythonIncluded) body.push(aptInstall(['python3', 'python3-venv']));
+  const [major, minor] = plan.python.split('.');
+  body.push({
+    kind: 'run',
+    shell: [
+      `python3 -m venv ${BUILD_TOOLS}`,
+      `python3 -m venv --without-pip${plan.engine.source.kind === 'image' ? ' --system-site-packages' : ''} ${venv}`,
+      // Fails the build early when the base image's Python is not the recipe's.
+      `${venv}/bin/python -c ${shellQuote(`import sys; v = sys.version_info[:2]; assert v == (${major}, ${minor}), f"base image has Python {v[0]}.{v[1]}, recipe says ${plan.python}"`)}`,
+      `mkdir -p ${WHEELHOUSE} ${STAGING}`,
+    ],
+  });
+  // The Dynamo runtime changes rarely: before the engine.
+  if (plan.dynamo) body.push({ kind: 'run', shell: [pipInto(venv, ['--index-url', plan.dynamo.indexUrl, plan.dynamo.requirement])] });
+  const src = plan.engine.source;
+  if (src.kind === 'wheel') {
+    const name = src.input.split('/').pop()!;
+    body.push({ kind: 'copy', sources: [src.input], dest: `${WHEELHOUSE}/` });
+    body.push({ kind: 'run', shell: [pipInto(venv, ['--no-index', '--no-deps', `${WHEELHOUSE}/${name}`])] });
+  } else if (src.kind === 'index') {
+    body.push({ kind: 'run', shell: [pipInto(venv, ['--index-url', src.indexUrl, src.requirement])] });
+  } else if (src.kind === 'binary') {
+    body.push({ kind: 'copy', sources: [src.input], dest: `${STAGING}${src.installPath}` });
+    body.push({ kind: 'run', shell: [`chmod 0755 ${STAGING}${src.installPath}`] });
+  }
+  // Small files last: editing one re-runs only these steps.
+  const files = plan.inputs.filter((i) => i.role === 'file');
+  for (const f of files) body.push({ kind: 'copy', sources: [f.contextPath], dest: `${STAGING}${f.destination!}` });
+  const modes = files.filter((f) => f.mode !== undefined);
+  if (modes.length) body.push({ kind: 'run', shell: modes.map((f) => `chmod ${shellQuote(f.mode!)} ${STAGING}${f.destination!}`) });
+  return { name: 'framework', from: plan.base.builder, body };
+}
+
+function runtimeStage(plan: Plan): Stage {
+  const rt = plan.runtime;
+  const { uid, gid, name } = rt.user;
+  const body: Instruction[] = [];
+  const pkgs = [...(plan.base.pythonIncluded ? [] : ['python3']), ...plan.systemPackages];
+  if (pkgs.length) body.push(aptInstall(pkgs));
+  body.push({
+    kind: 'run',
+    shell: [
+      // Ubuntu images ship a user with UID 1000; the runtime user takes that UID (OpenShift style, GID 0).
+      `if getent passwd ${uid} >/dev/null; then userdel --remove "$(getent passwd ${uid} | cut -d: -f1)" 2>/dev/null || userdel "$(getent passwd ${uid} | cut -d: -f1)"; fi`,
+      `(getent group ${gid} >/dev/null || groupadd --gid ${gid} ${shellQuote(name)})`,
+      `useradd --uid ${uid} --gid ${gid} --create-home --shell /bin/sh ${shellQuote(name)}`,
+      `mkdir -p ${shellQuote(rt.workdir)}`,
+      `chown ${uid}:${gid} ${shellQuote(rt.workdir)}`,
+      `chmod 0775 ${shellQuote(rt.workdir)}`,
+    ],
+  });
+  body.push({ kind: 'copy', from: 'framework', sources: [rt.venv], dest: rt.venv });
+  body.push({
+    kind: 'env',
+    vars: [
+      { name: 'VIRTUAL_ENV', value: rt.venv },
+      { name: 'PATH', value: `${rt.venv}/bin:\${PATH}`, raw: true },
+    ],
+  });
+  body.push({ kind: 'copy', from: 'framework', sources: [`${STAGING}/`], dest: '/' });
+  const env = Object.entries(rt.env);
+  if (env.length) body.push({ kind: 'env', vars: env.map(([k, v]) => ({ name: k, value: v })) });
+  body.push({ kind: 'workdir', path: rt.workdir });
+  body.push({ kind: 'user', user: `${uid}:${gid}` });
+  if (rt.ports.length) body.push({ kind: 'expose', ports: rt.ports });
+  if (rt.healthcheck) {
+    const h = rt.healthcheck;
+    body.push({ kind: 'healthcheck', command: h.command, interval: h.interval, timeout: h.timeout, startPeriod: h.startPeriod, retries: h.retries });
+  }
+  // The plan digest goes last: the up-to-date check finds the image by it.
+  body.push({ kind: 'label', labels: [...Object.entries(plan.labels), [PLAN_DIGEST_LABEL, plan.digest]] });
+  body.push({ kind: 'entrypoint', argv: rt.entrypoint });
+  body.push({ kind: 'cmd', argv: rt.command });
+  return { name: 'runtime', from: plan.base.runtime, body };
+}
+
+function devStage(plan: Plan): Stage {
+  return {
+    name: 'dev',
+    from: 'runtime',
+    body: [
+      { kind: 'user', user: 'root' },
+      { kind: 'copy', from: 'framework', sources: [BUILD_TOOLS], dest: BUILD_TOOLS },
+      { kind: 'copy', from: 'framework', sources: [WHEELHOUSE], dest: WHEELHOUSE },
+      {
+        kind: 'env',
+        vars: [
+          // `pip install X` in the dev image installs into the runtime venv.
+          { name: 'PIP_PYTHON', value: `${plan.runtime.venv}/bin/python` },
+          { name: 'PATH', value: `\${PATH}:${BUILD_TOOLS}/bin`, raw: true },
+        ],
+      },
+      { kind: 'label', labels: [['dev.dynamo-image.target', 'dev']] },
+    ],
+  };
+}
+
+export function dockerfileFromPlan(plan: Plan, target: Target = 'dev'): DockerfileAst {
+  const stages = [frameworkStage(plan), runtimeStage(plan)];
+  if (target === 'dev') stages.push(devStage(plan));
+  return {
+    header: [
+      `Generated by dynamo-image ${plan.tool.version} for ${plan.image.name} ${plan.image.version} (plan ${plan.digest}).`,
+      'Do not edit: change the recipe and run `dynamo-image render`.',
+    ],
+    globalArgs: [],
+    stages,
+  };
+}

@@ -1,0 +1,95 @@
+import type { DockerfileAst, Instruction } from './ast.js';
+
+export class RenderError extends Error {}
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Paths, image references, user specs: embedded bare, so only characters with no meaning to the parser. */
+const BARE = /^[A-Za-z0-9._@+=:,\/-]+$/;
+
+function bare(what: string, value: string): string {
+  if (!BARE.test(value)) throw new RenderError(`${what} ${JSON.stringify(value)} holds characters that cannot appear unquoted in a Dockerfile`);
+  return value;
+}
+
+/**
+ * A double-quoted Dockerfile word (ENV, LABEL, ARG). Inside double quotes the Dockerfile lexer
+ * treats backslash, double quote and $ specially; each is backslash-escaped. Line breaks cannot be
+ * expressed at all, so they are refused.
+ */
+export function quoteWord(value: string): string {
+  if (CONTROL.test(value)) throw new RenderError(`value ${JSON.stringify(value)} holds a line break or control character, which a Dockerfile value cannot carry`);
+  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
+}
+
+/** A tool-generated value that may reference variables: only `${NAME}` and bare characters. */
+function rawWord(value: string): string {
+  if (!/^(?:[A-Za-z0-9._@+=:,\/-]|\$\{[A-Z_]+\})+$/.test(value)) throw new RenderError(`bug: raw value ${JSON.stringify(value)}`);
+  return `"${value}"`;
+}
+
+/** Exec form (JSON array): no variable expansion, no shell, JSON escaping. */
+export function execForm(argv: readonly string[]): string {
+  // JSON.stringify escapes quotes, backslashes and control characters; the Dockerfile parser reads JSON.
+  return JSON.stringify(argv);
+}
+
+/** A POSIX shell single-quoted word, for values interpolated into a shell-form RUN. */
+export function shellQuote(value: string): string {
+  if (/^[A-Za-z0-9._@+=:,\/-]+$/.test(value)) return value;
+  if (CONTROL.test(value)) throw new RenderError(`value ${JSON.stringify(value)} holds a control character`);
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function renderInstruction(i: Instruction): string {
+  switch (i.kind) {
+    case 'comment':
+      if (CONTROL.test(i.text)) throw new RenderError('comment holds a line break');
+      return `# ${i.text}`;
+    case 'blank':
+      return '';
+    case 'arg':
+      return i.default === undefined ? `ARG ${bare('build arg', i.name)}` : `ARG ${bare('build arg', i.name)}=${quoteWord(i.default)}`;
+    case 'from':
+      return `FROM ${bare('image', i.image)} AS ${bare('stage', i.as)}`;
+    case 'run':
+      // Shell form, one command per continuation line. Parts are produced by our own code with
+      // shellQuote() around any value that came from a recipe.
+      for (const part of i.shell) if (/[\n\r]/.test(part)) throw new RenderError('RUN part holds a line break');
+      return `RUN ${i.shell.join(' \\\n    && ')}`;
+    case 'copy': {
+      const flags = [i.from ? `--from=${bare('stage', i.from)}` : null, i.chown ? `--chown=${bare('owner', i.chown)}` : null].filter(Boolean);
+      return `COPY ${flags.length ? `${flags.join(' ')} ` : ''}${[...i.sources.map((s) => bare('path', s)), bare('path', i.dest)].join(' ')}`;
+    }
+    case 'env':
+      return `ENV ${i.vars.map((v) => `${bare('env name', v.name)}=${v.raw ? rawWord(v.value) : quoteWord(v.value)}`).join(' \\\n    ')}`;
+    case 'label':
+      return `LABEL ${i.labels.map(([k, v]) => `${quoteWord(k)}=${quoteWord(v)}`).join(' \\\n      ')}`;
+    case 'workdir':
+      return `WORKDIR ${bare('workdir', i.path)}`;
+    case 'user':
+      return `USER ${bare('user', i.user)}`;
+    case 'expose':
+      return `EXPOSE ${i.ports.map((p) => String(Math.trunc(p))).join(' ')}`;
+    case 'healthcheck':
+      return `HEALTHCHECK --interval=${bare('duration', i.interval)} --timeout=${bare('duration', i.timeout)} --start-period=${bare('duration', i.startPeriod)} --retries=${Math.trunc(i.retries)} \\\n    CMD ${execForm(i.command)}`;
+    case 'entrypoint':
+      return `ENTRYPOINT ${execForm(i.argv)}`;
+    case 'cmd':
+      return `CMD ${execForm(i.argv)}`;
+  }
+}
+
+export function renderDockerfile(ast: DockerfileAst): string {
+  const lines: string[] = [];
+  for (const h of ast.header) lines.push(renderInstruction({ kind: 'comment', text: h }));
+  if (ast.globalArgs.length) {
+    lines.push('');
+    for (const a of ast.globalArgs) lines.push(renderInstruction({ kind: 'arg', ...a }));
+  }
+  for (const s of ast.stages) {
+    lines.push('');
+    lines.push(renderInstruction({ kind: 'from', image: s.from, as: s.name }));
+    for (const i of s.body) lines.push(renderInstruction(i));
+  }
+  return `${lines.join('\n')}\n`;
+}

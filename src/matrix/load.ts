@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { BaseImageFile, flattenMatrix, SupportMatrixFile, type SupportData } from './schema.js';
+
+/** The folder that ships base-images/ and recipes/ (the package root). */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function loadSupportData(dir = path.join(PACKAGE_ROOT, 'base-images')): SupportData {
+  const matrix = SupportMatrixFile.parse(parse(readFileSync(path.join(dir, 'support-matrix.yaml'), 'utf8')));
+  const baseImages = BaseImageFile.parse(parse(readFileSync(path.join(dir, 'base-images.yaml'), 'utf8')));
+  return { matrix, baseImages, rows: flattenMatrix(matrix) };
+}

@@ -1,0 +1,233 @@
+import type { Issue } from '../errors.js';
+import { formatPath } from '../recipe/positions.js';
+import { comparePep440, normalizePep440, parsePep440, parseSpecifier, pickHighest, satisfies, type Specifier } from '../versions/pep440.js';
+import type { Recipe } from '../recipe/schema.js';
+import type { Architecture, MatrixFramework, MatrixRow, SupportData } from './schema.js';
+
+// Resolves a recipe's versions against the support matrix and the base image table. Pure: the
+// data comes in as an argument.
+
+export interface Resolution {
+  engineVersion: string;
+  dynamoVersion: string | null;
+  cuda: string | null;
+  minDriver: string | null;
+  /** The support-matrix row the build matches, if any. */
+  row: MatrixRow | null;
+  status: 'supported' | 'experimental' | 'unsupported' | 'not-applicable';
+  base: {
+    runtime: string;
+    builder: string;
+    source: 'table' | 'explicit' | 'engine-image';
+    os: string;
+    /** The base image already has python3 with the venv module. */
+    pythonIncluded: boolean;
+  };
+  engineImage: string | null;
+  /** Package name and index for engines installed from an index. */
+  enginePackage: string | null;
+  engineIndex: string | null;
+  warnings: Issue[];
+}
+
+export interface ResolveOptions {
+  allowUnsupported?: boolean;
+  file: string;
+  /** Maps a field path to its position in the recipe, for issues. */
+  locate: (path: (string | number)[]) => { line: number; col: number };
+}
+
+const ARCH_OF: Record<string, Architecture> = { 'linux/amd64': 'amd64', 'linux/arm64': 'arm64' };
+
+function versionRanges(rows: MatrixRow[]): string {
+  // "vllm 0.19.0 (Dynamo 1.1.0-1.1.1, CUDA 12.9/13.0)"
+  const byEngine = new Map<string, { dynamo: Set<string>; cuda: Set<string> }>();
+  for (const r of rows) {
+    const e = byEngine.get(r.engine) ?? { dynamo: new Set(), cuda: new Set() };
+    e.dynamo.add(r.dynamo);
+    e.cuda.add(r.cuda);
+    byEngine.set(r.engine, e);
+  }
+  return [...byEngine.entries()]
+    .sort((a, b) => comparePep440(parsePep440(b[0])!, parsePep440(a[0])!))
+    .map(([engine, e]) => {
+      const d = [...e.dynamo].sort((a, b) => comparePep440(parsePep440(a)!, parsePep440(b)!));
+      const dyn = d.length > 1 ? `${d[0]}-${d[d.length - 1]}` : d[0];
+      return `${rows[0]!.framework} ${engine} (Dynamo ${dyn}, CUDA ${[...e.cuda].sort().join('/')})`;
+    })
+    .join('; ');
+}
+
+function spec(text: string): Specifier {
+  const r = parseSpecifier(text);
+  if (!r.ok) throw new Error(`bug: unvalidated specifier ${text}`);
+  return r.spec;
+}
+
+function exactOf(s: Specifier): string | null {
+  const only = s.clauses.length === 1 ? s.clauses[0] : undefined;
+  if (only && only.op === '==' && !only.wildcard) return normalizePep440(parsePep440(only.version)!);
+  return null;
+}
+
+export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOptions): { resolution: Resolution | null; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const warnings: Issue[] = [];
+  const err = (path: (string | number)[], code: string, message: string, hint?: string) =>
+    issues.push({ code, severity: 'error', file: opts.file, ...opts.locate(path), path: formatPath(path), message, ...(hint ? { hint } : {}) });
+  const { engine, base } = recipe;
+  const archs = base.platforms.map((p) => ARCH_OF[p]!);
+  const fw = engine.framework;
+
+  // ---- engine source: exactly one ---------------------------------------------------------------
+  const sources = (['wheel', 'index', 'binary', 'image'] as const).filter((k) => engine[k] !== undefined);
+  if (sources.length === 0) err(['engine'], 'recipe.engine-source', 'names no engine source', 'set exactly one of engine.wheel, engine.index, engine.binary, engine.image');
+  if (sources.length > 1)
+    err(['engine', sources[1]!], 'recipe.engine-source', `has ${sources.length} engine sources (${sources.join(', ')}); they are mutually exclusive`, 'keep exactly one');
+  if (engine.binary && fw !== 'custom') err(['engine', 'binary'], 'recipe.engine-source', `a binary engine needs framework "custom" (got "${fw}")`);
+
+  // ---- versions against the support matrix ----------------------------------------------------------
+  const engineSpec = spec(engine.version);
+  let engineVersion: string | null = null;
+  let dynamoVersion: string | null = recipe.dynamo ? exactOf(spec(recipe.dynamo)) : null;
+  let row: MatrixRow | null = null;
+  let status: Resolution['status'] = 'not-applicable';
+  const cuda = base.cuda ?? null;
+
+  if (fw === 'custom') {
+    engineVersion = exactOf(engineSpec);
+    if (!engineVersion) err(['engine', 'version'], 'recipe.version-not-exact', `"${engine.version}" is a range; a custom engine needs its exact version`, 'e.g. "0.1.0"');
+    if (recipe.dynamo && !dynamoVersion) {
+      const known = data.matrix.releases.map((r) => r.dynamo);
+      dynamoVersion = pickHighest(known, spec(recipe.dynamo));
+      if (!dynamoVersion) err(['dynamo'], 'matrix.dynamo-unknown', `no Dynamo release matches "${recipe.dynamo}"`, `known: ${known.join(', ')}`);
+    }
+  } else {
+    const mfw = fw as MatrixFramework;
+    const fwRows = data.rows.filter((r) => r.framework === mfw);
+    if (!recipe.dynamo) err(['engine', 'framework'], 'recipe.dynamo-missing', `framework "${fw}" needs the Dynamo runtime version (top-level "dynamo")`, `e.g. dynamo: "${data.matrix.releases[0]?.dynamo}"`);
+    if (!cuda) err(['base'], 'recipe.cuda-missing', `framework "${fw}" needs base.cuda to check the support matrix`, `${fw} images exist for CUDA ${data.matrix.frameworks[mfw]?.cuda.join(', ')}`);
+    const dynSpec = recipe.dynamo ? spec(recipe.dynamo) : null;
+    const matchDyn = (r: MatrixRow) => (dynSpec ? satisfies(r.dynamo, dynSpec) : true);
+    const matchEng = (r: MatrixRow) => satisfies(r.engine, engineSpec);
+    const matchCuda = (r: MatrixRow) => (cuda ? r.cuda === cuda : true);
+    const matchPy = (r: MatrixRow) => r.python.includes(recipe.python);
+    const matchArch = (r: MatrixRow) => archs.every((a) => r.architectures.includes(a));
+    const all = fwRows.filter((r) => matchDyn(r) && matchEng(r) && matchCuda(r) && matchPy(r) && matchArch(r));
+    if (all.length > 0 && recipe.dynamo && cuda) {
+      // Highest Dynamo first, then the highest engine it was tested with.
+      const dyn = pickHighest([...new Set(all.map((r) => r.dynamo))], dynSpec!)!;
+      const rowsOfDyn = all.filter((r) => r.dynamo === dyn);
+      const eng = pickHighest([...new Set(rowsOfDyn.map((r) => r.engine))], engineSpec) ?? rowsOfDyn[0]!.engine;
+      row = rowsOfDyn.find((r) => r.engine === eng)!;
+      engineVersion = row.engine;
+      dynamoVersion = row.dynamo;
+      status = row.status;
+    } else if (recipe.dynamo && cuda) {
+      // Explain which dimension fails, starting from the version pair the user asked for.
+      const pair = fwRows.filter((r) => matchDyn(r) && matchEng(r));
+      const wanted = `${fw} ${engine.version}${recipe.dynamo ? ` with Dynamo ${recipe.dynamo}` : ''}`;
+      let path: (string | number)[] = ['engine', 'version'];
+      let message: string;
+      let hint: string;
+      if (pair.length === 0) {
+        const ofDyn = fwRows.filter(matchDyn);
+        if (ofDyn.length === 0) {
+          path = ['dynamo'];
+          message = `no Dynamo release matches "${recipe.dynamo}" for ${fw}`;
+          hint = `supported: ${versionRanges(fwRows)}`;
+        } else {
+          message = `${wanted} is not a tested combination: that Dynamo release was tested with ${fw} ${[...new Set(ofDyn.map((r) => r.engine))].join(', ')}`;
+          hint = `supported: ${versionRanges(fwRows.filter((r) => matchEng(r)).length ? fwRows.filter(matchEng) : ofDyn)}`;
+        }
+      } else if (!pair.some(matchCuda)) {
+        path = ['base', 'cuda'];
+        const cudas = [...new Set(pair.map((r) => r.cuda))];
+        message = `${fw} ${pair[0]!.engine} needs CUDA ${cudas.join(' or ')}, not ${cuda}`;
+        hint = `supported: ${versionRanges(fwRows.filter((r) => r.cuda === cuda).length ? fwRows.filter((r) => r.cuda === cuda) : pair)}`;
+      } else if (!pair.some((r) => matchCuda(r) && matchPy(r))) {
+        path = ['python'];
+        const pys = pair.find(matchCuda)!.python;
+        message = `${fw} ${pair[0]!.engine} does not support Python ${recipe.python}`;
+        hint = `supported: Python ${pys.join(', ')}`;
+      } else {
+        path = ['base', 'platforms'];
+        const a = pair.find(matchCuda)!.architectures;
+        message = `${fw} ${pair[0]!.engine} is not built for ${archs.filter((x) => !a.includes(x)).join(', ')}`;
+        hint = `supported: ${a.map((x) => `linux/${x}`).join(', ')}`;
+      }
+      if (opts.allowUnsupported) {
+        warnings.push({ code: 'matrix.unsupported', severity: 'warning', file: opts.file, ...opts.locate(path), path: formatPath(path), message: `${message} (allowed by --allow-unsupported)`, hint });
+        status = 'unsupported';
+        engineVersion = exactOf(engineSpec) ?? pickHighest(fwRows.map((r) => r.engine), engineSpec);
+        dynamoVersion = exactOf(spec(recipe.dynamo)) ?? pickHighest(fwRows.map((r) => r.dynamo), spec(recipe.dynamo));
+        if (!engineVersion) err(['engine', 'version'], 'matrix.unpinnable', `"${engine.version}" matches no known ${fw} version, so it cannot be pinned`, 'give an exact version');
+        if (!dynamoVersion) err(['dynamo'], 'matrix.unpinnable', `"${recipe.dynamo}" matches no known Dynamo release, so it cannot be pinned`, 'give an exact version');
+      } else {
+        issues.push({ code: 'matrix.unsupported', severity: 'error', file: opts.file, ...opts.locate(path), path: formatPath(path), message, hint: `${hint}; --allow-unsupported builds it anyway` });
+      }
+    }
+  }
+
+  // ---- the wheel's own version must be the pinned one -------------------------------------------
+  if (engine.wheel && engineVersion) {
+    const fileName = engine.wheel.path.split('/').pop()!;
+    const m = /^([A-Za-z0-9_.]+)-([^-]+)(-\d[^-]*)?-([^-]+)-([^-]+)-([^-]+)\.whl$/.exec(fileName);
+    if (!m) err(['engine', 'wheel', 'path'], 'recipe.wheel-name', `"${fileName}" is not a wheel file name`, 'NAME-VERSION-PYTHON-ABI-PLATFORM.whl');
+    else {
+      const wv = parsePep440(m[2]!);
+      const pv = parsePep440(engineVersion)!;
+      if (!wv || comparePep440(wv, pv) !== 0)
+        err(['engine', 'version'], 'recipe.wheel-version', `pins ${engineVersion} but the wheel ${fileName} is version ${m[2]}`, `set engine.version: "${m[2]}"`);
+    }
+  }
+
+  // ---- base images ---------------------------------------------------------------------------
+  let baseOut: Resolution['base'] | null = null;
+  let engineImage: string | null = null;
+  const os = base.os ?? (base.image ? 'custom' : 'ubuntu24.04');
+  if (engine.image) {
+    const tmpl = fw === 'custom' ? undefined : data.matrix.frameworks[fw]?.image;
+    engineImage = engine.image.ref ?? null;
+    if (!engineImage && tmpl && engineVersion && cuda) engineImage = tmpl.replace('{engine}', engineVersion).replace('{cuda_nodot}', cuda.replace('.', ''));
+    if (!engineImage) err(['engine', 'image'], 'recipe.engine-image', 'needs "ref" for a custom framework', 'e.g. image: { ref: "registry.example.com/my-engine:1.0" }');
+    else baseOut = { runtime: engineImage, builder: engineImage, source: 'engine-image', os, pythonIncluded: true };
+  } else if (base.image) {
+    baseOut = { runtime: base.image, builder: base.image, source: 'explicit', os, pythonIncluded: base.pythonIncluded ?? true };
+  } else if (cuda) {
+    const candidates = data.baseImages.images.filter((i) => i.cuda === cuda);
+    const hit = candidates.find((i) => i.os === os && archs.every((a) => i.architectures.includes(a)));
+    if (!hit) {
+      const forOs = candidates.find((i) => i.os === os);
+      if (forOs) err(['base', 'platforms'], 'baseimage.arch', `CUDA ${cuda} on ${os} has no ${archs.filter((a) => !forOs.architectures.includes(a)).join(', ')} image`, `${os} images: ${forOs.architectures.join(', ')}; arm64 needs ubuntu24.04`);
+      else if (candidates.length) err(['base', 'os'], 'baseimage.os', `no CUDA ${cuda} base image for ${os}`, `available: ${candidates.map((c) => c.os).join(', ')}`);
+      else err(['base', 'cuda'], 'baseimage.cuda', `no base image for CUDA ${cuda}`, `available: ${[...new Set(data.baseImages.images.map((i) => i.cuda))].join(', ')}`);
+    } else {
+      const ref = hit.digest ? `${hit.runtime}@${hit.digest}` : hit.runtime;
+      baseOut = { runtime: ref, builder: ref, source: 'table', os, pythonIncluded: false };
+      if (hit.python !== recipe.python)
+        err(['python'], 'baseimage.python', `${os} provides Python ${hit.python}, not ${recipe.python}`, `set python: "${hit.python}"${data.baseImages.images.some((i) => i.cuda === cuda && i.python === recipe.python) ? ` or choose the os with Python ${recipe.python}: ${data.baseImages.images.filter((i) => i.cuda === cuda && i.python === recipe.python).map((i) => i.os).join(', ')}` : ''}`);
+    }
+  } else {
+    err(['base'], 'recipe.base-missing', 'names no base image', 'set base.cuda (resolved through base-images/base-images.yaml) or base.image');
+  }
+
+  if (issues.length > 0 || !baseOut || !engineVersion) return { resolution: null, issues: [...issues, ...warnings] };
+  const fwInfo = fw === 'custom' ? undefined : data.matrix.frameworks[fw];
+  return {
+    resolution: {
+      engineVersion,
+      dynamoVersion,
+      cuda,
+      minDriver: cuda ? (data.matrix.cuda[cuda]?.minDriver ?? null) : null,
+      row,
+      status,
+      base: baseOut,
+      engineImage,
+      enginePackage: engine.index ? (engine.index.requirement ?? fwInfo?.package ?? null) : null,
+      engineIndex: engine.index ? (engine.index.url ?? fwInfo?.index ?? 'https://pypi.org/simple') : null,
+      warnings,
+    },
+    issues: warnings,
+  };
+}

@@ -1,0 +1,111 @@
+import type { Recipe } from '../recipe/schema.js';
+import type { Resolution } from '../matrix/resolve.js';
+import { TOOL_VERSION } from '../version.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
+import { PLAN_VERSION, type Plan, type PlanInput, type PlanStage } from './types.js';
+
+// recipe + resolution + input digests -> plan. Pure.
+
+export const VENV = '/opt/dynamo/venv';
+export const LABEL_PREFIX = 'dev.dynamo-image';
+export const PLAN_DIGEST_LABEL = `${LABEL_PREFIX}.plan-digest`;
+
+export interface BuildPlanArgs {
+  recipe: Recipe;
+  /** Display path of the recipe (not part of the digest). */
+  recipeFile: string;
+  recipeSha256: string;
+  resolution: Resolution;
+  inputs: PlanInput[];
+}
+
+export function contextPathFor(role: PlanInput['role'], source: string): string {
+  const base = source.split('/').pop()!;
+  if (role === 'engine-wheel') return `wheels/${base}`;
+  if (role === 'engine-binary') return `bin/${base}`;
+  return `files/${source}`;
+}
+
+export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inputs }: BuildPlanArgs): Plan {
+  const e = recipe.engine;
+  let source: Plan['engine']['source'];
+  if (e.wheel) source = { kind: 'wheel', input: contextPathFor('engine-wheel', e.wheel.path) };
+  else if (e.binary) source = { kind: 'binary', input: contextPathFor('engine-binary', e.binary.path), installPath: e.binary.installPath };
+  else if (e.index) source = { kind: 'index', requirement: `${r.enginePackage}==${r.engineVersion}`, indexUrl: r.engineIndex! };
+  else source = { kind: 'image', ref: r.engineImage! };
+
+  const dynamo = r.dynamoVersion
+    ? { version: r.dynamoVersion, requirement: `ai-dynamo==${r.dynamoVersion}`, indexUrl: 'https://pypi.org/simple' }
+    : null;
+
+  const stages: PlanStage[] = [
+    { name: 'framework', from: r.base.builder, purpose: 'prepares the engine: virtual environment, wheels, binaries, staged files (may hold build tools)' },
+    { name: 'runtime', from: r.base.runtime, purpose: 'only what runs: venv, binaries, files, non-root user, entrypoint' },
+    { name: 'dev', from: 'runtime', purpose: 'runtime plus the wheelhouse and pip, as root, for development' },
+  ];
+
+  const row = r.row;
+  const labels: Record<string, string> = {
+    'org.opencontainers.image.title': recipe.name,
+    'org.opencontainers.image.version': recipe.version,
+    ...(recipe.description ? { 'org.opencontainers.image.description': recipe.description } : {}),
+    'org.opencontainers.image.base.name': r.base.runtime,
+    [`${LABEL_PREFIX}.tool-version`]: TOOL_VERSION,
+    [`${LABEL_PREFIX}.recipe-sha256`]: recipeSha256,
+    [`${LABEL_PREFIX}.framework`]: e.framework,
+    [`${LABEL_PREFIX}.engine-version`]: r.engineVersion,
+    ...(dynamo ? { [`${LABEL_PREFIX}.dynamo-version`]: dynamo.version } : {}),
+    ...(r.cuda ? { [`${LABEL_PREFIX}.cuda-version`]: r.cuda, [`${LABEL_PREFIX}.min-driver`]: r.minDriver ?? 'unknown' } : {}),
+    [`${LABEL_PREFIX}.python-version`]: recipe.python,
+    [`${LABEL_PREFIX}.support-status`]: r.status,
+    [`${LABEL_PREFIX}.support-row`]: row ? `dynamo=${row.dynamo} ${row.framework}=${row.engine} cuda=${row.cuda} nixl=${row.nixl}` : 'none',
+    ...recipe.labels,
+  };
+
+  const env: Record<string, string> = {
+    ...(r.cuda ? { NVIDIA_DRIVER_CAPABILITIES: 'video,compute,utility' } : {}),
+    ...recipe.backend.env,
+  };
+
+  const withoutDigest: Omit<Plan, 'digest'> = {
+    planVersion: PLAN_VERSION,
+    tool: { name: 'dynamo-image', version: TOOL_VERSION },
+    recipe: { file: recipeFile, sha256: recipeSha256, apiVersion: recipe.apiVersion },
+    image: { name: recipe.name, version: recipe.version, description: recipe.description ?? null },
+    platforms: [...recipe.base.platforms],
+    python: recipe.python,
+    cuda: r.cuda ? { version: r.cuda, minDriver: r.minDriver } : null,
+    base: { ...r.base },
+    engine: { framework: e.framework, requested: e.version, version: r.engineVersion, source },
+    dynamo,
+    support: { status: r.status, row, warnings: r.warnings.map((w) => w.message) },
+    inputs: [...inputs].sort((a, b) => (a.contextPath < b.contextPath ? -1 : a.contextPath > b.contextPath ? 1 : 0)),
+    systemPackages: [...recipe.systemPackages],
+    stages,
+    runtime: {
+      user: { ...recipe.backend.user },
+      workdir: recipe.backend.workdir,
+      entrypoint: [...recipe.backend.entrypoint],
+      command: [...recipe.backend.command],
+      env,
+      ports: [...recipe.backend.ports],
+      healthcheck: recipe.backend.healthcheck ?? null,
+      venv: VENV,
+    },
+    buildArgs: { ...recipe.buildArgs },
+    labels,
+    tags: [`${recipe.name}:${recipe.version}`],
+    smoke: {
+      timeout: recipe.smoke?.timeout ?? '10m',
+      limits: recipe.smoke?.limits ?? { memory: '1g', cpus: 1, pids: 512 },
+      tests: recipe.smoke?.tests ?? [],
+    },
+    publish: recipe.publish ?? null,
+  };
+  return { ...withoutDigest, digest: `sha256:${planDigest(withoutDigest)}` };
+}
+
+/** The digest ignores where the recipe was read from: the same build from another folder is the same image. */
+export function planDigest(plan: Omit<Plan, 'digest'>): string {
+  return sha256Hex(canonicalJson({ ...plan, recipe: { ...plan.recipe, file: null } }));
+}

@@ -1,0 +1,92 @@
+import { lstat, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Issue } from '../errors.js';
+import { formatPath } from '../recipe/positions.js';
+import type { Recipe } from '../recipe/schema.js';
+import { contextPathFor } from './build-plan.js';
+import type { DigestCache } from './digest-cache.js';
+import type { PlanInput } from './types.js';
+
+// Finds and hashes every file a recipe names. Each must be a regular file inside the recipe's
+// folder (symlinks are followed, but must not lead outside), and a declared sha256 must match.
+
+interface Wanted {
+  role: PlanInput['role'];
+  source: string;
+  sha256?: string;
+  mode?: string;
+  destination?: string;
+  fieldPath: (string | number)[];
+}
+
+export function inputsOf(recipe: Recipe): Wanted[] {
+  const out: Wanted[] = [];
+  const e = recipe.engine;
+  if (e.wheel) out.push({ role: 'engine-wheel', source: e.wheel.path, sha256: e.wheel.sha256, fieldPath: ['engine', 'wheel', 'path'] });
+  if (e.binary) out.push({ role: 'engine-binary', source: e.binary.path, sha256: e.binary.sha256, fieldPath: ['engine', 'binary', 'path'] });
+  recipe.files.forEach((f, i) =>
+    out.push({ role: 'file', source: f.source, ...(f.mode ? { mode: f.mode } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] }),
+  );
+  return out;
+}
+
+export async function collectInputs(opts: {
+  recipe: Recipe;
+  recipeDir: string;
+  file: string;
+  cache: DigestCache;
+  locate: (p: (string | number)[]) => { line: number; col: number };
+}): Promise<{ inputs: PlanInput[]; issues: Issue[] }> {
+  const issues: Issue[] = [];
+  const inputs: PlanInput[] = [];
+  const rootReal = await realpath(opts.recipeDir);
+  const seen = new Map<string, string>();
+  for (const w of inputsOf(opts.recipe)) {
+    const err = (fieldPath: (string | number)[], code: string, message: string, hint?: string) =>
+      issues.push({ code, severity: 'error', file: opts.file, ...opts.locate(fieldPath), path: formatPath(fieldPath), message, ...(hint ? { hint } : {}) });
+    const abs = path.join(opts.recipeDir, w.source);
+    let real: string;
+    try {
+      await lstat(abs);
+      real = await realpath(abs);
+    } catch {
+      err(w.fieldPath, 'input.missing', `"${w.source}" does not exist (looked in ${path.relative(process.cwd(), abs) || abs})`, 'paths are relative to the recipe\'s folder');
+      continue;
+    }
+    if (real !== rootReal && !real.startsWith(rootReal + path.sep)) {
+      err(w.fieldPath, 'input.outside', `"${w.source}" resolves to ${real}, outside the recipe's folder`, 'copy the file next to the recipe; symlinks must not leave its folder');
+      continue;
+    }
+    const st = await stat(real);
+    if (!st.isFile()) {
+      err(w.fieldPath, 'input.not-a-file', `"${w.source}" is a ${st.isDirectory() ? 'directory' : 'special file'}, not a regular file`, 'name one file per entry');
+      continue;
+    }
+    const contextPath = contextPathFor(w.role, w.source);
+    const dup = seen.get(contextPath);
+    if (dup !== undefined) {
+      err(w.fieldPath, 'input.duplicate', `"${w.source}" lands at ${contextPath} in the build context, like "${dup}"`, 'rename one of them');
+      continue;
+    }
+    seen.set(contextPath, w.source);
+    const sha256 = await opts.cache.digest(real, st);
+    if (w.sha256 !== undefined) {
+      const declared = w.sha256.replace(/^sha256:/, '');
+      if (declared !== sha256) {
+        const shaPath = [...w.fieldPath.slice(0, -1), 'sha256'];
+        err(shaPath, 'input.sha256-mismatch', `sha256 mismatch for ${w.source}: the recipe says ${declared}, the file is ${sha256}`, 'if the new file is intended, put its digest in the recipe');
+        continue;
+      }
+    }
+    inputs.push({
+      role: w.role,
+      source: w.source,
+      contextPath,
+      sha256,
+      size: st.size,
+      ...(w.mode ? { mode: w.mode } : {}),
+      ...(w.destination ? { destination: w.destination } : {}),
+    });
+  }
+  return { inputs, issues };
+}

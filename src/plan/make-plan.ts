@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { InputError, type Issue } from '../errors.js';
+import { loadSupportData } from '../matrix/load.js';
+import { resolveRecipe } from '../matrix/resolve.js';
+import type { SupportData } from '../matrix/schema.js';
+import { parseRecipeText } from '../recipe/parse.js';
+import { locate } from '../recipe/positions.js';
+import { readRecipeFile } from '../recipe/read.js';
+import { buildPlan } from './build-plan.js';
+import { sha256Hex } from './canonical.js';
+import { DigestCache } from './digest-cache.js';
+import { collectInputs } from './inputs.js';
+import type { Plan } from './types.js';
+
+// The I/O shell around the pure pipeline: read -> parse -> resolve -> hash inputs -> plan.
+
+export interface PlannedRecipe {
+  plan: Plan;
+  /** Absolute folder of the recipe: input paths in the plan are relative to it. */
+  recipeDir: string;
+  /** Warnings that did not stop the plan (e.g. --allow-unsupported). */
+  warnings: Issue[];
+}
+
+export interface PlanOptions {
+  allowUnsupported?: boolean;
+  supportData?: SupportData;
+  cache?: DigestCache;
+}
+
+export type PlanOutcome = { ok: true; planned: PlannedRecipe } | { ok: false; issues: Issue[] };
+
+/** Plans one recipe, collecting every issue instead of stopping at the first. */
+export async function tryPlanRecipe(file: string, opts: PlanOptions = {}): Promise<PlanOutcome> {
+  const read = await readRecipeFile(file);
+  if (!read.ok) return { ok: false, issues: [read.issue] };
+  const parsed = parseRecipeText(file, read.text);
+  if (!parsed.ok) return { ok: false, issues: parsed.issues };
+  const { recipe, doc, lines } = parsed.value;
+  const where = (p: (string | number)[]) => locate(doc, lines, p);
+  const data = opts.supportData ?? loadSupportData();
+  const { resolution, issues: resIssues } = resolveRecipe(recipe, data, { file, locate: where, allowUnsupported: opts.allowUnsupported ?? false });
+  const recipeDir = path.resolve(path.dirname(file));
+  const cache = opts.cache ?? (await DigestCache.open());
+  const { inputs, issues: inIssues } = await collectInputs({ recipe, recipeDir, file, cache, locate: where });
+  if (!opts.cache) await cache.save();
+  const issues = [...parsed.issues, ...resIssues, ...inIssues];
+  if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
+  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: sha256Hex(read.bytes), resolution, inputs });
+  return { ok: true, planned: { plan, recipeDir, warnings: issues } };
+}
+
+export async function planRecipe(file: string, opts: PlanOptions = {}): Promise<PlannedRecipe> {
+  const r = await tryPlanRecipe(file, opts);
+  if (!r.ok) throw new InputError(r.issues, `${file}: invalid recipe`);
+  return r.planned;
+}

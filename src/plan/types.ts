@@ -1,0 +1,75 @@
+import type { Recipe, SmokeTest } from '../recipe/schema.js';
+import type { MatrixRow } from '../matrix/schema.js';
+
+// The resolved build plan: everything a build needs, nothing left to look up. Versioned: tools
+// that read `plan --json` check planVersion. Changing a field's meaning bumps it.
+
+export const PLAN_VERSION = 1;
+
+export interface PlanInput {
+  /** What the file is for. */
+  role: 'engine-wheel' | 'engine-binary' | 'file';
+  /** Path as written in the recipe, relative to the recipe's folder. */
+  source: string;
+  /** Path inside the build context. */
+  contextPath: string;
+  sha256: string;
+  size: number;
+  /** Octal mode the file gets in the image, when the recipe sets one. */
+  mode?: string;
+  /** For files: where it lands in the image. */
+  destination?: string;
+}
+
+export interface PlanStage {
+  name: 'framework' | 'runtime' | 'dev';
+  from: string;
+  purpose: string;
+}
+
+export interface Plan {
+  planVersion: typeof PLAN_VERSION;
+  tool: { name: 'dynamo-image'; version: string };
+  recipe: { file: string; sha256: string; apiVersion: string };
+  image: { name: string; version: string; description: string | null };
+  platforms: string[];
+  python: string;
+  cuda: { version: string; minDriver: string | null } | null;
+  base: { runtime: string; builder: string; source: 'table' | 'explicit' | 'engine-image'; os: string; pythonIncluded: boolean };
+  engine: {
+    framework: Recipe['engine']['framework'];
+    requested: string;
+    version: string;
+    source:
+      | { kind: 'wheel'; input: string }
+      | { kind: 'index'; requirement: string; indexUrl: string }
+      | { kind: 'binary'; input: string; installPath: string }
+      | { kind: 'image'; ref: string };
+  };
+  dynamo: { version: string; requirement: string; indexUrl: string } | null;
+  support: {
+    status: 'supported' | 'experimental' | 'unsupported' | 'not-applicable';
+    row: MatrixRow | null;
+    warnings: string[];
+  };
+  inputs: PlanInput[];
+  systemPackages: string[];
+  stages: PlanStage[];
+  runtime: {
+    user: { name: string; uid: number; gid: number };
+    workdir: string;
+    entrypoint: string[];
+    command: string[];
+    env: Record<string, string>;
+    ports: number[];
+    healthcheck: Recipe['backend']['healthcheck'] | null;
+    venv: string;
+  };
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  tags: string[];
+  smoke: { timeout: string; limits: { memory: string; cpus: number; pids: number }; tests: SmokeTest[] };
+  publish: Recipe['publish'] | null;
+  /** sha256 over everything above (canonical JSON, recipe.file left out): the image's identity. */
+  digest: string;
+}

@@ -1,0 +1,272 @@
+import { z } from 'zod';
+import semver from 'semver';
+import { FRAMEWORKS } from '../matrix/schema.js';
+import { parseSpecifier } from '../versions/pep440.js';
+
+// The recipe as written. This zod schema is the single source of truth: the TypeScript types, the
+// committed JSON Schema (schema/recipe.schema.json) and the README's reference all come from it.
+// Strict objects everywhere: an unknown key is an error, never silently ignored.
+
+export const API_VERSION = 'dynamo-image/v1';
+
+const sha256 = z
+  .string()
+  .regex(/^(sha256:)?[0-9a-f]{64}$/, { error: 'must be 64 lowercase hex digits, optionally prefixed "sha256:"' });
+
+/** Characters a value may hold and still be embedded in any Dockerfile instruction unchanged. */
+const SAFE_PATH = /^[A-Za-z0-9._@+=:,\/-]+$/;
+
+const relativePath = z
+  .string()
+  .min(1)
+  .regex(SAFE_PATH, { error: 'may only contain letters, digits and . _ @ + = : , / -' })
+  .refine((p) => !p.startsWith('/'), { error: 'must be relative to the recipe\'s folder, not absolute' })
+  .refine((p) => !p.split('/').includes('..'), { error: 'must stay inside the recipe\'s folder (no "..")' });
+
+const absolutePath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._@+=:,\/-]*$/, { error: 'must be an absolute path of letters, digits and . _ @ + = : , / -' })
+  .refine((p) => !p.split('/').includes('..'), { error: 'must not contain ".."' });
+
+// The Docker reference grammar (distribution/reference), tag and digest both optional.
+export const IMAGE_REF_RE =
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+const imageRef = z.string().regex(IMAGE_REF_RE, { error: 'is not a valid image reference (e.g. "nvidia/cuda:12.9.1-runtime-ubuntu24.04")' });
+
+const imageName = z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
+  error: 'must be lowercase letters, digits and separators (. _ - /), e.g. "vllm-runtime"',
+});
+
+const semverString = z.string().refine((v) => semver.valid(v) === v, {
+  error: 'must be a semantic version such as 1.4.0 or 1.4.0-rc.1 (tags start with it)',
+});
+
+const pep440Constraint = z.string().min(1).refine((v) => parseSpecifier(v).ok, {
+  error: 'is not a version or version range (e.g. "0.19.0", "~0.19", ">=0.14,<0.20", "1.3.0rc11")',
+});
+
+const duration = z
+  .string()
+  .regex(/^[0-9]+(ms|s|m|h)$/, { error: 'must be a duration such as 500ms, 30s, 5m or 1h' })
+  .refine((d) => !/^0+(ms|s|m|h)$/.test(d), { error: 'must be greater than zero' });
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' });
+
+/** Text that lands in a Dockerfile quoted: any printable character, but no line breaks or control characters. */
+const singleLine = z.string().refine((s) => !/[\u0000-\u001f\u007f]/.test(s), {
+  error: 'must be one line without control characters (a newline cannot be expressed in a Dockerfile value)',
+});
+
+const argv = z.array(z.string().refine((s) => !s.includes('\u0000'), { error: 'must not contain NUL' }));
+
+const validRegex = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'is not a valid regular expression' },
+);
+
+// ---- smoke tests (run by `dynamo-image test`) --------------------------------------------------
+
+const outputMatch = z.strictObject({
+  contains: z.string().optional().describe('the output contains this text'),
+  notContains: z.string().optional().describe('the output does not contain this text'),
+  matches: validRegex.optional().describe('the output matches this regular expression (JavaScript syntax)'),
+});
+
+const testCommon = {
+  name: z.string().min(1).describe('shown in reports'),
+  gpu: z.boolean().default(false).describe('needs a GPU: skipped (with the reason) where the engine cannot give one, unless --gpu require'),
+  timeout: duration.optional().describe('per-test timeout (default 60s; serve: 120s)'),
+};
+
+export const CommandTest = z.strictObject({
+  kind: z.literal('command'),
+  ...testCommon,
+  command: argv.min(1).describe('argv run in the image (the entrypoint is replaced by command[0])'),
+  exitCode: z.number().int().min(0).max(255).default(0),
+  stdout: outputMatch.optional(),
+  stderr: outputMatch.optional(),
+  version: z
+    .strictObject({
+      regex: validRegex.default('(\\d+\\.\\d+[0-9A-Za-z.+-]*)').describe('first capture group is the version'),
+      constraint: pep440Constraint,
+    })
+    .optional()
+    .describe('a version the command prints, checked against a constraint'),
+});
+
+export const PythonTest = z.strictObject({
+  kind: z.literal('python'),
+  ...testCommon,
+  imports: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, { error: 'must be a module name' })).default([]),
+  distributions: z
+    .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be a distribution name' }), pep440Constraint)
+    .default({})
+    .describe('installed distribution -> version constraint'),
+  python: z.string().regex(/^\/?[A-Za-z0-9._\/-]+$/).default('python3').describe('interpreter to run'),
+});
+
+export const FileTest = z.strictObject({
+  kind: z.literal('file'),
+  ...testCommon,
+  path: absolutePath,
+  exists: z.boolean().default(true),
+  executable: z.boolean().optional(),
+  owner: z.string().regex(/^[0-9]+(:[0-9]+)?$/, { error: 'must be UID or UID:GID' }).optional(),
+  mode: z.string().regex(/^0?[0-7]{3,4}$/, { error: 'must be octal, e.g. 0755' }).optional(),
+  contains: z.string().optional(),
+});
+
+export const MetadataTest = z.strictObject({
+  kind: z.literal('metadata'),
+  ...testCommon,
+  user: z.string().optional(),
+  workdir: z.string().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  entrypoint: argv.optional(),
+  cmd: argv.optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  exposedPorts: z.array(z.number().int().min(1).max(65535)).optional(),
+});
+
+export const ServeTest = z.strictObject({
+  kind: z.literal('serve'),
+  ...testCommon,
+  port: z.number().int().min(1).max(65535),
+  path: z.string().regex(/^\/[\x21-\x7e]*$/, { error: 'must start with / and hold no spaces' }).default('/'),
+  method: z.enum(['GET', 'POST']).default('GET'),
+  body: z.string().optional().describe('request body (POST)'),
+  readyPath: z.string().regex(/^\/[\x21-\x7e]*$/).optional().describe('polled until it answers 2xx before the probe'),
+  readyTimeout: duration.default('60s'),
+  expect: z.strictObject({
+    status: z.number().int().min(100).max(599).default(200),
+    body: outputMatch.optional(),
+    json: z
+      .array(z.strictObject({ path: z.string().min(1).describe('dotted path, e.g. choices.0.text'), equals: z.unknown() }))
+      .optional(),
+  }),
+  args: argv.optional().describe('command arguments for the entrypoint (default: the image CMD)'),
+});
+
+export const SmokeTest = z.discriminatedUnion('kind', [CommandTest, PythonTest, FileTest, MetadataTest, ServeTest]);
+export type SmokeTest = z.infer<typeof SmokeTest>;
+
+export const Smoke = z.strictObject({
+  timeout: duration.default('10m').describe('overall timeout for all tests'),
+  limits: z
+    .strictObject({
+      memory: z.string().regex(/^[0-9]+[kmg]?$/i, { error: 'must be bytes or a size like 512m, 2g' }).default('1g'),
+      cpus: z.number().positive().default(1),
+      pids: z.number().int().positive().default(512),
+    })
+    .default({ memory: '1g', cpus: 1, pids: 512 }),
+  tests: z.array(SmokeTest).default([]),
+});
+
+// ---- the recipe ---------------------------------------------------------------------------------
+
+export const Engine = z.strictObject({
+  framework: z.enum(FRAMEWORKS).describe('vllm, sglang, trtllm or custom (custom is not checked against the support matrix)'),
+  version: pep440Constraint.describe('exact version or range; resolved to one exact pin'),
+  wheel: z.strictObject({ path: relativePath, sha256 }).optional().describe('a local wheel file'),
+  index: z
+    .strictObject({
+      requirement: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?$/, { error: 'must be a distribution name, optionally with extras, e.g. "vllm" or "ai-dynamo[vllm]"; the version comes from engine.version' })
+        .optional()
+        .describe('distribution name (default: the framework\'s package)'),
+      url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional().describe('index URL (default: the framework\'s index or PyPI)'),
+    })
+    .optional()
+    .describe('a wheel from a package index'),
+  binary: z
+    .strictObject({ path: relativePath, sha256, installPath: absolutePath })
+    .optional()
+    .describe('a prebuilt executable'),
+  image: z
+    .strictObject({ ref: imageRef.optional().describe('default: the framework\'s upstream image for this version and CUDA') })
+    .optional()
+    .describe('the upstream engine image, used as the runtime base'),
+});
+
+export const Recipe = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  name: imageName.describe('image name (last part of the repository)'),
+  version: semverString.describe('image version; the first tag starts with it'),
+  description: singleLine.optional(),
+  base: z.strictObject({
+    cuda: z.string().regex(/^\d+\.\d+$/, { error: 'must be MAJOR.MINOR, e.g. "12.9"' }).optional().describe('CUDA toolkit, resolved through base-images/base-images.yaml'),
+    image: imageRef.optional().describe('explicit base image instead of the table'),
+    os: z.enum(['ubuntu24.04', 'ubuntu22.04', 'debian12']).optional().describe('default ubuntu24.04 with cuda'),
+    platforms: z.array(z.enum(['linux/amd64', 'linux/arm64'])).min(1).default(['linux/amd64']),
+    pythonIncluded: z.boolean().optional().describe('the base image already has python3 with venv (explicit images)'),
+  }),
+  python: z.string().regex(/^3\.\d+$/, { error: 'must include major and minor version, e.g. "3.12"' }),
+  dynamo: pep440Constraint.optional().describe('Dynamo runtime version; needed for vllm, sglang and trtllm'),
+  engine: Engine,
+  backend: z.strictObject({
+    entrypoint: argv.min(1),
+    command: argv.default([]),
+    env: z.record(envName, singleLine).default({}),
+    ports: z.array(z.number().int().min(1).max(65535)).default([]),
+    workdir: absolutePath.default('/workspace'),
+    user: z
+      .strictObject({
+        name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: 'must be a POSIX user name' }).default('dynamo'),
+        uid: z.number().int().min(1, { error: 'must not be 0: the runtime image runs as a non-root user' }).max(2147483647).default(1000),
+        gid: z.number().int().min(0).max(2147483647).default(0),
+      })
+      .default({ name: 'dynamo', uid: 1000, gid: 0 }),
+    healthcheck: z
+      .strictObject({
+        command: argv.min(1),
+        interval: duration.default('30s'),
+        timeout: duration.default('10s'),
+        startPeriod: duration.default('5s'),
+        retries: z.number().int().min(1).default(3),
+      })
+      .optional(),
+  }),
+  systemPackages: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/, { error: 'must be a Debian package name, optionally =version' }))
+    .default([]),
+  files: z
+    .array(
+      z.strictObject({
+        source: relativePath,
+        destination: absolutePath,
+        mode: z.string().regex(/^0?[0-7]{3,4}$/, { error: 'must be octal, e.g. 0644' }).optional(),
+      }),
+    )
+    .default([]),
+  buildArgs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid build argument name' }), singleLine).default({}),
+  labels: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, { error: 'must be a reverse-DNS label key' }), singleLine).default({}),
+  smoke: Smoke.optional(),
+  publish: z
+    .strictObject({
+      registry: z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, { error: 'must be HOST or HOST:PORT' }).optional(),
+      repository: imageName.optional().describe('default: the recipe name'),
+      tags: z.array(z.string().min(1)).min(1).default(['{version}']).describe('tag templates: {version}, {version_major}, {cuda}, {cuda_major}, {framework}, {engine_version}, {platform}, {git_sha}'),
+      mutableTags: z.array(z.string().min(1)).default([]).describe('tags that may move (e.g. latest)'),
+    })
+    .optional(),
+  matrix: z
+    .strictObject({
+      cuda: z.array(z.string().regex(/^\d+\.\d+$/)).optional(),
+      platform: z.array(z.enum(['linux/amd64', 'linux/arm64'])).optional(),
+      python: z.array(z.string().regex(/^3\.\d+$/)).optional(),
+      include: z.array(z.record(z.enum(['cuda', 'platform', 'python']), z.string())).default([]),
+      exclude: z.array(z.record(z.enum(['cuda', 'platform', 'python']), z.string())).default([]),
+    })
+    .optional(),
+});
+
+export type RecipeInput = z.input<typeof Recipe>;
+export type Recipe = z.output<typeof Recipe>;
