@@ -51,6 +51,29 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
       setExit(await runRender(file, opts, o));
     });
 
+  const collect = (v: string, prev: string[]) => [...prev, v];
+  program
+    .command('build')
+    .description('build the image on the Docker engine (up to date without work when nothing changed)')
+    .argument('[recipe]', 'recipe file', 'recipe.yaml')
+    .addOption(new Option('--target <target>', 'stage to build').choices(['runtime', 'dev']).default('runtime'))
+    .option('--no-cache', 'do not use the engine\'s layer cache (implies a rebuild)')
+    .option('--force', 'rebuild even when an image of this plan exists')
+    .option('--build-arg <NAME=VALUE>', 'build argument (repeatable)', collect, [])
+    .option('-t, --tag <ref>', 'extra tag (repeatable)', collect, [])
+    .option('--platform <platform>', 'one of the recipe\'s platforms, e.g. linux/amd64')
+    .option('--cache-from <ref>', 'image to use as a cache source (repeatable)', collect, [])
+    .addOption(new Option('--builder <builder>', 'builder to use').choices(['auto', 'buildkit', 'classic']).default('auto'))
+    .addOption(new Option('--network <mode>', 'network of RUN steps (default: none when the plan downloads nothing)').choices(['none', 'default', 'host']))
+    .option('--json', 'print one JSON object with the result on stdout')
+    .option('-q, --quiet', 'no progress output')
+    .addOption(allowUnsupported)
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      const { runBuild } = await import('./commands/build.js');
+      // commander's --no-cache sets cache=false
+      setExit(await runBuild(file, { ...(opts as never as import('./commands/build.js').BuildCliOptions), noCache: opts['cache'] === false }, o));
+    });
+
   return program;
 }
 

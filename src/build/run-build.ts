@@ -1,0 +1,149 @@
+import { dockerfileFromPlan, type Target } from '../dockerfile/from-plan.js';
+import { renderDockerfile } from '../dockerfile/render.js';
+import { contextEntries, contextMtime } from '../context/files.js';
+import { packContext } from '../context/pack.js';
+import type { BuildEvent, Engine } from '../engine/port.js';
+import { OperationError, UsageError } from '../errors.js';
+import { LABEL_PREFIX } from '../plan/build-plan.js';
+import { canonicalJson, sha256Hex } from '../plan/canonical.js';
+import type { PlannedRecipe } from '../plan/make-plan.js';
+import { countSteps, type ProgressSink } from './progress.js';
+
+// plan -> image on the engine. Tags are applied only after everything that can fail has passed
+// (the build, then the smoke tests through `beforeTag`): a broken image never carries a tag.
+
+export const BUILD_KEY_LABEL = `${LABEL_PREFIX}.build-key`;
+export const TARGET_LABEL = `${LABEL_PREFIX}.target`;
+
+export interface BuildOptions {
+  target: Target;
+  noCache?: boolean;
+  force?: boolean;
+  buildArgs?: Record<string, string>;
+  extraTags?: string[];
+  platform?: string;
+  cacheFrom?: string[];
+  builder: 'auto' | 'buildkit' | 'classic';
+  /** Default: `none` when the plan fetches nothing (hermetic), else the engine's default. */
+  network?: 'none' | 'default' | 'host';
+  signal: AbortSignal;
+  progress: ProgressSink;
+  /** Runs after the image exists and before any tag is applied; throw to refuse the tags. */
+  beforeTag?: (imageId: string, upToDate: boolean) => Promise<void>;
+}
+
+export interface BuildOutcome {
+  image: string;
+  tags: string[];
+  upToDate: boolean;
+  durationMs: number;
+  cachedSteps: number;
+  totalSteps: number;
+  sizeBytes: number;
+  builder: 'buildkit' | 'classic' | null;
+  target: Target;
+  planDigest: string;
+  buildKey: string;
+  contextBytes: number;
+}
+
+/** Whether any build step downloads: packages from an index or apt. */
+export function planFetches(plan: PlannedRecipe['plan']): boolean {
+  return plan.engine.source.kind === 'index' || plan.dynamo !== null || plan.systemPackages.length > 0 || !plan.base.pythonIncluded;
+}
+
+/** Everything that makes two builds produce the same image. */
+export function buildKeyOf(planDigest: string, o: Pick<BuildOptions, 'target' | 'buildArgs' | 'platform'>): string {
+  return `sha256:${sha256Hex(canonicalJson({ plan: planDigest, target: o.target, buildArgs: o.buildArgs ?? {}, platform: o.platform ?? null }))}`;
+}
+
+export function splitTag(ref: string): { repository: string; tag: string } {
+  const at = ref.lastIndexOf(':');
+  const slash = ref.lastIndexOf('/');
+  if (at > slash && at > 0) return { repository: ref.slice(0, at), tag: ref.slice(at + 1) };
+  return { repository: ref, tag: 'latest' };
+}
+
+export async function buildImage(engine: Engine, planned: PlannedRecipe, opts: BuildOptions): Promise<BuildOutcome> {
+  const started = Date.now();
+  const { plan } = planned;
+  if (opts.platform && !plan.platforms.includes(opts.platform))
+    throw new UsageError(`--platform ${opts.platform} is not one of the recipe's platforms (${plan.platforms.join(', ')})`);
+  const buildKey = buildKeyOf(plan.digest, opts);
+  const tags = [...new Set([...plan.tags, ...(opts.extraTags ?? [])])];
+
+  const applyTags = async (imageId: string) => {
+    for (const t of tags) {
+      const { repository, tag } = splitTag(t);
+      await engine.tagImage(imageId, repository, tag);
+    }
+  };
+
+  if (!opts.force && !opts.noCache) {
+    const existing = (await engine.findImages({ [BUILD_KEY_LABEL]: buildKey }))[0];
+    if (existing) {
+      opts.progress.note(`up to date: ${existing.id.slice(0, 19)} already built from plan ${plan.digest.slice(0, 19)} (use --force to rebuild)`);
+      await opts.beforeTag?.(existing.id, true);
+      await applyTags(existing.id);
+      return {
+        image: existing.id, tags, upToDate: true, durationMs: Date.now() - started, cachedSteps: 0, totalSteps: 0,
+        sizeBytes: existing.sizeBytes, builder: null, target: opts.target, planDigest: plan.digest, buildKey, contextBytes: 0,
+      };
+    }
+  }
+
+  const info = await engine.info();
+  let builder: 'buildkit' | 'classic';
+  if (opts.builder === 'auto') builder = info.buildkit ? 'buildkit' : 'classic';
+  else if (opts.builder === 'buildkit' && !info.buildkit) throw new UsageError(`the engine at ${info.endpoint} (API ${info.apiVersion}) does not offer BuildKit`, 'use --builder classic');
+  else builder = opts.builder;
+
+  const dockerfile = renderDockerfile(dockerfileFromPlan(plan, opts.target));
+  const packed = packContext(contextEntries(plan, planned.recipeDir, dockerfile), contextMtime());
+  const events: BuildEvent[] = [];
+  // A changed input file aborts the build on the engine, not only our side of the stream.
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(opts.signal.reason);
+  opts.signal.addEventListener('abort', onAbort, { once: true });
+  packed.done.catch((e: unknown) => ac.abort(e));
+  let imageId: string;
+  try {
+    const r = await engine.build({
+      context: packed.stream,
+      dockerfile: 'Dockerfile',
+      target: opts.target,
+      noCache: opts.noCache ?? false,
+      buildArgs: opts.buildArgs ?? {},
+      labels: { [BUILD_KEY_LABEL]: buildKey, [TARGET_LABEL]: opts.target },
+      ...(opts.platform ? { platform: opts.platform } : {}),
+      cacheFrom: opts.cacheFrom ?? [],
+      builder,
+      network: opts.network ?? (planFetches(plan) ? 'default' : 'none'),
+      signal: ac.signal,
+      onEvent: (e) => {
+        events.push(e);
+        opts.progress.event(e);
+      },
+    });
+    imageId = r.imageId;
+  } catch (e) {
+    // Report the root cause: a changed file beats the broken stream it caused.
+    const packErr = await packed.done.then(() => null, (err: unknown) => err);
+    if (opts.signal.aborted) throw opts.signal.reason;
+    throw packErr ?? e;
+  } finally {
+    opts.signal.removeEventListener('abort', onAbort);
+    opts.progress.close();
+  }
+  const { bytes } = await packed.done;
+  const img = await engine.inspectImage(imageId);
+  if (!img) throw new OperationError('build.image-missing', `the engine reported image ${imageId} but does not have it`);
+  if (img.labels[BUILD_KEY_LABEL] !== buildKey) throw new OperationError('build.label-missing', `image ${imageId} lacks its build key label`);
+  await opts.beforeTag?.(imageId, false);
+  await applyTags(imageId);
+  const stats = countSteps(events);
+  return {
+    image: imageId, tags, upToDate: false, durationMs: Date.now() - started, cachedSteps: stats.cached, totalSteps: stats.total,
+    sizeBytes: img.sizeBytes, builder, target: opts.target, planDigest: plan.digest, buildKey, contextBytes: bytes,
+  };
+}

@@ -1,0 +1,84 @@
+import { buildImage, type BuildOutcome } from '../../build/run-build.js';
+import { plainProgress, quietProgress, ttyProgress, type ProgressSink } from '../../build/progress.js';
+import type { Target } from '../../dockerfile/from-plan.js';
+import { connectDocker } from '../../engine/dockerode-engine.js';
+import { ExitCode, InputError, type Issue } from '../../errors.js';
+import { planRecipe } from '../../plan/make-plan.js';
+import { IMAGE_REF_RE } from '../../recipe/schema.js';
+import { printIssues, type Output } from '../output.js';
+import { interruptSignal } from '../signals.js';
+
+export interface BuildCliOptions {
+  target: Target;
+  noCache?: boolean;
+  force?: boolean;
+  buildArg: string[];
+  tag: string[];
+  platform?: string;
+  cacheFrom: string[];
+  builder: 'auto' | 'buildkit' | 'classic';
+  network?: 'none' | 'default' | 'host';
+  json?: boolean;
+  quiet?: boolean;
+  allowUnsupported?: boolean;
+}
+
+export function parseBuildArgs(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const issues: Issue[] = [];
+  for (const a of list) {
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) issues.push({ code: 'usage.build-arg', severity: 'error', path: '--build-arg', message: `"${a}" is not NAME=VALUE` });
+    else out[name] = eq < 0 ? (process.env[name] ?? '') : a.slice(eq + 1);
+  }
+  if (issues.length) throw new InputError(issues, 'bad --build-arg');
+  return out;
+}
+
+export function checkTags(tags: string[]): void {
+  const bad = tags.filter((t) => !IMAGE_REF_RE.test(t) || t.includes('@'));
+  if (bad.length)
+    throw new InputError(bad.map((t) => ({ code: 'usage.tag', severity: 'error', path: '--tag', message: `"${t}" is not a valid image reference`, hint: 'e.g. registry.example.com/team/image:1.0.0' })), 'bad --tag');
+}
+
+export function makeProgress(o: Output, opts: { quiet?: boolean; json?: boolean }): ProgressSink {
+  if (opts.quiet) return quietProgress;
+  if (process.stderr.isTTY && !process.env['CI']) return ttyProgress(process.stderr);
+  return plainProgress((l) => o.err(l), { github: process.env['GITHUB_ACTIONS'] === 'true' });
+}
+
+export function summarize(r: BuildOutcome): string {
+  if (r.upToDate) return `${r.tags.join(', ')}: up to date (${r.image.slice(0, 19)}, ${(r.sizeBytes / 1e6).toFixed(1)} MB)`;
+  return `built ${r.image.slice(0, 19)} in ${(r.durationMs / 1000).toFixed(1)}s with ${r.builder} (${r.cachedSteps}/${r.totalSteps} steps cached, ${(r.sizeBytes / 1e6).toFixed(1)} MB); tagged ${r.tags.join(', ')}`;
+}
+
+export async function runBuild(file: string, opts: BuildCliOptions, o: Output): Promise<number> {
+  const buildArgs = parseBuildArgs(opts.buildArg);
+  checkTags(opts.tag);
+  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false });
+  printIssues(o, planned.warnings);
+  const engine = await connectDocker();
+  const { signal, dispose } = interruptSignal();
+  try {
+    const progress = makeProgress(o, opts);
+    const result = await buildImage(engine, planned, {
+      target: opts.target,
+      noCache: opts.noCache ?? false,
+      force: opts.force ?? false,
+      buildArgs,
+      extraTags: opts.tag,
+      ...(opts.platform ? { platform: opts.platform } : {}),
+      cacheFrom: opts.cacheFrom,
+      builder: opts.builder,
+      ...(opts.network ? { network: opts.network } : {}),
+      signal,
+      progress,
+    });
+    if (opts.json) o.out(JSON.stringify(result));
+    else if (!opts.quiet) o.err(summarize(result));
+    return ExitCode.ok;
+  } finally {
+    dispose();
+  }
+}

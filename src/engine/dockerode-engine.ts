@@ -1,0 +1,398 @@
+import { PassThrough, type Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { EnvironmentError, OperationError } from '../errors.js';
+import { decodeTrace } from './buildkit-trace.js';
+import { forEachJsonLine } from './json-lines.js';
+import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, Engine, EngineInfo, ExecResult, ImageDetails, ImageSummary, PushProgress } from './port.js';
+import { describeEndpoint, engineUnreachable, translateContainerStartError, translatePushError } from './translate.js';
+
+// The one module that talks to dockerode. Everything it returns is in the port's types.
+
+/** The highest Engine API version this adapter was tested against. */
+export const MAX_TESTED_API = '1.45';
+const TAIL_LINES = 25;
+
+function compareApi(a: string, b: string): number {
+  const [am = 0, an = 0] = a.split('.').map(Number);
+  const [bm = 0, bn = 0] = b.split('.').map(Number);
+  return am - bm || an - bn;
+}
+
+export async function connectDocker(): Promise<Engine> {
+  const { default: Docker } = await import('dockerode');
+  const endpoint = describeEndpoint();
+  let probe: Dockerode;
+  try {
+    probe = new Docker();
+  } catch (e) {
+    throw new EnvironmentError('engine.config', `cannot use DOCKER_HOST=${process.env['DOCKER_HOST']}: ${(e as Error).message}`, 'use unix:///path, tcp://host:port or ssh://user@host');
+  }
+  let version: Dockerode.DockerVersion;
+  try {
+    // The typings lack the options overload; the call accepts { abortSignal }.
+    version = await (probe.version as unknown as (o: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>).call(probe, { abortSignal: AbortSignal.timeout(10_000) });
+  } catch (e) {
+    throw engineUnreachable(endpoint, e);
+  }
+  const server = version.ApiVersion;
+  const api = compareApi(server, MAX_TESTED_API) < 0 ? server : MAX_TESTED_API;
+  const docker = new Docker({ version: `v${api}` });
+  return new DockerodeEngine(docker, endpoint, version, api);
+}
+
+function demux(buf: Buffer): { stdout: string; stderr: string } {
+  // Multiplexed stream frames: [stream, 0, 0, 0, size(4 bytes BE)] + payload.
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const kind = buf[i]!;
+    const size = buf.readUInt32BE(i + 4);
+    const payload = buf.subarray(i + 8, i + 8 + size);
+    (kind === 2 ? err : out).push(payload);
+    i += 8 + size;
+  }
+  if (i === 0 && buf.length > 0 && buf[0]! > 2) return { stdout: buf.toString('utf8'), stderr: '' };
+  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
+/** Follows one build's events and keeps per-step logs for the error message. */
+class BuildTracker {
+  imageId: string | null = null;
+  error: string | null = null;
+  private readonly logs = new Map<string, string[]>();
+  private readonly names = new Map<string, string>();
+  private readonly reported = new Map<string, string>();
+  private failedStep: string | null = null;
+  private classicStep: { id: string; name: string; started: number; cached: boolean } | null = null;
+  private readonly messages: string[] = [];
+
+  constructor(private readonly emit: (e: BuildEvent) => void) {}
+
+  private log(id: string, line: string): void {
+    const l = this.logs.get(id) ?? [];
+    l.push(line);
+    if (l.length > 200) l.shift();
+    this.logs.set(id, l);
+    this.emit({ type: 'log', id, line });
+  }
+
+  private finishClassicStep(state: 'done' | 'error'): void {
+    const s = this.classicStep;
+    if (!s) return;
+    this.emit({ type: 'step', id: s.id, name: s.name, state: s.cached && state === 'done' ? 'cached' : state, durationMs: Date.now() - s.started });
+    this.classicStep = null;
+  }
+
+  handle(item: Record<string, unknown> | string): void {
+    if (typeof item === 'string') {
+      this.messages.push(item);
+      this.emit({ type: 'message', text: item });
+      return;
+    }
+    const aux = item['aux'] as Record<string, unknown> | undefined;
+    if (item['id'] === 'moby.buildkit.trace' && typeof aux === 'string') {
+      this.handleTrace(aux);
+      return;
+    }
+    if (item['id'] === 'moby.image.id' && aux && typeof aux['ID'] === 'string') {
+      this.imageId = aux['ID'];
+      return;
+    }
+    if (aux && typeof aux['ID'] === 'string') {
+      this.imageId = aux['ID'];
+      return;
+    }
+    const errorDetail = item['errorDetail'] as { message?: string } | undefined;
+    if (typeof item['error'] === 'string' || errorDetail) {
+      this.error = errorDetail?.message ?? String(item['error']);
+      if (this.classicStep) {
+        this.failedStep = this.classicStep.id;
+        this.finishClassicStep('error');
+      }
+      return;
+    }
+    if (typeof item['stream'] === 'string') {
+      for (const raw of item['stream'].split('\n')) {
+        const line = raw.trimEnd();
+        if (!line) continue;
+        const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+        if (step) {
+          this.finishClassicStep('done');
+          const id = `step-${step[1]}`;
+          this.names.set(id, `[${step[1]}/${step[2]}] ${step[3]}`);
+          this.classicStep = { id, name: this.names.get(id)!, started: Date.now(), cached: false };
+          this.emit({ type: 'step', id, name: this.classicStep.name, state: 'running' });
+          continue;
+        }
+        if (line.trim() === '---> Using cache' && this.classicStep) this.classicStep.cached = true;
+        if (/^Successfully (built|tagged)/.test(line)) {
+          this.finishClassicStep('done');
+          continue;
+        }
+        if (/^ ---> |^Removing intermediate container /.test(line)) continue;
+        this.log(this.classicStep?.id ?? 'build', line);
+      }
+      return;
+    }
+    if (typeof item['status'] === 'string') this.emit({ type: 'message', text: `${item['id'] ? `${String(item['id'])}: ` : ''}${item['status']}` });
+  }
+
+  private handleTrace(b64: string): void {
+    let trace;
+    try {
+      trace = decodeTrace(b64);
+    } catch {
+      return; // progress only: a message we cannot decode must not fail the build
+    }
+    for (const v of trace.vertexes) {
+      if (v.name) this.names.set(v.digest, v.name);
+      const name = this.names.get(v.digest) ?? v.digest;
+      let state: 'running' | 'cached' | 'done' | 'error' | null = null;
+      if (v.error) state = 'error';
+      else if (v.cached) state = 'cached';
+      else if (v.completedMs !== null) state = 'done';
+      else if (v.startedMs !== null) state = 'running';
+      if (!state || this.reported.get(v.digest) === state) continue;
+      this.reported.set(v.digest, state);
+      if (state === 'error') {
+        this.failedStep ??= v.digest;
+        this.error ??= v.error;
+      }
+      this.emit({
+        type: 'step',
+        id: v.digest,
+        name,
+        state,
+        ...(v.startedMs !== null ? { startedMs: v.startedMs } : {}),
+        ...(v.startedMs !== null && v.completedMs !== null ? { durationMs: v.completedMs - v.startedMs } : {}),
+        ...(v.error ? { error: v.error } : {}),
+      });
+    }
+    for (const l of trace.logs) {
+      for (const line of Buffer.from(l.data).toString('utf8').split('\n')) if (line.trim()) this.log(l.vertex, line.trimEnd());
+    }
+  }
+
+  failure(): OperationError {
+    const stepId = this.failedStep;
+    const name = stepId ? (this.names.get(stepId) ?? stepId) : null;
+    const tail = (stepId ? this.logs.get(stepId) : undefined) ?? this.messages;
+    return new OperationError('build.failed', name ? `build step ${name} failed: ${this.error}` : `build failed: ${this.error}`, {
+      tail: tail.slice(-TAIL_LINES),
+    });
+  }
+}
+
+class DockerodeEngine implements Engine {
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly endpoint: string,
+    private readonly version: Dockerode.DockerVersion,
+    private readonly api: string,
+  ) {}
+
+  async info(): Promise<EngineInfo> {
+    const info = (await this.docker.info()) as Record<string, unknown>;
+    const runtimes = Object.keys((info['Runtimes'] as Record<string, unknown> | undefined) ?? {});
+    return {
+      endpoint: this.endpoint,
+      serverVersion: this.version.Version,
+      apiVersion: this.api,
+      os: String(info['OSType'] ?? this.version.Os),
+      arch: String(this.version.Arch),
+      // BuildKit ships inside every Linux engine since API 1.39 (Docker 18.09).
+      buildkit: String(info['OSType'] ?? 'linux') === 'linux' && compareApi(this.api, '1.39') >= 0,
+      gpu: {
+        runtimes,
+        nvidiaRuntime: runtimes.includes('nvidia'),
+        cdiDevices: ((info['DiscoveredDevices'] as { Source?: string; ID?: string }[] | undefined) ?? []).filter((d) => d.Source === 'cdi').map((d) => String(d.ID)),
+      },
+    };
+  }
+
+  async build(req: BuildRequest): Promise<{ imageId: string }> {
+    const tracker = new BuildTracker(req.onEvent);
+    // dockerode mutates the options object it is given: a fresh one per call.
+    const opts: Record<string, unknown> = {
+      dockerfile: req.dockerfile,
+      rm: true,
+      forcerm: true,
+      buildargs: req.buildArgs,
+      labels: req.labels,
+      abortSignal: req.signal,
+      networkmode: req.network,
+      ...(req.target ? { target: req.target } : {}),
+      ...(req.noCache ? { nocache: true } : {}),
+      ...(req.platform ? { platform: req.platform } : {}),
+      ...(req.cacheFrom.length ? { cachefrom: [...req.cacheFrom] } : {}),
+      ...(req.builder === 'buildkit' ? { version: '2' } : {}),
+    };
+    let stream: Readable;
+    try {
+      stream = (await this.docker.buildImage(req.context as never, opts as Dockerode.ImageBuildOptions)) as unknown as Readable;
+    } catch (e) {
+      if (req.signal.aborted) throw req.signal.reason;
+      const err = e as { statusCode?: number; json?: { message?: string }; message?: string };
+      throw new OperationError('build.rejected', `the engine refused the build: ${err.json?.message ?? err.message}`);
+    }
+    try {
+      await forEachJsonLine(stream, (item) => tracker.handle(item));
+    } catch (e) {
+      if (req.signal.aborted) throw req.signal.reason;
+      throw new OperationError('build.stream', `the build's output stream broke: ${(e as Error).message}`, { cause: e });
+    }
+    if (req.signal.aborted) throw req.signal.reason;
+    // A 200 answer with an error inside the stream is a failed build: never trust the status alone.
+    if (tracker.error !== null) throw tracker.failure();
+    if (!tracker.imageId) throw new OperationError('build.no-image', 'the build ended without reporting an image id');
+    return { imageId: tracker.imageId };
+  }
+
+  async findImages(labels: Record<string, string>): Promise<ImageSummary[]> {
+    const list = await this.docker.listImages({ filters: JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }) } as unknown as Dockerode.ListImagesOptions);
+    return list.map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {}, sizeBytes: i.Size, created: i.Created }));
+  }
+
+  async inspectImage(ref: string): Promise<ImageDetails | null> {
+    try {
+      const i = await this.docker.getImage(ref).inspect();
+      const c = i.Config;
+      return {
+        id: i.Id,
+        tags: i.RepoTags ?? [],
+        labels: c.Labels ?? {},
+        sizeBytes: i.Size,
+        created: Date.parse(i.Created) / 1000,
+        user: c.User ?? '',
+        workdir: c.WorkingDir ?? '',
+        env: c.Env ?? [],
+        entrypoint: (c.Entrypoint as string[] | null | undefined) ?? null,
+        cmd: (c.Cmd as string[] | null | undefined) ?? null,
+        exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+        architecture: i.Architecture,
+        os: i.Os,
+        repoDigests: i.RepoDigests ?? [],
+      };
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return null;
+      throw e;
+    }
+  }
+
+  async tagImage(id: string, repository: string, tag: string): Promise<void> {
+    await this.docker.getImage(id).tag({ repo: repository, tag });
+  }
+
+  async removeImage(ref: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<void> {
+    try {
+      await this.docker.getImage(ref).remove({ force: opts.force ?? false, noprune: opts.noprune ?? false });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+    }
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<string[]> {
+    const list = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }) } as unknown as Dockerode.ContainerListOptions);
+    return list.map((c) => c.Id);
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<ContainerHandle> {
+    const deviceRequests = spec.gpus
+      ? [spec.gpus === 'all' ? { Driver: '', Count: -1, Capabilities: [['gpu']] } : { Driver: '', DeviceIDs: spec.gpus, Capabilities: [['gpu']] }]
+      : undefined;
+    const c = await this.docker.createContainer({
+      Image: spec.image,
+      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+      ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+      ...(spec.env ? { Env: spec.env } : {}),
+      ...(spec.user ? { User: spec.user } : {}),
+      Labels: spec.labels,
+      NetworkDisabled: false,
+      HostConfig: {
+        NetworkMode: 'none',
+        ...(spec.memoryBytes ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
+        ...(spec.nanoCpus ? { NanoCpus: spec.nanoCpus } : {}),
+        ...(spec.pidsLimit ? { PidsLimit: spec.pidsLimit } : {}),
+        ...(deviceRequests ? { DeviceRequests: deviceRequests } : {}),
+      },
+    } as Dockerode.ContainerCreateOptions);
+    const docker = this.docker;
+    return {
+      id: c.id,
+      async start() {
+        try {
+          await c.start();
+        } catch (e) {
+          const msg = (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
+          throw translateContainerStartError(msg, spec.image);
+        }
+      },
+      async wait(signal) {
+        const r = (await c.wait({ abortSignal: signal } as Dockerode.ContainerWaitOptions)) as { StatusCode: number };
+        return { exitCode: r.StatusCode };
+      },
+      async logs() {
+        const buf = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+        return demux(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+      },
+      async inspect() {
+        const i = await c.inspect();
+        return { running: i.State.Running, exitCode: i.State.ExitCode, oomKilled: i.State.OOMKilled };
+      },
+      async exec(argv, signal): Promise<ExecResult> {
+        const ex = await c.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+        const stream = (await ex.start({ hijack: true, stdin: false, abortSignal: signal } as never)) as unknown as Readable;
+        const out = new PassThrough();
+        const err = new PassThrough();
+        const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
+        out.on('data', (d: Buffer) => chunks.out.push(d));
+        err.on('data', (d: Buffer) => chunks.err.push(d));
+        docker.modem.demuxStream(stream, out, err);
+        await new Promise<void>((resolve, reject) => {
+          stream.on('end', resolve);
+          stream.on('close', resolve);
+          stream.on('error', reject);
+          signal.addEventListener('abort', () => {
+            stream.destroy();
+            reject(signal.reason);
+          }, { once: true });
+        });
+        const info = await ex.inspect();
+        return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(chunks.out).toString('utf8'), stderr: Buffer.concat(chunks.err).toString('utf8') };
+      },
+      async remove() {
+        try {
+          await c.remove({ force: true, v: true });
+        } catch (e) {
+          if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+        }
+      },
+    };
+  }
+
+  async push(repository: string, tag: string, auth: Record<string, string> | null, signal: AbortSignal, progress?: PushProgress): Promise<{ digest: string }> {
+    const opts: Record<string, unknown> = { tag, abortSignal: signal, ...(auth ? { authconfig: { ...auth } } : {}) };
+    let stream: Readable;
+    try {
+      stream = (await this.docker.getImage(`${repository}:${tag}`).push(opts as never)) as unknown as Readable;
+    } catch (e) {
+      const msg = (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
+      throw translatePushError(msg, `${repository}:${tag}`);
+    }
+    let digest: string | null = null;
+    let error: string | null = null;
+    await forEachJsonLine(stream, (item) => {
+      if (typeof item === 'string') return progress?.onLine?.(item);
+      const aux = item['aux'] as { Digest?: string } | undefined;
+      if (aux?.Digest) digest = aux.Digest;
+      const ed = item['errorDetail'] as { message?: string } | undefined;
+      if (item['error'] || ed) error = ed?.message ?? String(item['error']);
+      if (typeof item['status'] === 'string') progress?.onLine?.(`${item['id'] ? `${String(item['id'])}: ` : ''}${item['status']}`);
+    });
+    if (error !== null) throw translatePushError(error, `${repository}:${tag}`);
+    // Success is the digest in the stream, not the end of the stream.
+    if (!digest) throw new OperationError('publish.no-digest', `push of ${repository}:${tag} ended without reporting a digest`);
+    return { digest };
+  }
+}

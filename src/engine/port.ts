@@ -1,0 +1,113 @@
+import type { Readable } from 'node:stream';
+
+// The container engine as dynamo-image needs it, in our own types. One real adapter
+// (dockerode-engine.ts, the only module that imports dockerode); tests of logic may use a fake.
+
+export interface EngineInfo {
+  /** How we reached it, e.g. unix:///var/run/docker.sock. */
+  endpoint: string;
+  serverVersion: string;
+  /** The API version we talk (the lower of the server's and the highest we tested). */
+  apiVersion: string;
+  os: string;
+  arch: string;
+  buildkit: boolean;
+  /** GPU plumbing the engine offers: registered runtimes and whether the NVIDIA device driver is there. */
+  gpu: { runtimes: string[]; nvidiaRuntime: boolean; cdiDevices: string[] };
+}
+
+export type BuildEvent =
+  | { type: 'step'; id: string; name: string; state: 'running' | 'cached' | 'done' | 'error'; startedMs?: number; durationMs?: number; error?: string }
+  | { type: 'log'; id: string; line: string }
+  | { type: 'message'; text: string };
+
+export interface BuildRequest {
+  context: Readable;
+  dockerfile: string;
+  target?: string;
+  noCache?: boolean;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  platform?: string;
+  cacheFrom: string[];
+  builder: 'buildkit' | 'classic';
+  /** Network of RUN steps: `none` for builds that fetch nothing. */
+  network: 'none' | 'default' | 'host';
+  signal: AbortSignal;
+  onEvent: (e: BuildEvent) => void;
+}
+
+export interface ImageSummary {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+  sizeBytes: number;
+  created: number;
+}
+
+export interface ImageDetails extends ImageSummary {
+  user: string;
+  workdir: string;
+  env: string[];
+  entrypoint: string[] | null;
+  cmd: string[] | null;
+  exposedPorts: string[];
+  architecture: string;
+  os: string;
+  repoDigests: string[];
+}
+
+export interface ContainerSpec {
+  image: string;
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: string[];
+  user?: string;
+  labels: Record<string, string>;
+  memoryBytes?: number;
+  nanoCpus?: number;
+  pidsLimit?: number;
+  /** `all` or device ids: requests GPUs the way `docker run --gpus` does. */
+  gpus?: 'all' | string[];
+}
+
+export interface ContainerRunResult {
+  exitCode: number;
+  oomKilled: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A started container; `remove()` is always called by whoever created it. */
+export interface ContainerHandle {
+  id: string;
+  start(): Promise<void>;
+  wait(signal: AbortSignal): Promise<{ exitCode: number }>;
+  logs(): Promise<{ stdout: string; stderr: string }>;
+  inspect(): Promise<{ running: boolean; exitCode: number; oomKilled: boolean }>;
+  exec(argv: string[], signal: AbortSignal): Promise<ExecResult>;
+  remove(): Promise<void>;
+}
+
+export interface PushProgress {
+  onLine?: (line: string) => void;
+}
+
+export interface Engine {
+  info(): Promise<EngineInfo>;
+  /** Resolves with the image id; rejects with an OperationError carrying the failing step. */
+  build(req: BuildRequest): Promise<{ imageId: string }>;
+  findImages(labels: Record<string, string>): Promise<ImageSummary[]>;
+  inspectImage(ref: string): Promise<ImageDetails | null>;
+  tagImage(id: string, repository: string, tag: string): Promise<void>;
+  removeImage(ref: string, opts?: { force?: boolean; noprune?: boolean }): Promise<void>;
+  createContainer(spec: ContainerSpec): Promise<ContainerHandle>;
+  listContainers(labels: Record<string, string>): Promise<string[]>;
+  push(repository: string, tag: string, auth: Record<string, string> | null, signal: AbortSignal, progress?: PushProgress): Promise<{ digest: string }>;
+}

@@ -1,0 +1,52 @@
+import { EnvironmentError, OperationError } from '../errors.js';
+
+// Engine messages differ between engines and versions. They become typed errors here and nowhere
+// else.
+
+export function describeEndpoint(env: NodeJS.ProcessEnv = process.env): string {
+  const host = env['DOCKER_HOST'];
+  if (!host) return 'unix:///var/run/docker.sock (default; DOCKER_HOST is not set)';
+  return `${host} (from DOCKER_HOST${env['DOCKER_TLS_VERIFY'] === '1' ? ', TLS verified' : ''})`;
+}
+
+export function engineUnreachable(endpoint: string, cause: unknown): EnvironmentError {
+  const code = (cause as NodeJS.ErrnoException)?.code;
+  const why =
+    code === 'ENOENT' ? 'the socket does not exist' :
+    code === 'ECONNREFUSED' ? 'connection refused' :
+    code === 'EACCES' ? 'permission denied on the socket' :
+    code === 'ETIMEDOUT' || (cause as Error)?.name === 'TimeoutError' || (cause as Error)?.name === 'AbortError' ? 'no answer within 10 s' :
+    ((cause as Error)?.message ?? String(cause));
+  return new EnvironmentError(
+    'engine.unreachable',
+    `no Docker engine answers at ${endpoint}: ${why}`,
+    code === 'EACCES'
+      ? 'run as a user in the docker group, or point DOCKER_HOST at an engine you may use'
+      : 'start one (on this project\'s machines: npm run env:up; elsewhere: systemctl start docker), or set DOCKER_HOST (unix://, tcp:// with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, or ssh://)',
+    cause,
+  );
+}
+
+const GPU_DRIVER_MISSING = /could not select device driver .* with capabilities|unknown or invalid runtime name: nvidia|nvidia-container-cli/i;
+
+export function isGpuUnavailable(message: string): boolean {
+  return GPU_DRIVER_MISSING.test(message);
+}
+
+export function translateContainerStartError(message: string, image: string): OperationError {
+  if (isGpuUnavailable(message))
+    return new OperationError('gpu.unavailable', `the engine cannot give GPUs to a container from ${image}: ${message}`, {
+      hint: 'install the NVIDIA Container Toolkit on the Docker host, or run with --gpu off',
+    });
+  if (/executable file not found|no such file or directory/i.test(message))
+    return new OperationError('container.no-executable', `the command does not exist in ${image}: ${message}`);
+  return new OperationError('container.start-failed', `container from ${image} did not start: ${message}`);
+}
+
+export function translatePushError(message: string, repository: string): OperationError | EnvironmentError {
+  if (/unauthorized|authentication required|denied|401|403/i.test(message))
+    return new OperationError('publish.unauthorized', `the registry refused ${repository}: ${message}`, { hint: 'check the credentials for this registry' });
+  if (/connection refused|no such host|i\/o timeout|connection reset|EOF/i.test(message))
+    return new EnvironmentError('registry.unreachable', `cannot reach the registry of ${repository}: ${message}`);
+  return new OperationError('publish.failed', `push of ${repository} failed: ${message}`);
+}
