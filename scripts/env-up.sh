@@ -81,4 +81,14 @@ make_base() {
 }
 make_base "dynamo-image-base/debian-python:bookworm" "python3,python3-venv"
 
+# --- 4. The third-party wheel example's input (Debian's own pip wheel) ----------------------------
+REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PIP_WHEEL=/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl
+if [ -f "$PIP_WHEEL" ]; then
+  mkdir -p "$REPO_ROOT/recipes/examples/pip-wheel/wheels"
+  cp -p "$PIP_WHEEL" "$REPO_ROOT/recipes/examples/pip-wheel/wheels/"
+else
+  log "warning: $PIP_WHEEL missing (python3-pip-whl); the pip-wheel example will not validate"
+fi
+
 log "ready"

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { z } from 'zod';
 import type { Issue } from '../errors.js';
 import { formatPath, locate } from './positions.js';
@@ -41,49 +41,67 @@ function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] 
   return [];
 }
 
+function valueAt(data: unknown, path: readonly PropertyKey[]): { found: boolean; value: unknown } {
+  let cur: unknown = data;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object' || !(String(k) in (cur as object))) return { found: false, value: undefined };
+    cur = (cur as Record<string, unknown>)[String(k)];
+  }
+  return { found: true, value: cur };
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  return `${typeof v} ${String(v)}`;
+}
+
 /** Turns zod's issues into ours, with line and column. */
-export function schemaIssues(err: z.ZodError, schema: z.ZodType, file: string, doc: Document, lc: LineCounter, pathPrefix: PropertyKey[] = []): Issue[] {
+export function schemaIssues(err: z.ZodError, schema: z.ZodType, file: string, doc: Document, lc: LineCounter, data: unknown): Issue[] {
   const out: Issue[] = [];
   for (const zi of err.issues) {
-    const path = [...pathPrefix, ...zi.path] as (string | number)[];
+    const path = [...zi.path] as (string | number)[];
+    const issue = (message: string, hint?: string, p = path, keyOf = false): Issue => ({
+      code: 'recipe.schema',
+      severity: 'error',
+      file,
+      ...locate(doc, lc, p, { keyOf }),
+      path: formatPath(p),
+      message,
+      ...(hint ? { hint } : {}),
+    });
     if (zi.code === 'unrecognized_keys') {
       const known = knownKeysAt(schema, zi.path);
       for (const key of zi.keys) {
         const full = [...path, key];
-        const pos = locate(doc, lc, full, { keyOf: true });
         const guess = closest(key, known);
         out.push({
+          ...issue(`unknown key "${key}"`, guess ? `did you mean "${guess}"?` : known.length ? `valid keys: ${known.join(', ')}` : undefined, full, true),
           code: 'recipe.unknown-key',
-          severity: 'error',
-          file,
-          ...pos,
-          path: formatPath(full),
-          message: `unknown key "${key}"`,
-          hint: guess ? `did you mean "${guess}"?` : known.length ? `valid keys: ${known.join(', ')}` : undefined,
-        } as Issue);
+        });
       }
       continue;
     }
-    const pos = locate(doc, lc, path);
-    let message = zi.message;
-    let hint: string | undefined;
-    if (zi.code === 'invalid_type' && zi.input === undefined) {
-      message = 'is required';
-      hint = `expected ${zi.expected}`;
-    } else if (zi.code === 'invalid_union' && 'discriminator' in zi) {
-      message = `${zi.message}`;
+    if (zi.code === 'invalid_key') {
+      const inner = zi.issues[0]?.message ?? 'is not allowed';
+      out.push(issue(`key "${String(path[path.length - 1])}" ${inner}`, undefined, path, true));
+      continue;
     }
-    const value = zi.input;
-    const shown = value === undefined || typeof value === 'object' ? '' : ` (got ${JSON.stringify(value)})`;
-    out.push({
-      code: 'recipe.schema',
-      severity: 'error',
-      file,
-      ...pos,
-      path: formatPath(path),
-      message: message.startsWith('Invalid') || message.startsWith('Too') || message === 'is required' ? `${message}${shown}` : `${JSON.stringify(value)} ${message}`,
-      ...(hint ? { hint } : {}),
-    });
+    const { found, value } = valueAt(data, path);
+    if (!found || value === undefined) {
+      const expected = zi.code === 'invalid_type' ? zi.expected : zi.code === 'invalid_union' ? 'one of the documented forms' : 'a value';
+      out.push(issue('is required', `expected ${expected}`));
+      continue;
+    }
+    if (zi.code === 'invalid_type') {
+      out.push(issue(`expected ${zi.expected}, got ${describeValue(value)}`, typeof value === 'number' && zi.expected === 'string' ? 'quote the value' : undefined));
+      continue;
+    }
+    // Custom messages ("must be ...") read best after the value; zod's own ("Invalid option ...") stand alone.
+    const msg = /^[A-Z]/.test(zi.message) ? `${zi.message} (got ${describeValue(value)})` : `${describeValue(value)} ${zi.message}`;
+    out.push(issue(msg));
   }
   return out;
 }
@@ -94,7 +112,7 @@ export function parseRecipeText(file: string, text: string): ParseResult {
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true, merge: false });
   const issues: Issue[] = [];
   for (const e of [...doc.errors, ...doc.warnings]) {
-    const p = e.linePos?.[0];
+    const p = lc.linePos(e.pos[0]);
     issues.push({
       code: e.code === 'DUPLICATE_KEY' ? 'yaml.duplicate-key' : 'yaml.syntax',
       severity: doc.errors.includes(e as never) ? 'error' : 'warning',
@@ -113,15 +131,23 @@ export function parseRecipeText(file: string, text: string): ParseResult {
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
+    // Point at the first alias: where the expansion starts.
+    let at = { line: 1, col: 1 };
+    visit(doc, {
+      Alias(_k, node) {
+        if (node.range) at = lc.linePos(node.range[0]);
+        return visit.BREAK;
+      },
+    });
     return {
       ok: false,
-      issues: [{ code: 'yaml.alias-bomb', severity: 'error', file, line: 1, col: 1, message: `refused: ${(e as Error).message}`, hint: `a recipe may expand at most ${MAX_ALIASES} aliases` }],
+      issues: [{ code: 'yaml.alias-bomb', severity: 'error', file, ...at, message: `refused: aliases expand too much (${(e as Error).message})`, hint: `a recipe may expand at most ${MAX_ALIASES} aliases` }],
     };
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { ok: false, issues: [{ code: 'recipe.not-a-mapping', severity: 'error', file, line: 1, col: 1, message: `the document is a ${Array.isArray(data) ? 'list' : typeof data}, expected a mapping of fields`, hint: 'a recipe starts with "apiVersion: dynamo-image/v1"' }] };
+    return { ok: false, issues: [{ code: 'recipe.not-a-mapping', severity: 'error', file, ...locate(doc, lc, []), message: `the document is a ${Array.isArray(data) ? 'list' : typeof data}, expected a mapping of fields`, hint: 'a recipe starts with "apiVersion: dynamo-image/v1"' }] };
   }
   const result = Recipe.safeParse(data);
-  if (!result.success) return { ok: false, issues: [...issues, ...schemaIssues(result.error, Recipe, file, doc, lc)] };
+  if (!result.success) return { ok: false, issues: [...issues, ...schemaIssues(result.error, Recipe, file, doc, lc, data)] };
   return { ok: true, value: { recipe: result.data, doc, lines: lc }, issues };
 }

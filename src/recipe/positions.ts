@@ -27,7 +27,9 @@ export function locate(doc: Document, lc: LineCounter, path: readonly Key[], opt
       // Point at the key of the last step when asked (unknown keys), else at the value.
       if (last && opts.keyOf) return at(pair.key) ?? best;
       node = pair.value ?? pair.key;
-      best = at(node) ?? at(pair.key) ?? best;
+      // A block mapping or list starts on the line after its key: the key is where a reader looks.
+      const blockCollection = (isMap(node) || isSeq(node)) && !(node as { flow?: boolean }).flow;
+      best = (blockCollection ? at(pair.key) : at(node)) ?? at(pair.key) ?? best;
     } else if (isSeq(node)) {
       const item = node.items[Number(key)];
       if (item === undefined) return best;

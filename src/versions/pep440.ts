@@ -139,8 +139,9 @@ export function parseSpecifier(text: string): SpecifierResult {
         const idx = firstNonZero === -1 ? r.length - 1 : firstNonZero;
         upper = r.slice(0, idx + 1).map((x, i) => (i === idx ? x + 1 : x));
       }
-      clauses.push({ op: '>=', version: ver, wildcard: false });
-      // `.dev0` keeps pre-releases of the next minor out of the range, as PEP 440's ~= does.
+      // `~1.3` means "the 1.3 line", its release candidates included (TensorRT-LLM ships mostly
+      // rcs), so the lower bound is 1.3.dev0; `.dev0` on the upper bound keeps 1.4's pre-releases out.
+      clauses.push({ op: '>=', version: `${r.join('.')}.dev0`, wildcard: false });
       clauses.push({ op: '<', version: `${upper.join('.')}.dev0`, wildcard: false });
       continue;
     }
@@ -158,6 +159,7 @@ export function parseSpecifier(text: string): SpecifierResult {
     const v = parsePep440(c.version);
     return v !== null && isPrerelease(v) && !c.version.endsWith('.dev0');
   });
+  // Shorthand ranges were widened with .dev0 bounds above; those alone do not opt into pre-releases.
   return { ok: true, spec: { text: raw, clauses, allowsPre } };
 }
 

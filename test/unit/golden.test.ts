@@ -1,0 +1,42 @@
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dockerfileFromPlan } from '../../src/dockerfile/from-plan.js';
+import { renderDockerfile } from '../../src/dockerfile/render.js';
+import { planRecipe } from '../../src/plan/make-plan.js';
+import { ROOT } from '../support/cli.js';
+
+// Golden files for every recipe in recipes/ and every good test fixture: the rendered Dockerfile
+// and the plan. Review changes to them like code. Update with: npx vitest run -u
+
+function recipesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...recipesUnder(p));
+    else if (e.name === 'recipe.yaml') out.push(p);
+  }
+  return out.sort();
+}
+
+const recipes = [...recipesUnder(path.join(ROOT, 'recipes')), ...recipesUnder(path.join(ROOT, 'test', 'fixtures', 'good'))].map((p) => path.relative(ROOT, p));
+
+function goldenName(rel: string): string {
+  return path.dirname(rel).replace(/^recipes\//, '').replace(/^test\/fixtures\/good\//, 'fixtures/').replaceAll('/', '__');
+}
+
+describe('golden Dockerfiles and plans', () => {
+  it('covers every recipe', () => {
+    expect(recipes.length).toBeGreaterThanOrEqual(5);
+    for (const r of recipes) expect(statSync(path.join(ROOT, r)).isFile()).toBe(true);
+  });
+
+  it.each(recipes)('%s', async (rel) => {
+    const { plan } = await planRecipe(path.join(ROOT, rel), { cache: undefined });
+    const name = goldenName(rel);
+    await expect(renderDockerfile(dockerfileFromPlan(plan, 'dev'))).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.Dockerfile`));
+    // Machine paths normalised: the plan names the recipe by its path from the repository root.
+    const normalised = { ...plan, recipe: { ...plan.recipe, file: rel } };
+    await expect(`${JSON.stringify(normalised, null, 2)}\n`).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.plan.json`));
+  });
+});
