@@ -18,6 +18,9 @@ export interface PackedContext {
 
 export function packContext(entries: ContextEntry[], mtime: Date): PackedContext {
   const pack = tar.pack();
+  // Destroying the pack on a changed file makes it (and the open entry) emit 'error'; the cause is
+  // reported through `done`.
+  pack.on('error', () => undefined);
   let bytes = 0;
   const header = (e: ContextEntry, size: number) => ({
     name: e.path,
@@ -43,14 +46,16 @@ export function packContext(entries: ContextEntry[], mtime: Date): PackedContext
       if (st.size !== e.size)
         throw new OperationError('context.changed', `${e.source} changed after planning: it was ${e.size} bytes, it is ${st.size}`, { hint: 'run the build again; update the recipe\'s sha256 if the change is intended' });
       const hash = createHash('sha256');
-      let finished!: Promise<void>;
-      const entry = pack.entry(header(e, e.size), (err) => (err ? entryFailed(err) : entryDone()));
       let entryDone!: () => void;
       let entryFailed!: (err: Error) => void;
-      finished = new Promise<void>((resolve, reject) => {
+      const finished = new Promise<void>((resolve, reject) => {
         entryDone = resolve;
         entryFailed = reject;
       });
+      const entry = pack.entry(header(e, e.size), (err) => (err ? entryFailed(err) : entryDone()));
+      // If this loop throws first, destroying the pack fails the entry too: that is not news.
+      finished.catch(() => undefined);
+      (entry as unknown as NodeJS.EventEmitter).on('error', () => undefined);
       let seen = 0;
       for await (const chunk of createReadStream(e.file, { highWaterMark: 1 << 20 })) {
         const buf = chunk as Buffer;
@@ -74,7 +79,10 @@ export function packContext(entries: ContextEntry[], mtime: Date): PackedContext
     pack.destroy(err as Error);
     throw err;
   });
-  // The stream is consumed by the engine client; failures are reported through `done`.
+  // The stream is consumed by the engine client, which does not listen for its errors: they are
+  // reported through `done` instead of crashing the process as unhandled 'error' events.
   done.catch(() => undefined);
-  return { stream: Readable.from(pack as unknown as AsyncIterable<Buffer>), done };
+  const stream = Readable.from(pack as unknown as AsyncIterable<Buffer>);
+  stream.on('error', () => undefined);
+  return { stream, done };
 }

@@ -375,7 +375,7 @@ class DockerodeEngine implements Engine {
     const opts: Record<string, unknown> = { tag, abortSignal: signal, ...(auth ? { authconfig: { ...auth } } : {}) };
     let stream: Readable;
     try {
-      stream = (await this.docker.getImage(`${repository}:${tag}`).push(opts as never)) as unknown as Readable;
+      stream = (await this.docker.getImage(`${repository}:${tag}`).push(opts as object)) as unknown as Readable;
     } catch (e) {
       const msg = (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
       throw translatePushError(msg, `${repository}:${tag}`);

@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildImage } from '../../src/build/run-build.js';
+import { quietProgress } from '../../src/build/progress.js';
+import { connectDocker } from '../../src/engine/dockerode-engine.js';
+import { OperationError } from '../../src/errors.js';
+import { planRecipe } from '../../src/plan/make-plan.js';
+import { ROOT, runCli } from '../support/cli.js';
+import { allContainers, copyRecipeDir, imageExists, inspectImage, removeImages, runDefault, runIn } from '../support/docker.js';
+
+// Real builds on the real engine. Each test that changes a recipe works on a private copy with a
+// unique image name, and removes what it made.
+
+const made: string[] = [];
+const cleanups: (() => void)[] = [];
+afterAll(() => {
+  removeImages(...made);
+  for (const c of cleanups) c();
+});
+
+function privateCopy(example: string): { dir: string; recipe: string; name: string } {
+  const c = copyRecipeDir(example);
+  cleanups.push(c.cleanup);
+  const name = `it-${path.basename(example)}-${randomBytes(3).toString('hex')}`;
+  const text = readFileSync(c.recipe, 'utf8').replace(/^name: .*$/m, `name: ${name}`);
+  writeFileSync(c.recipe, text);
+  return { dir: c.dir, recipe: c.recipe, name };
+}
+
+const EXAMPLES = [
+  { dir: 'recipes/examples/echo-python', ref: 'echo-python:0.1.0', entrypoint: ['echo-engine'], probe: ['echo-engine', '--version'], expect: 'echo-engine 0.1.0' },
+  { dir: 'recipes/examples/echo-binary', ref: 'echo-binary:0.2.0', entrypoint: ['/usr/local/bin/tokenecho'], probe: ['tokenecho', 'echo', 'a', 'b'], expect: '{"tokens":["a","b"]}' },
+  { dir: 'recipes/examples/pip-wheel', ref: 'pip-runtime:23.0.1', entrypoint: ['pip'], probe: ['pip', '--version'], expect: 'pip 23.0.1 from /opt/dynamo/venv/' },
+];
+
+describe('the examples build for real', () => {
+  it.each(EXAMPLES)('$dir', async (ex) => {
+    const r = await runCli(['build', `${ex.dir}/recipe.yaml`, '--json', '--force']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.upToDate).toBe(false);
+    expect(out.tags).toEqual([ex.ref]);
+    expect(out.totalSteps).toBeGreaterThan(3);
+    const plan = JSON.parse((await runCli(['plan', `${ex.dir}/recipe.yaml`, '--json'])).stdout);
+    const img = inspectImage(ex.ref);
+    expect(img.Id).toBe(out.image);
+    expect(img.Config.User).toBe('1000:0');
+    expect(img.Config.WorkingDir).toBe('/workspace');
+    expect(img.Config.Entrypoint).toEqual(ex.entrypoint);
+    expect(img.Config.Labels['dev.dynamo-image.plan-digest']).toBe(plan.digest);
+    expect(img.Config.Labels['org.opencontainers.image.version']).toBe(plan.image.version);
+    expect(img.Config.Labels['dev.dynamo-image.target']).toBe('runtime');
+    const probe = runIn(ex.ref, ex.probe);
+    expect(probe.stdout + probe.stderr).toContain(ex.expect);
+    // Only what runs: no compiler, no pip cache, no wheelhouse, no installer venv.
+    const look = runIn(ex.ref, ['sh', '-c', 'id -u; for p in gcc cc g++ clang; do command -v $p; done; ls -d /opt/dynamo/wheelhouse /opt/dynamo/build-tools /root/.cache/pip /home/dynamo/.cache/pip 2>/dev/null; ls /opt/dynamo/venv/bin']);
+    expect(look.code).toBe(0);
+    const lines = look.stdout.trim().split('\n');
+    expect(lines[0]).toBe('1000');
+    expect(look.stdout).not.toMatch(/gcc|\/cc$|g\+\+|clang|wheelhouse|build-tools|\.cache\/pip/m);
+    if (ex.dir.endsWith('echo-python') || ex.dir.endsWith('echo-binary')) expect(look.stdout).not.toMatch(/^pip/m);
+  });
+
+  it('a second build is up to date without uploading a context', async () => {
+    const r = await runCli(['build', 'recipes/examples/echo-python/recipe.yaml', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.upToDate).toBe(true);
+    expect(out.contextBytes).toBe(0);
+    expect(out.builder).toBeNull();
+    expect(out.image).toBe(inspectImage('echo-python:0.1.0').Id);
+  });
+
+  it('--target dev carries the wheelhouse and pip; runtime does not', async () => {
+    const c = privateCopy('recipes/examples/echo-python');
+    made.push(`${c.name}:0.1.0`);
+    const r = await runCli(['build', c.recipe, '--target', 'dev', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const look = runIn(`${c.name}:0.1.0`, ['sh', '-c', 'ls /opt/dynamo/wheelhouse; id -u']);
+    expect(look.stdout).toContain('echo_engine-0.1.0-py3-none-any.whl');
+    expect(look.stdout.trim().endsWith('0')).toBe(true);
+  });
+
+  it('values with quotes, $ and backslashes arrive in the image exactly as written', async () => {
+    const r = await runCli(['build', 'test/fixtures/good/escaping/recipe.yaml', '--json']);
+    made.push('escaping:0.0.1-test.1');
+    expect(r.code, r.stderr).toBe(0);
+    const img = inspectImage('escaping:0.0.1-test.1');
+    expect(img.Config.Env).toEqual(expect.arrayContaining([
+      'QUOTED=say "hi"',
+      'DOLLAR=$HOME and ${PATH} stay literal',
+      'BACKSLASH=C:\\path\\to\\thing\\',
+      "MIXED=spaces  here 'single' `tick` #hash",
+    ]));
+    expect(img.Config.Labels['com.example.note']).toBe('label with "quotes", $VARS and \\backslashes\\');
+    expect(img.Config.Labels['org.opencontainers.image.description']).toBe('a "quoted" description with $HOME and a back\\slash');
+    expect(img.Config.Cmd).toEqual(['a "b"', 'c\\d', '$PATH', 'x\ny']);
+    const run = runDefault('escaping:0.0.1-test.1');
+    expect(run.stdout).toBe('it\'s|a "b"|c\\d|$PATH|x\ny|home=/home/dynamo\n');
+  });
+});
+
+describe('failures leave no tag', () => {
+  it.each(['buildkit', 'classic'])('a failing RUN step exits 1 with its output tail (%s)', async (builder) => {
+    const c = privateCopy('recipes/examples/echo-python');
+    // The base image has Python 3.11; the venv step's check fails the build.
+    writeFileSync(c.recipe, readFileSync(c.recipe, 'utf8').replace('python: "3.11"', 'python: "3.12"'));
+    const r = await runCli(['build', c.recipe, '--builder', builder]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error\[build\.failed\]: build step .*python3 -m venv/);
+    expect(r.stderr).toContain('--- last lines of output ---');
+    expect(r.stderr).toContain('base image has Python 3.11, recipe says 3.12');
+    expect(imageExists(`${c.name}:0.1.0`)).toBe(false);
+  });
+
+  it('a file changed after planning fails the build, names the file, and tags nothing', async () => {
+    const c = privateCopy('recipes/examples/echo-python');
+    const planned = await planRecipe(c.recipe);
+    appendFileSync(path.join(c.dir, 'config', 'engine.json'), ' ');
+    const engine = await connectDocker();
+    const err = await buildImage(engine, planned, { target: 'runtime', builder: 'auto', signal: new AbortController().signal, progress: quietProgress, force: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OperationError);
+    expect((err as OperationError).code).toBe('context.changed');
+    expect((err as Error).message).toContain('config/engine.json changed after planning');
+    // Same size, other bytes: caught by the digest check while streaming.
+    writeFileSync(path.join(c.dir, 'config', 'engine.json'), readFileSync(path.join(ROOT, 'recipes/examples/echo-python/config/engine.json'), 'utf8').replace('hello', 'HELLO'));
+    const err2 = await buildImage(engine, planned, { target: 'runtime', builder: 'auto', signal: new AbortController().signal, progress: quietProgress, force: true }).catch((e: unknown) => e);
+    expect((err2 as OperationError).code).toBe('context.changed');
+    expect((err2 as Error).message).toMatch(/planned sha256 [0-9a-f]{64}, sent [0-9a-f]{64}/);
+    expect(imageExists(`${c.name}:0.1.0`)).toBe(false);
+  });
+});
+
+describe('interruption', () => {
+  // A wheel with a large payload makes the pip step last long enough to interrupt.
+  function bigWheelRecipe(): { recipe: string; name: string } {
+    const c = privateCopy('recipes/examples/echo-python');
+    const script = `
+import hashlib, os, zipfile, base64
+p = os.path.join(${JSON.stringify(c.dir)}, 'wheels', 'big_engine-1.0.0-py3-none-any.whl')
+with zipfile.ZipFile(p, 'w', zipfile.ZIP_STORED) as z:
+    z.writestr('big_engine/__init__.py', '')
+    for i in range(6):
+        z.writestr(f'big_engine/blob{i}.bin', os.urandom(48 << 20))
+    z.writestr('big_engine-1.0.0.dist-info/METADATA', 'Metadata-Version: 2.1\\nName: big-engine\\nVersion: 1.0.0\\n')
+    z.writestr('big_engine-1.0.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')
+    z.writestr('big_engine-1.0.0.dist-info/RECORD', '')
+print(hashlib.sha256(open(p, 'rb').read()).hexdigest())
+`;
+    const sha = execFileSync('python3', ['-c', script]).toString().trim();
+    const text = readFileSync(c.recipe, 'utf8')
+      .replace('path: wheels/echo_engine-0.1.0-py3-none-any.whl', 'path: wheels/big_engine-1.0.0-py3-none-any.whl')
+      .replace(/sha256: [0-9a-f]{64}/, `sha256: ${sha}`)
+      .replace(/^  version: 0\.1\.0$/m, '  version: 1.0.0');
+    writeFileSync(c.recipe, text);
+    return { recipe: c.recipe, name: c.name };
+  }
+
+  it.each([
+    ['SIGINT', 'buildkit', 130],
+    ['SIGTERM', 'classic', 143],
+  ] as const)('%s during a %s build cancels it: exit %i, no container, no tag', async (sig, builder, code) => {
+    const { recipe, name } = bigWheelRecipe();
+    const before = allContainers();
+    let sent = false;
+    const r = await runCli(['build', recipe, '--builder', builder, '--force'], {
+      onStderr: (all, kill) => {
+        // Interrupt once the engine runs the pip step.
+        if (!sent && /pip --python .*big_engine/.test(all)) {
+          sent = true;
+          setTimeout(() => kill(sig), 300);
+        }
+      },
+    });
+    expect(sent, r.stderr).toBe(true);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr).toContain(`interrupted by ${sig}`);
+    expect(imageExists(`${name}:0.1.0`)).toBe(false);
+    // The engine may take a moment to remove the step's container after the cancel.
+    let left = allContainers().filter((c) => !before.includes(c));
+    for (let i = 0; i < 20 && left.length; i++) {
+      await new Promise((res) => setTimeout(res, 500));
+      left = allContainers().filter((c) => !before.includes(c));
+    }
+    expect(left).toEqual([]);
+  });
+});
