@@ -64,6 +64,11 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .option('--platform <platform>', 'one of the recipe\'s platforms, e.g. linux/amd64')
     .option('--cache-from <ref>', 'image to use as a cache source (repeatable)', collect, [])
     .addOption(new Option('--builder <builder>', 'builder to use').choices(['auto', 'buildkit', 'classic']).default('auto'))
+    .option('--no-test', 'do not run the recipe\'s smoke tests before tagging')
+    .addOption(new Option('--gpu <mode>', 'GPU tests: auto (run where GPUs can be requested), require, off').choices(['auto', 'require', 'off']).default('auto'))
+    .option('--gpu-devices <ids>', 'GPU ids for GPU tests, comma-separated (default: all)')
+    .option('-j, --jobs <n>', 'smoke tests in parallel', parseIntOption, 2)
+    .option('--junit <file>', 'write the smoke tests\' JUnit XML report')
     .addOption(new Option('--network <mode>', 'network of RUN steps (default: none when the plan downloads nothing)').choices(['none', 'default', 'host']))
     .option('--json', 'print one JSON object with the result on stdout')
     .option('-q, --quiet', 'no progress output')
@@ -72,6 +77,22 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
       const { runBuild } = await import('./commands/build.js');
       // commander's --no-cache sets cache=false
       setExit(await runBuild(file, { ...(opts as never as import('./commands/build.js').BuildCliOptions), noCache: opts['cache'] === false }, o));
+    });
+
+  program
+    .command('test')
+    .description('run smoke tests inside an image: a recipe\'s built image, or an image with --tests FILE')
+    .argument('<target>', 'recipe file, or image reference')
+    .option('--tests <file>', 'YAML with the tests (the shape of a recipe\'s smoke: section)')
+    .addOption(new Option('--gpu <mode>', 'GPU tests: auto (run where GPUs can be requested), require, off').choices(['auto', 'require', 'off']).default('auto'))
+    .option('--gpu-devices <ids>', 'GPU ids for GPU tests, comma-separated (default: all)')
+    .option('-j, --jobs <n>', 'tests in parallel', parseIntOption, 2)
+    .option('--json', 'print the report as JSON on stdout')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('-q, --quiet', 'print only failures')
+    .action(async (target: string, opts: import('./commands/test.js').SmokeCliOptions) => {
+      const { runTest } = await import('./commands/test.js');
+      setExit(await runTest(target, opts, o));
     });
 
   return program;

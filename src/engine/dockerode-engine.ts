@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode';
 import { EnvironmentError, OperationError } from '../errors.js';
 import { decodeTrace } from './buildkit-trace.js';
 import { forEachJsonLine } from './json-lines.js';
-import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, Engine, EngineInfo, ExecResult, ImageDetails, ImageSummary, PushProgress } from './port.js';
+import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, Engine, EngineInfo, ExecResult, ImageDetails, ImageSummary, PathStat, PushProgress } from './port.js';
 import { describeEndpoint, engineUnreachable, translateContainerStartError, translatePushError } from './translate.js';
 
 // The one module that talks to dockerode. Everything it returns is in the port's types.
@@ -341,8 +341,15 @@ class DockerodeEngine implements Engine {
         return { running: i.State.Running, exitCode: i.State.ExitCode, oomKilled: i.State.OOMKilled };
       },
       async exec(argv, signal): Promise<ExecResult> {
-        const ex = await c.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
-        const stream = (await ex.start({ hijack: true, stdin: false, abortSignal: signal } as never)) as unknown as Readable;
+        let ex: Dockerode.Exec;
+        let stream: Readable;
+        try {
+          ex = await c.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+          stream = (await ex.start({ hijack: true, stdin: false, abortSignal: signal } as never)) as unknown as Readable;
+        } catch (e) {
+          if ((e as { statusCode?: number }).statusCode === 409) throw new OperationError('container.not-running', `container ${c.id.slice(0, 12)} is not running`);
+          throw e;
+        }
         const out = new PassThrough();
         const err = new PassThrough();
         const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
@@ -360,6 +367,52 @@ class DockerodeEngine implements Engine {
         });
         const info = await ex.inspect();
         return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(chunks.out).toString('utf8'), stderr: Buffer.concat(chunks.err).toString('utf8') };
+      },
+      async stat(path, maxContentBytes) {
+        let stream: Readable;
+        try {
+          stream = (await c.getArchive({ path })) as unknown as Readable;
+        } catch (e) {
+          if ((e as { statusCode?: number }).statusCode === 404) return { exists: false, type: null, mode: 0, uid: 0, gid: 0, size: 0, content: null };
+          throw e;
+        }
+        const { default: tar } = await import('tar-stream');
+        const extract = tar.extract();
+        let first: PathStat | null = null;
+        const done = new Promise<void>((resolve, reject) => {
+          extract.on('entry', (header, body, next) => {
+            const chunks: Buffer[] = [];
+            let kept = 0;
+            body.on('data', (chunk: unknown) => {
+              const d = chunk as Buffer;
+              if (!first && kept < maxContentBytes) {
+                chunks.push(d.subarray(0, maxContentBytes - kept));
+                kept += Math.min(d.length, maxContentBytes - kept);
+              }
+            });
+            body.on('end', () => {
+              if (!first) {
+                const t = header.type;
+                first = {
+                  exists: true,
+                  type: t === 'file' ? 'file' : t === 'directory' ? 'directory' : t === 'symlink' ? 'symlink' : 'other',
+                  mode: (header.mode ?? 0) & 0o7777,
+                  uid: header.uid ?? 0,
+                  gid: header.gid ?? 0,
+                  size: header.size ?? 0,
+                  content: t === 'file' ? Buffer.concat(chunks) : null,
+                };
+              }
+              next();
+            });
+            body.resume();
+          });
+          extract.on('finish', resolve);
+          extract.on('error', reject);
+        });
+        stream.pipe(extract as unknown as NodeJS.WritableStream);
+        await done;
+        return first ?? { exists: false, type: null, mode: 0, uid: 0, gid: 0, size: 0, content: null };
       },
       async remove() {
         try {

@@ -84,7 +84,18 @@ export interface ExecResult {
   stderr: string;
 }
 
-/** A started container; `remove()` is always called by whoever created it. */
+export interface PathStat {
+  exists: boolean;
+  type: 'file' | 'directory' | 'symlink' | 'other' | null;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** The first bytes of a regular file (up to the limit asked for). */
+  content: Buffer | null;
+}
+
+/** A container; `remove()` is always called by whoever created it, in a `finally`. */
 export interface ContainerHandle {
   id: string;
   start(): Promise<void>;
@@ -92,6 +103,8 @@ export interface ContainerHandle {
   logs(): Promise<{ stdout: string; stderr: string }>;
   inspect(): Promise<{ running: boolean; exitCode: number; oomKilled: boolean }>;
   exec(argv: string[], signal: AbortSignal): Promise<ExecResult>;
+  /** Reads a path from the container's filesystem (started or not), without any tool in the image. */
+  stat(path: string, maxContentBytes: number): Promise<PathStat>;
   remove(): Promise<void>;
 }
 

@@ -39,7 +39,9 @@ export function translateContainerStartError(message: string, image: string): Op
       hint: 'install the NVIDIA Container Toolkit on the Docker host, or run with --gpu off',
     });
   if (/executable file not found|no such file or directory/i.test(message))
-    return new OperationError('container.no-executable', `the command does not exist in ${image}: ${message}`);
+    return new OperationError('container.command-not-found', `the command does not exist in ${image.slice(0, 19)}: ${message}`);
+  if (/permission denied/i.test(message))
+    return new OperationError('container.command-not-executable', `the command cannot be executed in ${image.slice(0, 19)}: ${message}`);
   return new OperationError('container.start-failed', `container from ${image} did not start: ${message}`);
 }
 

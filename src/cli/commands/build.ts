@@ -2,7 +2,10 @@ import { buildImage, type BuildOutcome } from '../../build/run-build.js';
 import { plainProgress, quietProgress, ttyProgress, type ProgressSink } from '../../build/progress.js';
 import type { Target } from '../../dockerfile/from-plan.js';
 import { connectDocker } from '../../engine/dockerode-engine.js';
-import { ExitCode, InputError, type Issue } from '../../errors.js';
+import { ExitCode, InputError, OperationError, type Issue } from '../../errors.js';
+import { readTestRecord } from '../../smoke/records.js';
+import type { SmokeReport } from '../../smoke/types.js';
+import { runAndReport, testsDigest } from './test.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { IMAGE_REF_RE } from '../../recipe/schema.js';
 import { printIssues, type Output } from '../output.js';
@@ -21,6 +24,11 @@ export interface BuildCliOptions {
   json?: boolean;
   quiet?: boolean;
   allowUnsupported?: boolean;
+  test: boolean;
+  gpu: 'auto' | 'require' | 'off';
+  gpuDevices?: string;
+  jobs: number;
+  junit?: string;
 }
 
 export function parseBuildArgs(list: string[]): Record<string, string> {
@@ -62,7 +70,24 @@ export async function runBuild(file: string, opts: BuildCliOptions, o: Output): 
   const { signal, dispose } = interruptSignal();
   try {
     const progress = makeProgress(o, opts);
+    let smoke: SmokeReport | { skipped: string } | null = null;
+    const settings = planned.plan.smoke;
     const result = await buildImage(engine, planned, {
+      // Smoke tests run between the build and the tags: a failing image never gets the tags.
+      beforeTag: async (imageId, upToDate) => {
+        if (!opts.test) return void (smoke = { skipped: '--no-test' });
+        if (settings.tests.length === 0) return void (smoke = { skipped: 'the recipe declares no smoke tests' });
+        if (opts.target !== 'runtime') return void (smoke = { skipped: `smoke tests run on the runtime target, not ${opts.target}` });
+        const rec = upToDate ? await readTestRecord(imageId, testsDigest(settings)) : null;
+        if (rec?.passed && opts.gpu !== 'require') {
+          progress.note(`smoke tests passed for this image at ${rec.at}; not run again`);
+          return void (smoke = { skipped: `passed before (${rec.at})` });
+        }
+        progress.note(`running ${settings.tests.length} smoke test(s) in ${imageId.slice(0, 19)}`);
+        const rep = await runAndReport(engine, imageId, settings, { gpu: opts.gpu, ...(opts.gpuDevices ? { gpuDevices: opts.gpuDevices } : {}), jobs: opts.jobs, ...(opts.junit ? { junit: opts.junit } : {}), quiet: opts.quiet || opts.json }, o, signal, `${planned.plan.image.name}:${planned.plan.image.version}`);
+        smoke = rep;
+        if (rep.failed) throw new OperationError('smoke.failed', `${rep.failed} of ${rep.results.length} smoke test(s) failed in ${imageId.slice(0, 19)}; no tag applied`, { hint: 'see the report above; --no-test builds without them' });
+      },
       target: opts.target,
       noCache: opts.noCache ?? false,
       force: opts.force ?? false,
@@ -75,7 +100,9 @@ export async function runBuild(file: string, opts: BuildCliOptions, o: Output): 
       signal,
       progress,
     });
-    if (opts.json) o.out(JSON.stringify(result));
+    const s = smoke as SmokeReport | { skipped: string } | null;
+    const smokeSummary = s === null ? null : 'skipped' in s && typeof s.skipped === 'string' ? { ran: false, reason: s.skipped } : { ran: true, passed: (s as SmokeReport).passed, failed: (s as SmokeReport).failed, skipped: (s as SmokeReport).skipped };
+    if (opts.json) o.out(JSON.stringify({ ...result, smoke: smokeSummary }));
     else if (!opts.quiet) o.err(summarize(result));
     return ExitCode.ok;
   } finally {

@@ -1,0 +1,87 @@
+import { existsSync, statSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { connectDocker } from '../../engine/dockerode-engine.js';
+import type { Engine } from '../../engine/port.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { PLAN_DIGEST_LABEL } from '../../plan/build-plan.js';
+import { canonicalJson, sha256Hex } from '../../plan/canonical.js';
+import { planRecipe } from '../../plan/make-plan.js';
+import { TARGET_LABEL } from '../../build/run-build.js';
+import { loadTestsFile, type SmokeSettings } from '../../smoke/load-tests.js';
+import { writeTestRecord } from '../../smoke/records.js';
+import { formatHuman, formatJunit, formatResultLine } from '../../smoke/report.js';
+import { runSmokeTests } from '../../smoke/run-tests.js';
+import type { SmokeReport } from '../../smoke/types.js';
+import type { Output } from '../output.js';
+import { interruptSignal } from '../signals.js';
+
+export interface SmokeCliOptions {
+  tests?: string;
+  gpu: 'auto' | 'require' | 'off';
+  gpuDevices?: string;
+  jobs: number;
+  json?: boolean;
+  junit?: string;
+  quiet?: boolean;
+}
+
+export function testsDigest(s: SmokeSettings): string {
+  return sha256Hex(canonicalJson(s));
+}
+
+/** Runs the tests, prints the reports, records the outcome. Returns the report. */
+export async function runAndReport(engine: Engine, image: string, settings: SmokeSettings, opts: SmokeCliOptions, o: Output, signal: AbortSignal, display?: string): Promise<SmokeReport> {
+  const report = await runSmokeTests(engine, {
+    image,
+    ...(display ? { display } : {}),
+    tests: settings.tests,
+    limits: settings.limits,
+    timeout: settings.timeout,
+    gpu: opts.gpu,
+    ...(opts.gpuDevices ? { gpuDevices: opts.gpuDevices.split(',').map((d) => d.trim()).filter(Boolean) } : {}),
+    jobs: opts.jobs,
+    signal,
+    ...(opts.quiet || opts.json ? {} : { onResult: (r) => o.err(`  ${formatResultLine(r)}`) }),
+  });
+  await writeTestRecord(report, testsDigest(settings));
+  if (opts.junit) {
+    const tmp = `${opts.junit}.${process.pid}.tmp`;
+    await writeFile(tmp, formatJunit(report));
+    await rename(tmp, opts.junit);
+  }
+  if (opts.json) o.out(JSON.stringify(report));
+  else if (!opts.quiet || report.failed) o.err(formatHuman(report, { streamed: !opts.quiet }));
+  return report;
+}
+
+function looksLikeRecipe(arg: string): boolean {
+  return /\.ya?ml$/i.test(arg) || (existsSync(arg) && statSync(arg).isFile());
+}
+
+export async function runTest(target: string, opts: SmokeCliOptions, o: Output): Promise<number> {
+  let settings: SmokeSettings | null = opts.tests ? await loadTestsFile(opts.tests) : null;
+  let image = target;
+  let display: string | undefined;
+  let engine: Engine;
+  if (looksLikeRecipe(target)) {
+    const { plan } = await planRecipe(target);
+    settings ??= plan.smoke;
+    engine = await connectDocker();
+    // The image built from exactly this plan, whatever it is tagged.
+    const found = (await engine.findImages({ [PLAN_DIGEST_LABEL]: plan.digest, [TARGET_LABEL]: 'runtime' }))[0];
+    if (!found) throw new UsageError(`no image built from this plan of ${target} (plan ${plan.digest.slice(0, 19)})`, `build it first: dynamo-image build ${target}`);
+    image = found.id;
+    display = found.tags[0] ?? `${plan.image.name}:${plan.image.version}`;
+  } else {
+    if (!settings) throw new UsageError(`${target} is an image: say which tests to run with --tests FILE`, 'or give the recipe instead of the image');
+    engine = await connectDocker();
+  }
+  if (settings.tests.length === 0) o.err('warning: no smoke tests declared');
+  const { signal, dispose } = interruptSignal();
+  try {
+    const report = await runAndReport(engine, image, settings, opts, o, signal, display);
+    return report.failed ? ExitCode.failed : ExitCode.ok;
+  } finally {
+    dispose();
+  }
+}

@@ -1,0 +1,56 @@
+import type { SmokeReport, TestResult } from './types.js';
+
+// Reports of a smoke run: for people, as JSON, and as JUnit XML for CI systems.
+
+function secs(ms: number): string {
+  return (ms / 1000).toFixed(2);
+}
+
+export function formatResultLine(r: TestResult): string {
+  const mark = r.status === 'passed' ? 'PASS' : r.status === 'failed' ? 'FAIL' : 'SKIP';
+  return `${mark} ${r.name} (${r.kind}${r.gpu ? ', gpu' : ''}, ${secs(r.durationMs)}s)${r.status === 'skipped' ? `: ${r.reason}` : ''}`;
+}
+
+/** The report for people. `streamed`: the per-test lines were already printed as tests finished. */
+export function formatHuman(rep: SmokeReport, opts: { streamed?: boolean } = {}): string {
+  const lines: string[] = [`smoke tests of ${rep.image}${rep.image === rep.imageId ? '' : ` (${rep.imageId.slice(0, 19)})`}; GPU: ${rep.gpu.available ? 'available' : 'not available'} (${rep.gpu.detail}; --gpu ${rep.gpu.mode})`];
+  for (const r of rep.results) {
+    if (!opts.streamed || r.status === 'failed') lines.push(`  ${formatResultLine(r)}`);
+    if (r.status !== 'failed') continue;
+    lines.push(`      ${r.reason}`);
+    if (r.expected) lines.push(`      expected: ${r.expected}`);
+    if (r.actual) lines.push(`      got:      ${r.actual.split('\n').join('\n                ')}`);
+    if (r.exitExplained) lines.push(`      exit:     ${r.exitExplained}`);
+    if (r.tail?.length) {
+      lines.push('      output (last lines):');
+      for (const t of r.tail) lines.push(`        ${t}`);
+    }
+  }
+  lines.push(`${rep.passed} passed, ${rep.failed} failed, ${rep.skipped} skipped in ${secs(rep.durationMs)}s`);
+  return lines.join('\n');
+}
+
+function xml(s: string): string {
+  // Characters XML 1.0 cannot carry at all are dropped; the rest escaped.
+  return s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/g, '').replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+export function formatJunit(rep: SmokeReport): string {
+  const cases = rep.results.map((r) => {
+    const open = `    <testcase name="${xml(r.name)}" classname="dynamo-image.smoke.${r.kind}" time="${secs(r.durationMs)}"`;
+    if (r.status === 'passed') return `${open}/>`;
+    if (r.status === 'skipped') return `${open}>\n      <skipped message="${xml(r.reason ?? '')}"/>\n    </testcase>`;
+    const body = [r.reason, r.expected && `expected: ${r.expected}`, r.actual && `got: ${r.actual}`, r.exitExplained && `exit: ${r.exitExplained}`, r.tail?.length && `output:\n${r.tail.join('\n')}`].filter(Boolean).join('\n');
+    return `${open}>\n      <failure message="${xml(r.reason ?? 'failed')}">${xml(body)}</failure>\n    </testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="dynamo-image smoke" tests="${rep.results.length}" failures="${rep.failed}" skipped="${rep.skipped}" time="${secs(rep.durationMs)}">`,
+    `  <testsuite name="${xml(rep.image)}" tests="${rep.results.length}" failures="${rep.failed}" errors="0" skipped="${rep.skipped}" time="${secs(rep.durationMs)}" timestamp="${rep.startedAt}">`,
+    `    <properties><property name="image.id" value="${xml(rep.imageId)}"/><property name="gpu" value="${xml(`${rep.gpu.available ? 'available' : 'not available'}: ${rep.gpu.detail}`)}"/></properties>`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,361 @@
+import type { ContainerHandle, ContainerSpec, Engine, ImageDetails } from '../engine/port.js';
+import { OperationError } from '../errors.js';
+import type { SmokeTest } from '../recipe/schema.js';
+import { checkOutput, deepEqual, explainExit, extractVersion, jsonAt, parseBytes, parseDuration, tailLines, versionSatisfies } from './checks.js';
+import { detectGpu, SMOKE_LABEL } from './gpu.js';
+import { curlArgv, parseCurl, parseResultLine, pythonHttpArgv, PYTHON_CHECK } from './probes.js';
+import type { GpuStatus, SmokeReport, TestResult } from './types.js';
+
+// Runs smoke tests inside an image: each in a fresh container (network none, limits), each
+// container removed in `finally` whatever happens, tests in parallel up to `jobs`.
+
+export interface SmokeOptions {
+  image: string;
+  /** How reports name the image (a tag), when `image` is an id. */
+  display?: string;
+  tests: SmokeTest[];
+  limits: { memory: string; cpus: number; pids: number };
+  timeout: string;
+  gpu: 'auto' | 'require' | 'off';
+  gpuDevices?: string[];
+  jobs: number;
+  signal: AbortSignal;
+  onResult?: (r: TestResult) => void;
+}
+
+class Failure extends Error {
+  constructor(
+    readonly reason: string,
+    readonly details: Partial<Pick<TestResult, 'expected' | 'actual' | 'exitCode' | 'exitExplained' | 'tail'>> = {},
+  ) {
+    super(reason);
+  }
+}
+
+class TimedOut extends Error {}
+
+function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const on = () => reject(signal.reason);
+    signal.addEventListener('abort', on, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', on);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', on);
+        reject(e);
+      },
+    );
+  });
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  });
+
+interface Ctx {
+  engine: Engine;
+  image: ImageDetails;
+  opts: SmokeOptions;
+  gpu: GpuStatus;
+  signal: AbortSignal;
+}
+
+function baseSpec(ctx: Ctx, test: SmokeTest): Omit<ContainerSpec, 'image'> & { image: string } {
+  return {
+    image: ctx.image.id,
+    labels: { [SMOKE_LABEL]: test.name.slice(0, 200) },
+    memoryBytes: parseBytes(ctx.opts.limits.memory),
+    nanoCpus: Math.round(ctx.opts.limits.cpus * 1e9),
+    pidsLimit: ctx.opts.limits.pids,
+    ...(test.gpu ? { gpus: ctx.opts.gpuDevices?.length ? ctx.opts.gpuDevices : ('all' as const) } : {}),
+  };
+}
+
+/** Creates a container, hands it to `fn`, and removes it whatever happens. */
+async function withContainer<T>(ctx: Ctx, spec: ContainerSpec, fn: (c: ContainerHandle) => Promise<T>): Promise<T> {
+  const c = await ctx.engine.createContainer(spec);
+  try {
+    return await fn(c);
+  } finally {
+    await c.remove();
+  }
+}
+
+/** The runtime refuses to start a command that is missing or not executable: report it as the shell would. */
+function startFailure(e: unknown): Failure | null {
+  if (!(e instanceof OperationError)) return null;
+  const code = e.code === 'container.command-not-found' ? 127 : e.code === 'container.command-not-executable' ? 126 : null;
+  if (code === null) return null;
+  return new Failure(`exit code ${code}: ${e.message}`, { exitCode: code, exitExplained: explainExit(code, false) });
+}
+
+async function runToExit(ctx: Ctx, c: ContainerHandle, signal: AbortSignal) {
+  try {
+    await c.start();
+  } catch (e) {
+    throw startFailure(e) ?? e;
+  }
+  const { exitCode } = await c.wait(signal);
+  const [logs, state] = await Promise.all([c.logs(), c.inspect()]);
+  return { exitCode, oomKilled: state.oomKilled, ...logs };
+}
+
+async function runCommand(ctx: Ctx, t: Extract<SmokeTest, { kind: 'command' }>, signal: AbortSignal): Promise<void> {
+  const [cmd0, ...rest] = t.command;
+  await withContainer(ctx, { ...baseSpec(ctx, t), entrypoint: [cmd0!], cmd: rest }, async (c) => {
+    const r = await runToExit(ctx, c, signal);
+    const tail = tailLines(`${r.stdout}\n${r.stderr}`);
+    if (r.oomKilled || r.exitCode !== t.exitCode)
+      throw new Failure(`exit code ${r.exitCode}, expected ${t.exitCode}`, { expected: `exit code ${t.exitCode}`, actual: `exit code ${r.exitCode}`, exitCode: r.exitCode, exitExplained: explainExit(r.exitCode, r.oomKilled), tail });
+    const problems = [...checkOutput('stdout', r.stdout, t.stdout), ...checkOutput('stderr', r.stderr, t.stderr)];
+    if (problems.length) throw new Failure(problems.map((p) => p.problem).join('; '), { expected: problems.map((p) => p.expected).join('; '), actual: tail.join('\n'), tail });
+    if (t.version) {
+      const v = extractVersion(`${r.stdout}\n${r.stderr}`, t.version.regex);
+      if (!v) throw new Failure(`no version found by /${t.version.regex}/`, { expected: `a version matching /${t.version.regex}/`, actual: tail.join('\n'), tail });
+      if (!versionSatisfies(v, t.version.constraint)) throw new Failure(`version ${v} does not satisfy ${t.version.constraint}`, { expected: t.version.constraint, actual: v });
+    }
+  });
+}
+
+async function runPython(ctx: Ctx, t: Extract<SmokeTest, { kind: 'python' }>, signal: AbortSignal): Promise<void> {
+  const spec = { imports: t.imports, dists: Object.keys(t.distributions) };
+  await withContainer(ctx, { ...baseSpec(ctx, t), entrypoint: [t.python], cmd: ['-c', PYTHON_CHECK, JSON.stringify(spec)] }, async (c) => {
+    const r = await runToExit(ctx, c, signal);
+    const tail = tailLines(`${r.stdout}\n${r.stderr}`);
+    const out = parseResultLine(r.stdout) as { imports: Record<string, string | null>; dists: Record<string, string | null> } | null;
+    if (!out) throw new Failure(`${t.python} did not run the check`, { exitCode: r.exitCode, exitExplained: explainExit(r.exitCode, r.oomKilled), tail });
+    const problems: string[] = [];
+    for (const [m, err] of Object.entries(out.imports)) if (err) problems.push(`import ${m} failed: ${err}`);
+    for (const [d, constraint] of Object.entries(t.distributions)) {
+      const v = out.dists[d];
+      if (!v) problems.push(`distribution ${d} is not installed`);
+      else if (!versionSatisfies(v, constraint)) problems.push(`${d} ${v} does not satisfy ${constraint}`);
+    }
+    if (problems.length) throw new Failure(problems.join('; '), { expected: [...t.imports.map((m) => `import ${m}`), ...Object.entries(t.distributions).map(([d, c]) => `${d}${c}`)].join(', '), actual: JSON.stringify(out), tail });
+  });
+}
+
+async function runFile(ctx: Ctx, t: Extract<SmokeTest, { kind: 'file' }>): Promise<void> {
+  // Read from a created, never-started container: no tool in the image is needed.
+  await withContainer(ctx, { ...baseSpec(ctx, { ...t, gpu: false }), entrypoint: ['/nonexistent-never-started'] }, async (c) => {
+    const st = await c.stat(t.path, t.contains !== undefined ? 1 << 20 : 0);
+    if (!t.exists) {
+      if (st.exists) throw new Failure(`${t.path} exists`, { expected: 'absent', actual: `a ${st.type}` });
+      return;
+    }
+    if (!st.exists) throw new Failure(`${t.path} does not exist`, { expected: 'exists', actual: 'absent' });
+    const problems: { e: string; a: string }[] = [];
+    const mode = `0${st.mode.toString(8).padStart(3, '0')}`;
+    if (t.executable !== undefined && ((st.mode & 0o111) !== 0) !== t.executable) problems.push({ e: t.executable ? 'executable' : 'not executable', a: `mode ${mode}` });
+    if (t.mode !== undefined && parseInt(t.mode, 8) !== st.mode) problems.push({ e: `mode 0${parseInt(t.mode, 8).toString(8)}`, a: `mode ${mode}` });
+    if (t.owner !== undefined) {
+      const [u, g] = t.owner.split(':').map(Number);
+      if (st.uid !== u || (g !== undefined && st.gid !== g)) problems.push({ e: `owner ${t.owner}`, a: `owner ${st.uid}:${st.gid}` });
+    }
+    if (t.contains !== undefined && !(st.content ?? Buffer.alloc(0)).toString('utf8').includes(t.contains)) problems.push({ e: `content contains ${JSON.stringify(t.contains)}`, a: 'not found in the first MiB' });
+    if (problems.length) throw new Failure(problems.map((p) => `${p.e}, got ${p.a}`).join('; '), { expected: problems.map((p) => p.e).join('; '), actual: problems.map((p) => p.a).join('; ') });
+  });
+}
+
+function runMetadata(ctx: Ctx, t: Extract<SmokeTest, { kind: 'metadata' }>): void {
+  const img = ctx.image;
+  const problems: { e: string; a: string }[] = [];
+  if (t.user !== undefined && img.user !== t.user) problems.push({ e: `user ${JSON.stringify(t.user)}`, a: JSON.stringify(img.user) });
+  if (t.workdir !== undefined && img.workdir !== t.workdir) problems.push({ e: `workdir ${t.workdir}`, a: img.workdir });
+  for (const [k, v] of Object.entries(t.env ?? {})) {
+    const got = img.env.find((e) => e.startsWith(`${k}=`))?.slice(k.length + 1);
+    if (got !== v) problems.push({ e: `env ${k}=${v}`, a: got === undefined ? `${k} unset` : `${k}=${got}` });
+  }
+  if (t.entrypoint !== undefined && !deepEqual(img.entrypoint ?? [], t.entrypoint)) problems.push({ e: `entrypoint ${JSON.stringify(t.entrypoint)}`, a: JSON.stringify(img.entrypoint) });
+  if (t.cmd !== undefined && !deepEqual(img.cmd ?? [], t.cmd)) problems.push({ e: `cmd ${JSON.stringify(t.cmd)}`, a: JSON.stringify(img.cmd) });
+  for (const [k, v] of Object.entries(t.labels ?? {})) if (img.labels[k] !== v) problems.push({ e: `label ${k}=${v}`, a: img.labels[k] === undefined ? 'unset' : img.labels[k]! });
+  for (const p of t.exposedPorts ?? []) if (!img.exposedPorts.includes(`${p}/tcp`)) problems.push({ e: `exposed port ${p}`, a: img.exposedPorts.join(', ') || 'none' });
+  if (problems.length) throw new Failure(problems.map((p) => `expected ${p.e}, got ${p.a}`).join('; '), { expected: problems.map((p) => p.e).join('; '), actual: problems.map((p) => p.a).join('; ') });
+}
+
+type HttpAnswer = { status: number; body: string } | { error: string };
+
+async function httpFromInside(c: ContainerHandle, req: { port: number; path: string; method: string; body?: string | undefined; timeoutS: number }, signal: AbortSignal, client: { kind: 'python' | 'curl' | null }): Promise<HttpAnswer> {
+  const missing = (r: { exitCode: number; stdout: string; stderr: string }) => r.exitCode === 126 || r.exitCode === 127 || /executable file not found|no such file or directory/i.test(r.stderr + r.stdout);
+  if (client.kind !== 'curl') {
+    const r = await c.exec(pythonHttpArgv('python3', req), signal);
+    const out = parseResultLine(r.stdout) as HttpAnswer | null;
+    if (out) {
+      client.kind = 'python';
+      return out;
+    }
+    // Python is there but the probe did not finish (the container may be going away).
+    if (client.kind === 'python' || !missing(r)) return { error: `probe failed (exit ${r.exitCode}): ${tailLines(r.stderr, 3).join(' ')}` };
+  }
+  const r = await c.exec(curlArgv(req), signal);
+  const out = parseCurl(r.stdout);
+  if (out) {
+    client.kind = 'curl';
+    return out;
+  }
+  if (missing(r)) return { error: 'no HTTP client in the image (looked for python3 and curl)' };
+  return { error: `curl failed (exit ${r.exitCode}): ${tailLines(r.stderr, 3).join(' ')}` };
+}
+
+async function runServe(ctx: Ctx, t: Extract<SmokeTest, { kind: 'serve' }>, signal: AbortSignal): Promise<void> {
+  // The image's own entrypoint, never overridden: the thing that ships is the thing tested.
+  await withContainer(ctx, { ...baseSpec(ctx, t), ...(t.args ? { cmd: t.args } : {}) }, async (c) => {
+    try {
+      await c.start();
+    } catch (e) {
+      throw startFailure(e) ?? e;
+    }
+    const readyDeadline = Date.now() + parseDuration(t.readyTimeout);
+    const client: { kind: 'python' | 'curl' | null } = { kind: null };
+    const readyPath = t.readyPath ?? t.path;
+    let last = '';
+    for (;;) {
+      const state = await c.inspect();
+      if (!state.running) {
+        const logs = await c.logs();
+        throw new Failure(`the server exited before it was ready (exit code ${state.exitCode})`, {
+          exitCode: state.exitCode,
+          exitExplained: explainExit(state.exitCode, state.oomKilled),
+          tail: tailLines(`${logs.stdout}\n${logs.stderr}`),
+        });
+      }
+      let ans: HttpAnswer;
+      try {
+        ans = await httpFromInside(c, { port: t.port, path: readyPath, method: 'GET', timeoutS: 2 }, signal, client);
+      } catch (e) {
+        // It stopped between the check and the probe: the next round reports how it exited.
+        if (e instanceof OperationError && e.code === 'container.not-running') continue;
+        throw e;
+      }
+      if ('error' in ans && ans.error.startsWith('no HTTP client') && (await c.inspect()).running) throw new Failure(ans.error);
+      if ('status' in ans && (t.readyPath ? ans.status >= 200 && ans.status < 300 : true)) break;
+      last = 'status' in ans ? `HTTP ${ans.status}` : ans.error;
+      if (Date.now() > readyDeadline) {
+        const logs = await c.logs();
+        throw new Failure(`not ready after ${t.readyTimeout} (last answer: ${last})`, { expected: `GET ${readyPath} answers${t.readyPath ? ' 2xx' : ''}`, actual: last, tail: tailLines(`${logs.stdout}\n${logs.stderr}`) });
+      }
+      await sleep(250, signal);
+    }
+    const ans = await httpFromInside(c, { port: t.port, path: t.path, method: t.method, body: t.body, timeoutS: 10 }, signal, client);
+    if ('error' in ans) throw new Failure(`${t.method} ${t.path} failed: ${ans.error}`);
+    const problems: { e: string; a: string }[] = [];
+    if (ans.status !== t.expect.status) problems.push({ e: `status ${t.expect.status}`, a: `status ${ans.status}` });
+    for (const p of checkOutput('body', ans.body, t.expect.body)) problems.push({ e: p.expected, a: p.problem });
+    if (t.expect.json) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(ans.body);
+        for (const j of t.expect.json) {
+          const got = jsonAt(parsed, j.path);
+          if (!got.found) problems.push({ e: `${j.path} = ${JSON.stringify(j.equals)}`, a: `${j.path} missing` });
+          else if (!deepEqual(got.value, j.equals)) problems.push({ e: `${j.path} = ${JSON.stringify(j.equals)}`, a: `${j.path} = ${JSON.stringify(got.value)}` });
+        }
+      } catch {
+        problems.push({ e: 'a JSON body', a: 'not JSON' });
+      }
+    }
+    if (problems.length) {
+      const logs = await c.logs();
+      throw new Failure(problems.map((p) => `expected ${p.e}, got ${p.a}`).join('; '), {
+        expected: problems.map((p) => p.e).join('; '),
+        actual: `HTTP ${ans.status}: ${ans.body.slice(0, 500)}`,
+        tail: tailLines(`${logs.stdout}\n${logs.stderr}`),
+      });
+    }
+  });
+}
+
+async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
+  const started = Date.now();
+  const base = { name: t.name, kind: t.kind, gpu: t.gpu };
+  if (t.gpu && ctx.opts.gpu === 'off') return { ...base, status: 'skipped', durationMs: 0, reason: 'GPU tests are off (--gpu off)' };
+  if (t.gpu && !ctx.gpu.available) {
+    if (ctx.opts.gpu === 'require') return { ...base, status: 'failed', durationMs: 0, reason: `--gpu require: ${ctx.gpu.detail}` };
+    return { ...base, status: 'skipped', durationMs: 0, reason: ctx.gpu.detail };
+  }
+  const timeoutMs = parseDuration(t.timeout ?? (t.kind === 'serve' ? '120s' : '60s'));
+  const timer = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.any([ctx.signal, timer]);
+  try {
+    const work = (async () => {
+      if (t.kind === 'command') await runCommand(ctx, t, signal);
+      else if (t.kind === 'python') await runPython(ctx, t, signal);
+      else if (t.kind === 'file') await runFile(ctx, t);
+      else if (t.kind === 'metadata') runMetadata(ctx, t);
+      else await runServe(ctx, t, signal);
+    })();
+    // The container is removed by the work's own `finally`; wait for it even after a timeout.
+    await raceSignal(work, signal).catch(async (e: unknown) => {
+      if (signal.aborted) {
+        await work.catch(() => undefined);
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        throw new TimedOut();
+      }
+      throw e;
+    });
+    return { ...base, status: 'passed', durationMs: Date.now() - started };
+  } catch (e) {
+    const durationMs = Date.now() - started;
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (e instanceof TimedOut) return { ...base, status: 'failed', durationMs, reason: `timed out after ${t.timeout ?? (t.kind === 'serve' ? '120s' : '60s')}; the container was removed` };
+    if (e instanceof Failure) return { ...base, status: 'failed', durationMs, reason: e.reason, ...e.details };
+    if (e instanceof OperationError) return { ...base, status: 'failed', durationMs, reason: e.message };
+    throw e;
+  }
+}
+
+export async function runSmokeTests(engine: Engine, opts: SmokeOptions): Promise<SmokeReport> {
+  const startedAt = new Date();
+  const image = await engine.inspectImage(opts.image);
+  if (!image) throw new OperationError('smoke.no-image', `no image ${opts.image} on the engine`, { hint: 'build it first: dynamo-image build RECIPE' });
+  const needGpu = opts.tests.some((t) => t.gpu) || opts.gpu === 'require';
+  const gpu: GpuStatus = opts.gpu === 'off' ? { available: false, detail: 'GPU tests are off (--gpu off)' } : needGpu ? await detectGpu(engine, image.id) : { available: false, detail: 'not checked (no GPU tests)' };
+  const overall = AbortSignal.timeout(parseDuration(opts.timeout));
+  const signal = AbortSignal.any([opts.signal, overall]);
+  const ctx: Ctx = { engine, image, opts, gpu, signal };
+  const results: TestResult[] = new Array(opts.tests.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < opts.tests.length) {
+      const i = next++;
+      const t = opts.tests[i]!;
+      if (overall.aborted && !opts.signal.aborted) {
+        results[i] = { name: t.name, kind: t.kind, gpu: t.gpu, status: 'failed', durationMs: 0, reason: `not run: the overall timeout (${opts.timeout}) passed` };
+        continue;
+      }
+      let r: TestResult;
+      try {
+        r = await runOne(ctx, t);
+      } catch (e) {
+        if (overall.aborted && !opts.signal.aborted) r = { name: t.name, kind: t.kind, gpu: t.gpu, status: 'failed', durationMs: 0, reason: `the overall timeout (${opts.timeout}) passed` };
+        else throw e;
+      }
+      results[i] = r;
+      opts.onResult?.(r);
+    }
+  };
+  const workers = Array.from({ length: Math.max(1, Math.min(opts.jobs, opts.tests.length || 1)) }, () => worker());
+  const settled = await Promise.allSettled(workers);
+  const rejected = settled.find((s) => s.status === 'rejected');
+  if (rejected) throw (rejected as PromiseRejectedResult).reason;
+  if (opts.gpu === 'require' && !gpu.available && !opts.tests.some((t) => t.gpu))
+    results.push({ name: 'GPU available', kind: 'command', gpu: true, status: 'failed', durationMs: 0, reason: `--gpu require: ${gpu.detail}` });
+  const count = (s: string) => results.filter((r) => r.status === s).length;
+  return {
+    image: opts.display ?? opts.image,
+    imageId: image.id,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    gpu: { ...gpu, mode: opts.gpu },
+    results,
+    passed: count('passed'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+  };
+}
