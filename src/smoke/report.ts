@@ -13,7 +13,7 @@ export function formatResultLine(r: TestResult): string {
 
 /** The report for people. `streamed`: the per-test lines were already printed as tests finished. */
 export function formatHuman(rep: SmokeReport, opts: { streamed?: boolean } = {}): string {
-  const lines: string[] = [`smoke tests of ${rep.image}${rep.image === rep.imageId ? '' : ` (${rep.imageId.slice(0, 19)})`}; GPU: ${rep.gpu.available ? 'available' : 'not available'} (${rep.gpu.detail}; --gpu ${rep.gpu.mode})`];
+  const lines: string[] = [`smoke tests of ${rep.image}${rep.image === rep.imageId ? '' : ` (${rep.imageId.slice(0, 19)})`}; GPU requests: ${rep.gpu.available ? 'accepted' : 'not possible'} (${rep.gpu.detail}; --gpu ${rep.gpu.mode})`];
   for (const r of rep.results) {
     if (!opts.streamed || r.status === 'failed') lines.push(`  ${formatResultLine(r)}`);
     if (r.status !== 'failed') continue;
@@ -47,7 +47,7 @@ export function formatJunit(rep: SmokeReport): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="dynamo-image smoke" tests="${rep.results.length}" failures="${rep.failed}" skipped="${rep.skipped}" time="${secs(rep.durationMs)}">`,
     `  <testsuite name="${xml(rep.image)}" tests="${rep.results.length}" failures="${rep.failed}" errors="0" skipped="${rep.skipped}" time="${secs(rep.durationMs)}" timestamp="${rep.startedAt}">`,
-    `    <properties><property name="image.id" value="${xml(rep.imageId)}"/><property name="gpu" value="${xml(`${rep.gpu.available ? 'available' : 'not available'}: ${rep.gpu.detail}`)}"/></properties>`,
+    `    <properties><property name="image.id" value="${xml(rep.imageId)}"/><property name="gpu-requests" value="${xml(`${rep.gpu.available ? 'accepted' : 'not possible'}: ${rep.gpu.detail}`)}"/></properties>`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

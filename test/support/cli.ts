@@ -13,7 +13,7 @@ export interface CliResult {
 }
 
 /** Runs the built CLI as a user would (npm test builds dist/ first). */
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (chunk: string, kill: (sig: NodeJS.Signals) => void) => void; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (chunk: string, kill: (sig: NodeJS.Signals) => void) => void; onStart?: (kill: (sig: NodeJS.Signals) => void) => void; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
@@ -22,6 +22,8 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
     });
     let stdout = '';
     let stderr = '';
+    // Signals go to this child only, by its process id.
+    opts.onStart?.((sig) => child.kill(sig));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 280_000);
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => {
