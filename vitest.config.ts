@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    reporters: ['default'],
+    // In CI a JSON report too, from which .ci/run prints a plain 'N passed, N failed' line.
+    reporters: process.env['CI'] ? ['default', 'json'] : ['default'],
+    outputFile: { json: '.vitest-results.json' },
     projects: [
       {
         test: {

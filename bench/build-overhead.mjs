@@ -13,11 +13,11 @@ const warm = { ours: [], docker: [] };
 try {
   for (let i = 0; i < runs; i++) {
     cold.docker.push(run(DOCKER, ['build', '-q', '--no-cache', '--network', 'none', '-t', 'bench-baseline:cold', dir], { env }).ms);
-    cold.ours.push(cli(['build', recipe, '--force', '--no-cache', '--quiet', '--builder', 'buildkit']).ms);
+    cold.ours.push(cli(['build', recipe, '--force', '--no-cache', '--no-test', '--quiet', '--builder', 'buildkit']).ms);
   }
   for (let i = 0; i < runs * 3; i++) {
     warm.docker.push(run(DOCKER, ['build', '-q', '--network', 'none', '-t', 'bench-baseline:warm', dir], { env }).ms);
-    warm.ours.push(cli(['build', recipe, '--quiet']).ms);
+    warm.ours.push(cli(['build', recipe, '--no-test', '--quiet']).ms);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,12 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .option('--debug', 'show stack traces of internal errors')
     .exitOverride()
     .configureOutput({ writeOut: (s) => o.out(s.trimEnd()), writeErr: (s) => o.err(s.trimEnd()) })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // A CLI parses each schema a few times: zod's JIT compilation costs more than it saves here.
+    // Loaded only when a command runs, so --version and --help stay light.
+    .hook('preAction', async () => {
+      (await import('zod')).z.config({ jitless: true });
+    });
 
   const allowUnsupported = new Option('--allow-unsupported', 'build combinations the support matrix does not list (recorded in the plan as a warning)');
 
