@@ -20,6 +20,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
       (await import('zod')).z.config({ jitless: true });
     });
 
+  const locked = new Option('--locked', 'use the digests in recipe.lock.yaml for every image named by tag (refuse names it lacks)');
   const allowUnsupported = new Option('--allow-unsupported', 'build combinations the support matrix does not list (recorded in the plan as a warning)');
 
   program
@@ -39,7 +40,8 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
     .option('--json', 'print the plan as JSON (planVersion 1)')
     .addOption(allowUnsupported)
-    .action(async (file: string, opts: { json?: boolean; allowUnsupported?: boolean }) => {
+    .addOption(locked)
+    .action(async (file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean }) => {
       const { runPlan } = await import('./commands/plan.js');
       setExit(await runPlan(file, opts, o));
     });
@@ -51,7 +53,8 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .addOption(new Option('--target <target>', 'last stage to render').choices(['runtime', 'dev']).default('dev'))
     .addOption(allowUnsupported)
-    .action(async (file: string, opts: { output?: string; target: 'runtime' | 'dev'; allowUnsupported?: boolean }) => {
+    .addOption(locked)
+    .action(async (file: string, opts: { output?: string; target: 'runtime' | 'dev'; allowUnsupported?: boolean; locked?: boolean }) => {
       const { runRender } = await import('./commands/render.js');
       setExit(await runRender(file, opts, o));
     });
@@ -78,10 +81,48 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .option('--json', 'print one JSON object with the result on stdout')
     .option('-q, --quiet', 'no progress output')
     .addOption(allowUnsupported)
+    .addOption(locked)
+    .option('--push', 'publish after building (as `dynamo-image publish`)')
+    .option('--registry <host>', 'with --push: registry HOST[:PORT] instead of publish.registry')
     .action(async (file: string, opts: Record<string, unknown>) => {
       const { runBuild } = await import('./commands/build.js');
       // commander's --no-cache sets cache=false
       setExit(await runBuild(file, { ...(opts as never as import('./commands/build.js').BuildCliOptions), noCache: opts['cache'] === false }, o));
+    });
+
+  program
+    .command('publish')
+    .description('build (up to date when nothing changed), test, push every tag, and verify the digests in the registry')
+    .argument('[recipe]', 'recipe file', 'recipe.yaml')
+    .option('--registry <host>', 'registry HOST[:PORT] instead of publish.registry')
+    .option('--force', 'move existing immutable tags (and rebuild)')
+    .option('--skip-tests', 'publish without running the smoke tests (the result says so)')
+    .option('--dry-run', 'print the exact checks and pushes without doing them')
+    .option('--json', 'print {"pushed": [{"reference", "digest"}], ...} on stdout')
+    .option('-q, --quiet', 'no progress output')
+    .addOption(new Option('--gpu <mode>', 'GPU tests: auto, require, off').choices(['auto', 'require', 'off']).default('auto'))
+    .option('--gpu-devices <ids>', 'GPU ids for GPU tests (default: all)')
+    .option('-j, --jobs <n>', 'smoke tests in parallel', parseIntOption, 2)
+    .option('--junit <file>', 'write the smoke tests\' JUnit XML report')
+    .addOption(new Option('--builder <builder>', 'builder to use').choices(['auto', 'buildkit', 'classic']).default('auto'))
+    .addOption(allowUnsupported)
+    .addOption(locked)
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      const { runPublish } = await import('./commands/publish.js');
+      // Building for a publish: the runtime target, the recipe's settings, smoke tests on.
+      const full = { target: 'runtime', buildArg: [], tag: [], cacheFrom: [], test: true, ...opts } as never as import('./commands/publish.js').PublishCliOptions;
+      setExit(await runPublish(file, { ...full, force: false, forceTags: opts['force'] === true }, o));
+    });
+
+  program
+    .command('lock')
+    .description('resolve the images a recipe names by tag to digests (registry API) and write recipe.lock.yaml')
+    .argument('[recipe]', 'recipe file', 'recipe.yaml')
+    .option('--json', 'print the lock as JSON on stdout')
+    .addOption(allowUnsupported)
+    .action(async (file: string, opts: { json?: boolean; allowUnsupported?: boolean }) => {
+      const { runLock } = await import('./commands/lock.js');
+      setExit(await runLock(file, opts, o));
     });
 
   program

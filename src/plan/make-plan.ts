@@ -11,6 +11,8 @@ import { sha256Hex } from './canonical.js';
 import { DigestCache } from './digest-cache.js';
 import { collectInputs } from './inputs.js';
 import type { Plan } from './types.js';
+import { checkTagTemplates } from '../publish/tags.js';
+import { lockPathFor, pinned, readLock } from '../publish/lock.js';
 
 // The I/O shell around the pure pipeline: read -> parse -> resolve -> hash inputs -> plan.
 
@@ -24,6 +26,8 @@ export interface PlannedRecipe {
 
 export interface PlanOptions {
   allowUnsupported?: boolean;
+  /** Use recipe.lock.yaml's digests for every image named by tag; refuse names it lacks. */
+  locked?: boolean;
   supportData?: SupportData;
   cache?: DigestCache;
 }
@@ -45,6 +49,21 @@ export async function tryPlanRecipe(file: string, opts: PlanOptions = {}): Promi
   const { inputs, issues: inIssues } = await collectInputs({ recipe, recipeDir, file, cache, locate: where });
   if (!opts.cache) await cache.save();
   const issues = [...parsed.issues, ...resIssues, ...inIssues];
+  if (recipe.publish) {
+    issues.push(...checkTagTemplates(recipe.publish.tags, file, (i) => where(['publish', 'tags', i]), { first: true }));
+    issues.push(...checkTagTemplates(recipe.publish.mutableTags, file, (i) => where(['publish', 'mutableTags', i]), { first: false }).map((i) => ({ ...i, path: i.path?.replace('publish.tags', 'publish.mutableTags') })));
+  }
+  if (resolution && opts.locked) {
+    const lock = await readLock(file);
+    const field = resolution.base.source === 'engine-image' ? ['engine', 'image'] : ['base'];
+    for (const key of ['runtime', 'builder'] as const) {
+      const ref = resolution.base[key];
+      const pin = pinned(ref, lock);
+      if (pin) resolution.base[key] = pin;
+      else if (!issues.some((i) => i.code === 'lock.missing' && i.message.includes(`"${ref}"`)))
+        issues.push({ code: 'lock.missing', severity: 'error', file, ...where(field), path: field.join('.'), message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
+    }
+  }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: sha256Hex(read.bytes), resolution, inputs });
   return { ok: true, planned: { plan, recipeDir, warnings: issues } };

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './cli.js';
@@ -49,4 +49,13 @@ export function copyRecipeDir(rel: string): { dir: string; recipe: string; clean
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-it-'));
   cpSync(path.join(ROOT, rel), dir, { recursive: true });
   return { dir, recipe: path.join(dir, 'recipe.yaml'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A private copy of an example with a unique image name; `edit` rewrites the recipe text. */
+export function privateExample(example: string, prefix = 'it'): { dir: string; recipe: string; name: string; cleanup: () => void; edit: (fn: (text: string) => string) => void } {
+  const c = copyRecipeDir(example);
+  const name = `${prefix}-${path.basename(example)}-${Math.random().toString(36).slice(2, 8)}`;
+  const edit = (fn: (text: string) => string) => writeFileSync(c.recipe, fn(readFileSync(c.recipe, 'utf8')));
+  edit((t) => t.replace(/^name: .*$/m, `name: ${name}`));
+  return { ...c, name, edit };
 }

@@ -4,9 +4,9 @@ import type { Target } from '../../dockerfile/from-plan.js';
 import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode, InputError, OperationError, type Issue } from '../../errors.js';
 import { readTestRecord } from '../../smoke/records.js';
-import type { SmokeReport } from '../../smoke/types.js';
+import type { Engine } from '../../engine/port.js';
 import { runAndReport, testsDigest } from './test.js';
-import { planRecipe } from '../../plan/make-plan.js';
+import { planRecipe, type PlannedRecipe } from '../../plan/make-plan.js';
 import { IMAGE_REF_RE } from '../../recipe/schema.js';
 import { printIssues, type Output } from '../output.js';
 import { interruptSignal } from '../signals.js';
@@ -29,6 +29,12 @@ export interface BuildCliOptions {
   gpuDevices?: string;
   jobs: number;
   junit?: string;
+  locked?: boolean;
+  /** `build --push`: publish after the build. */
+  push?: boolean;
+  registry?: string;
+  /** Shown instead of --no-test when tests are skipped for another reason (publish --skip-tests). */
+  skipTestsReason?: string;
 }
 
 export function parseBuildArgs(list: string[]): Record<string, string> {
@@ -61,48 +67,76 @@ export function summarize(r: BuildOutcome): string {
   return `built ${r.image.slice(0, 19)} in ${(r.durationMs / 1000).toFixed(1)}s with ${r.builder} (${r.cachedSteps}/${r.totalSteps} steps cached, ${(r.sizeBytes / 1e6).toFixed(1)} MB); tagged ${r.tags.join(', ')}`;
 }
 
-export async function runBuild(file: string, opts: BuildCliOptions, o: Output): Promise<number> {
+export type SmokeSummary = { ran: true; passed: number; failed: number; skipped: number } | { ran: false; reason: string };
+
+/**
+ * Builds, runs the smoke tests between the build and the tags, and tags. Shared by `build` and
+ * `publish`: a failing image never carries the tags.
+ */
+export async function buildWithTests(
+  engine: Engine,
+  planned: PlannedRecipe,
+  opts: BuildCliOptions,
+  o: Output,
+  signal: AbortSignal,
+): Promise<{ result: BuildOutcome; smoke: SmokeSummary | null }> {
   const buildArgs = parseBuildArgs(opts.buildArg);
   checkTags(opts.tag);
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false });
+  const progress = makeProgress(o, opts);
+  const settings = planned.plan.smoke;
+  let smoke: SmokeSummary | null = null;
+  const result = await buildImage(engine, planned, {
+    target: opts.target,
+    noCache: opts.noCache ?? false,
+    force: opts.force ?? false,
+    buildArgs,
+    extraTags: opts.tag,
+    ...(opts.platform ? { platform: opts.platform } : {}),
+    cacheFrom: opts.cacheFrom,
+    builder: opts.builder,
+    ...(opts.network ? { network: opts.network } : {}),
+    signal,
+    progress,
+    beforeTag: async (imageId, upToDate) => {
+      if (!opts.test) return void (smoke = { ran: false, reason: opts.skipTestsReason ?? '--no-test' });
+      if (settings.tests.length === 0) return void (smoke = { ran: false, reason: 'the recipe declares no smoke tests' });
+      if (opts.target !== 'runtime') return void (smoke = { ran: false, reason: `smoke tests run on the runtime target, not ${opts.target}` });
+      const rec = upToDate ? await readTestRecord(imageId, testsDigest(settings)) : null;
+      if (rec?.passed && opts.gpu !== 'require') {
+        progress.note(`smoke tests passed for this image at ${rec.at}; not run again`);
+        return void (smoke = { ran: false, reason: `passed before (${rec.at})` });
+      }
+      progress.note(`running ${settings.tests.length} smoke test(s) in ${imageId.slice(0, 19)}`);
+      const rep = await runAndReport(
+        engine,
+        imageId,
+        settings,
+        { gpu: opts.gpu, ...(opts.gpuDevices ? { gpuDevices: opts.gpuDevices } : {}), jobs: opts.jobs, ...(opts.junit ? { junit: opts.junit } : {}), quiet: opts.quiet || opts.json },
+        o,
+        signal,
+        `${planned.plan.image.name}:${planned.plan.image.version}`,
+      );
+      smoke = { ran: true, passed: rep.passed, failed: rep.failed, skipped: rep.skipped };
+      if (rep.failed) throw new OperationError('smoke.failed', `${rep.failed} of ${rep.results.length} smoke test(s) failed in ${imageId.slice(0, 19)}; no tag applied`, { hint: 'see the report above; --no-test builds without them' });
+    },
+  });
+  return { result, smoke };
+}
+
+export async function runBuild(file: string, opts: BuildCliOptions, o: Output): Promise<number> {
+  if (opts.push) {
+    const { runPublish } = await import('./publish.js');
+    return runPublish(file, opts, o);
+  }
+  parseBuildArgs(opts.buildArg);
+  checkTags(opts.tag);
+  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false });
   printIssues(o, planned.warnings);
   const engine = await connectDocker();
   const { signal, dispose } = interruptSignal();
   try {
-    const progress = makeProgress(o, opts);
-    let smoke: SmokeReport | { skipped: string } | null = null;
-    const settings = planned.plan.smoke;
-    const result = await buildImage(engine, planned, {
-      // Smoke tests run between the build and the tags: a failing image never gets the tags.
-      beforeTag: async (imageId, upToDate) => {
-        if (!opts.test) return void (smoke = { skipped: '--no-test' });
-        if (settings.tests.length === 0) return void (smoke = { skipped: 'the recipe declares no smoke tests' });
-        if (opts.target !== 'runtime') return void (smoke = { skipped: `smoke tests run on the runtime target, not ${opts.target}` });
-        const rec = upToDate ? await readTestRecord(imageId, testsDigest(settings)) : null;
-        if (rec?.passed && opts.gpu !== 'require') {
-          progress.note(`smoke tests passed for this image at ${rec.at}; not run again`);
-          return void (smoke = { skipped: `passed before (${rec.at})` });
-        }
-        progress.note(`running ${settings.tests.length} smoke test(s) in ${imageId.slice(0, 19)}`);
-        const rep = await runAndReport(engine, imageId, settings, { gpu: opts.gpu, ...(opts.gpuDevices ? { gpuDevices: opts.gpuDevices } : {}), jobs: opts.jobs, ...(opts.junit ? { junit: opts.junit } : {}), quiet: opts.quiet || opts.json }, o, signal, `${planned.plan.image.name}:${planned.plan.image.version}`);
-        smoke = rep;
-        if (rep.failed) throw new OperationError('smoke.failed', `${rep.failed} of ${rep.results.length} smoke test(s) failed in ${imageId.slice(0, 19)}; no tag applied`, { hint: 'see the report above; --no-test builds without them' });
-      },
-      target: opts.target,
-      noCache: opts.noCache ?? false,
-      force: opts.force ?? false,
-      buildArgs,
-      extraTags: opts.tag,
-      ...(opts.platform ? { platform: opts.platform } : {}),
-      cacheFrom: opts.cacheFrom,
-      builder: opts.builder,
-      ...(opts.network ? { network: opts.network } : {}),
-      signal,
-      progress,
-    });
-    const s = smoke as SmokeReport | { skipped: string } | null;
-    const smokeSummary = s === null ? null : 'skipped' in s && typeof s.skipped === 'string' ? { ran: false, reason: s.skipped } : { ran: true, passed: (s as SmokeReport).passed, failed: (s as SmokeReport).failed, skipped: (s as SmokeReport).skipped };
-    if (opts.json) o.out(JSON.stringify({ ...result, smoke: smokeSummary }));
+    const { result, smoke } = await buildWithTests(engine, planned, opts, o, signal);
+    if (opts.json) o.out(JSON.stringify({ ...result, smoke }));
     else if (!opts.quiet) o.err(summarize(result));
     return ExitCode.ok;
   } finally {

@@ -26,8 +26,8 @@ export function describePlan(p: Plan): string {
   return lines.join('\n');
 }
 
-export async function runPlan(file: string, opts: { json?: boolean; allowUnsupported?: boolean }, o: Output): Promise<number> {
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false });
+export async function runPlan(file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean }, o: Output): Promise<number> {
+  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false });
   printIssues(o, planned.warnings);
   o.out(opts.json ? JSON.stringify(planned.plan, null, 2) : describePlan(planned.plan));
   return ExitCode.ok;

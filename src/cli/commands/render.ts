@@ -5,8 +5,8 @@ import { ExitCode } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { printIssues, type Output } from '../output.js';
 
-export async function runRender(file: string, opts: { output?: string; target: Target; allowUnsupported?: boolean }, o: Output): Promise<number> {
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false });
+export async function runRender(file: string, opts: { output?: string; target: Target; allowUnsupported?: boolean; locked?: boolean }, o: Output): Promise<number> {
+  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false });
   printIssues(o, planned.warnings);
   const text = renderDockerfile(dockerfileFromPlan(planned.plan, opts.target));
   if (opts.output) {

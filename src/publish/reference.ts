@@ -1,0 +1,56 @@
+import { IMAGE_REF_RE } from '../recipe/schema.js';
+
+// Image references as the docker CLI reads them (distribution/reference's normalisation).
+
+export interface ImageRef {
+  /** Registry host[:port] as written, or `docker.io`. */
+  domain: string;
+  /** Repository path inside the registry (`library/ubuntu` for Docker Hub official images). */
+  path: string;
+  tag: string | null;
+  digest: string | null;
+}
+
+export function isValidReference(ref: string): boolean {
+  return IMAGE_REF_RE.test(ref);
+}
+
+export function parseReference(ref: string): ImageRef | null {
+  if (!isValidReference(ref)) return null;
+  let rest = ref;
+  let digest: string | null = null;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let tag: string | null = null;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  const slash = rest.indexOf('/');
+  const first = slash >= 0 ? rest.slice(0, slash) : '';
+  // The first part is a registry when it has a dot or a port, or is localhost.
+  const hasDomain = slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['));
+  const domain = hasDomain ? first : 'docker.io';
+  let path = hasDomain ? rest.slice(slash + 1) : rest;
+  if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
+  return { domain, path, tag, digest };
+}
+
+/** The host to talk to for a domain (Docker Hub's API lives elsewhere). */
+export function apiHost(domain: string): string {
+  return domain === 'docker.io' || domain === 'index.docker.io' ? 'registry-1.docker.io' : domain;
+}
+
+/** Registries on the loopback range are spoken to over plain HTTP, as the engine allows. */
+export function isLoopback(domain: string): boolean {
+  const host = domain.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
+}
+
+export function formatReference(r: { domain: string; path: string; tag?: string | null; digest?: string | null }): string {
+  return `${r.domain}/${r.path}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;
+}
