@@ -37,9 +37,9 @@ function keysFor(host: string): string[] {
   return keys;
 }
 
-function runHelper(helper: string, host: string): Promise<Secret | null> {
+function runHelper(helper: string, host: string, env: NodeJS.ProcessEnv): Promise<Secret | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn(`docker-credential-${helper}`, ['get'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(`docker-credential-${helper}`, ['get'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -78,7 +78,7 @@ export async function findCredentials(host: string, env: NodeJS.ProcessEnv = pro
   }
   const keys = keysFor(host);
   const helper = keys.map((k) => config.credHelpers?.[k]).find(Boolean);
-  if (helper) return { source: `credHelpers (docker-credential-${helper}) in ${file}`, secret: await runHelper(helper, host) };
+  if (helper) return { source: `credHelpers (docker-credential-${helper}) in ${file}`, secret: await runHelper(helper, host, env) };
   const entryKey = keys.find((k) => config.auths?.[k]);
   const entry = entryKey ? config.auths![entryKey]! : undefined;
   if (entry?.identitytoken) return { source: `auths["${entryKey}"].identitytoken in ${file}`, secret: { identityToken: entry.identitytoken } };
@@ -89,7 +89,7 @@ export async function findCredentials(host: string, env: NodeJS.ProcessEnv = pro
     return { source: `auths["${entryKey}"].auth in ${file}`, secret: { username: decoded.slice(0, i), password: decoded.slice(i + 1) } };
   }
   if (entry?.username && entry.password) return { source: `auths["${entryKey}"] in ${file}`, secret: { username: entry.username, password: entry.password } };
-  if (config.credsStore) return { source: `credsStore (docker-credential-${config.credsStore}) in ${file}`, secret: await runHelper(config.credsStore, host) };
+  if (config.credsStore) return { source: `credsStore (docker-credential-${config.credsStore}) in ${file}`, secret: await runHelper(config.credsStore, host, env) };
   return { source: `none (no entry for ${host} in ${file})`, secret: null };
 }
 

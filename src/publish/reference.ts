@@ -11,12 +11,14 @@ export interface ImageRef {
   digest: string | null;
 }
 
+const PATH_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+
 export function isValidReference(ref: string): boolean {
-  return IMAGE_REF_RE.test(ref);
+  return parseReference(ref) !== null;
 }
 
 export function parseReference(ref: string): ImageRef | null {
-  if (!isValidReference(ref)) return null;
+  if (!IMAGE_REF_RE.test(ref)) return null;
   let rest = ref;
   let digest: string | null = null;
   const at = rest.indexOf('@');
@@ -36,6 +38,8 @@ export function parseReference(ref: string): ImageRef | null {
   const hasDomain = slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['));
   const domain = hasDomain ? first : 'docker.io';
   let path = hasDomain ? rest.slice(slash + 1) : rest;
+  // Without a registry, the first part belongs to the path, and paths are lowercase.
+  if (!PATH_RE.test(path)) return null;
   if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
   return { domain, path, tag, digest };
 }

@@ -31,7 +31,19 @@ const absolutePath = z
 // The Docker reference grammar (distribution/reference), tag and digest both optional.
 export const IMAGE_REF_RE =
   /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
-const imageRef = z.string().regex(IMAGE_REF_RE, { error: 'is not a valid image reference (e.g. "nvidia/cuda:12.9.1-runtime-ubuntu24.04")' });
+/** Without a registry part (a dot, a port, localhost), the first component is a lowercase path. */
+export function referencePathIsLowercase(ref: string): boolean {
+  const name = ref.split('@')[0]!.replace(/:[\w][\w.-]*$/, '');
+  const first = name.split('/')[0]!;
+  const hasDomain = name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['));
+  const rest = hasDomain ? name.slice(first.length + 1) : name;
+  return rest === rest.toLowerCase();
+}
+
+const imageRef = z
+  .string()
+  .regex(IMAGE_REF_RE, { error: 'is not a valid image reference (e.g. "nvidia/cuda:12.9.1-runtime-ubuntu24.04")' })
+  .refine(referencePathIsLowercase, { error: 'is not a valid image reference: repository names are lowercase' });
 
 const imageName = z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
   error: 'must be lowercase letters, digits and separators (. _ - /), e.g. "vllm-runtime"',
