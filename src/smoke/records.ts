@@ -10,6 +10,8 @@ export interface TestRecord {
   imageId: string;
   testsDigest: string;
   passed: boolean;
+  /** Published with --skip-tests: the tests were not run for this image. */
+  skipped?: boolean;
   gpuTested: boolean;
   summary: { passed: number; failed: number; skipped: number };
   at: string;
@@ -44,5 +46,18 @@ export async function writeTestRecord(rep: SmokeReport, testsDigest: string): Pr
     await rename(`${file}.tmp`, file);
   } catch {
     // a read-only cache only costs a re-run next time
+  }
+}
+
+/** Records that an image was published without its tests, unless a real outcome is on record. */
+export async function recordSkippedTests(imageId: string, testsDigest: string): Promise<void> {
+  if (await readTestRecord(imageId, testsDigest)) return;
+  const file = fileFor(imageId);
+  const rec: TestRecord = { imageId, testsDigest, passed: false, skipped: true, gpuTested: false, summary: { passed: 0, failed: 0, skipped: 0 }, at: new Date().toISOString() };
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(rec));
+  } catch {
+    // advisory
   }
 }

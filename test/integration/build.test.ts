@@ -74,6 +74,27 @@ describe('the examples build for real', () => {
     expect(out.image).toBe(inspectImage('echo-python:0.1.0').Id);
   });
 
+  it('with no argument, build uses ./recipe.yaml (as docker build uses .)', async () => {
+    const r = await runCli(['build', '--json', '--no-test'], { cwd: path.join(ROOT, 'recipes/examples/echo-python') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).tags).toEqual(['echo-python:0.1.0']);
+  });
+
+  it('an edit to the entrypoint, env or a small file does not rebuild the engine layer', async () => {
+    const c = privateCopy('recipes/examples/echo-python');
+    made.push(`${c.name}:0.1.0`);
+    const first = await runCli(['build', c.recipe, '--no-test', '--builder', 'buildkit']);
+    expect(first.code, first.stderr).toBe(0);
+    writeFileSync(path.join(c.dir, 'config', 'engine.json'), '{ "max_tokens": 8 }\n');
+    writeFileSync(c.recipe, readFileSync(c.recipe, 'utf8').replace('command: [serve, --host, 0.0.0.0, --port, "8000"]', 'command: [serve, --host, 0.0.0.0, --port, "8001"]').replace('ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json', 'ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json\n    EXTRA: "1"'));
+    const second = await runCli(['build', c.recipe, '--no-test', '--builder', 'buildkit']);
+    expect(second.code, second.stderr).toBe(0);
+    // The wheel's COPY and the pip install come from the cache; the small file's COPY does not.
+    expect(second.stderr).toMatch(/CACHED \[framework \d\/\d+\] COPY wheels\/echo_engine/);
+    expect(second.stderr).toMatch(/CACHED \[framework \d\/\d+\] RUN \/opt\/dynamo\/build-tools\/bin\/pip/);
+    expect(second.stderr).toMatch(/DONE [\d.]+m?s \[framework \d\/\d+\] COPY files\/config\/engine\.json/);
+  });
+
   it('--target dev carries the wheelhouse and pip; runtime does not', async () => {
     const c = privateCopy('recipes/examples/echo-python');
     made.push(`${c.name}:0.1.0`);

@@ -9,6 +9,8 @@ import { retryPolicy } from '../../publish/registry-client.js';
 import { printIssues, type Output } from '../output.js';
 import { interruptSignal } from '../signals.js';
 import { buildWithTests, type BuildCliOptions } from './build.js';
+import { recordSkippedTests } from '../../smoke/records.js';
+import { testsDigest } from './test.js';
 
 export interface PublishCliOptions extends BuildCliOptions {
   registry?: string;
@@ -51,7 +53,10 @@ export async function runPublish(file: string, opts: PublishCliOptions, o: Outpu
   const { signal, dispose } = interruptSignal();
   try {
     const { result, smoke } = await buildWithTests(engine, planned, { ...opts, test: !skipTests, ...(skipTests ? { skipTestsReason: '--skip-tests' } : {}) }, o, signal);
-    if (skipTests && !opts.quiet) o.err('warning: publishing without smoke tests (--skip-tests); the result records it');
+    if (skipTests) {
+      await recordSkippedTests(result.image, testsDigest(planned.plan.smoke));
+      if (!opts.quiet) o.err('warning: publishing without smoke tests (--skip-tests); the result and the image\'s test record say so');
+    }
     const note = (t: string) => {
       if (!opts.quiet) o.err(t);
     };
