@@ -17,16 +17,16 @@ export interface BuildPlanArgs {
   recipeSha256: string;
   resolution: Resolution;
   inputs: PlanInput[];
+  variant?: Plan['variant'];
 }
 
-export function contextPathFor(role: PlanInput['role'], source: string): string {
-  const base = source.split('/').pop()!;
-  if (role === 'engine-wheel') return `wheels/${base}`;
-  if (role === 'engine-binary') return `bin/${base}`;
-  return `files/${source}`;
+/** Inputs sit in the build context where they sit in the recipe's folder, so that folder can also
+ * serve as the context of a `docker buildx bake` target. */
+export function contextPathFor(_role: PlanInput['role'], source: string): string {
+  return source.replace(/^\.\//, '');
 }
 
-export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inputs }: BuildPlanArgs): Plan {
+export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inputs, variant = null }: BuildPlanArgs): Plan {
   const e = recipe.engine;
   let source: Plan['engine']['source'];
   if (e.wheel) source = { kind: 'wheel', input: contextPathFor('engine-wheel', e.wheel.path) };
@@ -56,6 +56,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     [`${LABEL_PREFIX}.engine-version`]: r.engineVersion,
     ...(dynamo ? { [`${LABEL_PREFIX}.dynamo-version`]: dynamo.version } : {}),
     ...(r.cuda ? { [`${LABEL_PREFIX}.cuda-version`]: r.cuda, [`${LABEL_PREFIX}.min-driver`]: r.minDriver ?? 'unknown' } : {}),
+    ...(variant?.id ? { [`${LABEL_PREFIX}.variant`]: variant.id } : {}),
     [`${LABEL_PREFIX}.python-version`]: recipe.python,
     [`${LABEL_PREFIX}.support-status`]: r.status,
     [`${LABEL_PREFIX}.support-row`]: row ? `dynamo=${row.dynamo} ${row.framework}=${row.engine} cuda=${row.cuda} nixl=${row.nixl}` : 'none',
@@ -73,6 +74,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     recipe: { file: recipeFile, sha256: recipeSha256, apiVersion: recipe.apiVersion },
     image: { name: recipe.name, version: recipe.version, description: recipe.description ?? null },
     platforms: [...recipe.base.platforms],
+    variant,
     python: recipe.python,
     cuda: r.cuda ? { version: r.cuda, minDriver: r.minDriver } : null,
     base: { ...r.base },
@@ -94,7 +96,8 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     },
     buildArgs: { ...recipe.buildArgs },
     labels,
-    tags: [`${recipe.name}:${recipe.version}`],
+    // Each matrix variant gets its own local tag; publish tags come from the templates.
+    tags: [`${recipe.name}:${recipe.version}${variant?.id ? `-${variant.id}` : ''}`],
     smoke: {
       timeout: recipe.smoke?.timeout ?? '10m',
       limits: recipe.smoke?.limits ?? { memory: '1g', cpus: 1, pids: 512 },

@@ -63,6 +63,10 @@ export async function collectInputs(opts: {
       continue;
     }
     const contextPath = contextPathFor(w.role, w.source);
+    if (contextPath === 'Dockerfile') {
+      err(w.fieldPath, 'input.reserved', '"Dockerfile" at the top of the recipe\'s folder is where the rendered Dockerfile goes', 'move the file into a subfolder');
+      continue;
+    }
     const dup = seen.get(contextPath);
     if (dup !== undefined) {
       err(w.fieldPath, 'input.duplicate', `"${w.source}" lands at ${contextPath} in the build context, like "${dup}"`, 'rename one of them');

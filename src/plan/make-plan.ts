@@ -2,6 +2,7 @@ import path from 'node:path';
 import { InputError, type Issue } from '../errors.js';
 import { loadSupportData } from '../matrix/load.js';
 import { resolveRecipe } from '../matrix/resolve.js';
+import { applyVariant, expandMatrix, variantId, type VariantAxes } from '../matrix/expand.js';
 import type { SupportData } from '../matrix/schema.js';
 import { parseRecipeText } from '../recipe/parse.js';
 import { locate } from '../recipe/positions.js';
@@ -28,6 +29,8 @@ export interface PlanOptions {
   allowUnsupported?: boolean;
   /** Use recipe.lock.yaml's digests for every image named by tag; refuse names it lacks. */
   locked?: boolean;
+  /** One variant of the recipe's matrix (`build --variant cuda=12.9`). */
+  variant?: VariantAxes;
   supportData?: SupportData;
   cache?: DigestCache;
 }
@@ -40,9 +43,23 @@ export async function tryPlanRecipe(file: string, opts: PlanOptions = {}): Promi
   if (!read.ok) return { ok: false, issues: [read.issue] };
   const parsed = parseRecipeText(file, read.text);
   if (!parsed.ok) return { ok: false, issues: parsed.issues };
-  const { recipe, doc, lines } = parsed.value;
+  const { doc, lines } = parsed.value;
+  let recipe = parsed.value.recipe;
   const where = (p: (string | number)[]) => locate(doc, lines, p);
   const data = opts.supportData ?? loadSupportData();
+  let variant: Plan['variant'] = null;
+  if (opts.variant && Object.keys(opts.variant).length) {
+    const id = variantId(opts.variant);
+    if (!recipe.matrix) return { ok: false, issues: [{ code: 'matrix.no-matrix', severity: 'error', file, line: 1, col: 1, path: 'matrix', message: `--variant ${id}: the recipe declares no matrix` }] };
+    const exp = expandMatrix(recipe, data, { allowUnsupported: opts.allowUnsupported ?? false });
+    const hit = exp.variants.find((v) => v.id === id);
+    if (!hit) {
+      const ex = exp.excluded.find((v) => v.id === id);
+      return { ok: false, issues: [{ code: 'matrix.variant', severity: 'error', file, ...where(['matrix']), path: 'matrix', message: ex ? `variant ${id} is excluded: ${ex.reason}` : `no variant ${id} in the recipe's matrix`, hint: `variants: ${exp.variants.map((v) => v.id).join(', ')}` }] };
+    }
+    recipe = applyVariant(recipe, hit.axes);
+    variant = { id: hit.id, axes: hit.axes };
+  }
   const { resolution, issues: resIssues } = resolveRecipe(recipe, data, { file, locate: where, allowUnsupported: opts.allowUnsupported ?? false });
   const recipeDir = path.resolve(path.dirname(file));
   const cache = opts.cache ?? (await DigestCache.open());
@@ -65,7 +82,7 @@ export async function tryPlanRecipe(file: string, opts: PlanOptions = {}): Promi
     }
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
-  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: sha256Hex(read.bytes), resolution, inputs });
+  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: sha256Hex(read.bytes), resolution, inputs, variant });
   return { ok: true, planned: { plan, recipeDir, warnings: issues } };
 }
 

@@ -33,6 +33,8 @@ export interface Plan {
   recipe: { file: string; sha256: string; apiVersion: string };
   image: { name: string; version: string; description: string | null };
   platforms: string[];
+  /** The matrix variant this plan builds, or null for the recipe as written. */
+  variant: { id: string; axes: Partial<Record<'cuda' | 'platform' | 'python', string>> } | null;
   python: string;
   cuda: { version: string; minDriver: string | null } | null;
   base: { runtime: string; builder: string; source: 'table' | 'explicit' | 'engine-image'; os: string; pythonIncluded: boolean };

@@ -92,7 +92,7 @@ describe('the examples build for real', () => {
     // The wheel's COPY and the pip install come from the cache; the small file's COPY does not.
     expect(second.stderr).toMatch(/CACHED \[framework \d\/\d+\] COPY wheels\/echo_engine/);
     expect(second.stderr).toMatch(/CACHED \[framework \d\/\d+\] RUN \/opt\/dynamo\/build-tools\/bin\/pip/);
-    expect(second.stderr).toMatch(/DONE [\d.]+m?s \[framework \d\/\d+\] COPY files\/config\/engine\.json/);
+    expect(second.stderr).toMatch(/DONE [\d.]+m?s \[framework \d\/\d+\] COPY config\/engine\.json/);
   });
 
   it('--target dev carries the wheelhouse and pip; runtime does not', async () => {

@@ -67,7 +67,7 @@ describe('exit codes and usage', () => {
     expect(plan.planVersion).toBe(1);
     expect(plan.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(plan.inputs.map((i: { contextPath: string; sha256: string }) => [i.contextPath, i.sha256.length])).toEqual([
-      ['files/config/engine.json', 64],
+      ['config/engine.json', 64],
       ['wheels/echo_engine-0.1.0-py3-none-any.whl', 64],
     ]);
     expect(plan.stages.map((s: { name: string }) => s.name)).toEqual(['framework', 'runtime', 'dev']);
