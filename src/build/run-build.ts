@@ -64,7 +64,7 @@ export function splitTag(ref: string): { repository: string; tag: string } {
   return { repository: ref, tag: 'latest' };
 }
 
-export async function buildImage(engine: Engine, planned: PlannedRecipe, opts: BuildOptions): Promise<BuildOutcome> {
+export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'plan' | 'recipeDir'>, opts: BuildOptions): Promise<BuildOutcome> {
   const started = Date.now();
   const { plan } = planned;
   if (opts.platform && !plan.platforms.includes(opts.platform))

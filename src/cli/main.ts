@@ -21,6 +21,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     });
 
   const locked = new Option('--locked', 'use the digests in recipe.lock.yaml for every image named by tag (refuse names it lacks)');
+  const variantOpt = () => new Option('--variant <axes>', 'one variant of the recipe\'s matrix, e.g. cuda=12.9,platform=linux/arm64');
   const allowUnsupported = new Option('--allow-unsupported', 'build combinations the support matrix does not list (recorded in the plan as a warning)');
 
   program
@@ -41,7 +42,8 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .option('--json', 'print the plan as JSON (planVersion 1)')
     .addOption(allowUnsupported)
     .addOption(locked)
-    .action(async (file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean }) => {
+    .addOption(variantOpt())
+    .action(async (file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean; variant?: string }) => {
       const { runPlan } = await import('./commands/plan.js');
       setExit(await runPlan(file, opts, o));
     });
@@ -54,7 +56,8 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .addOption(new Option('--target <target>', 'last stage to render').choices(['runtime', 'dev']).default('dev'))
     .addOption(allowUnsupported)
     .addOption(locked)
-    .action(async (file: string, opts: { output?: string; target: 'runtime' | 'dev'; allowUnsupported?: boolean; locked?: boolean }) => {
+    .addOption(variantOpt())
+    .action(async (file: string, opts: { output?: string; target: 'runtime' | 'dev'; allowUnsupported?: boolean; locked?: boolean; variant?: string }) => {
       const { runRender } = await import('./commands/render.js');
       setExit(await runRender(file, opts, o));
     });
@@ -63,7 +66,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
   program
     .command('build')
     .description('build the image on the Docker engine (up to date without work when nothing changed)')
-    .argument('[recipe]', 'recipe file', 'recipe.yaml')
+    .argument('[recipes...]', 'recipe file (several, or folders, with --matrix)')
     .addOption(new Option('--target <target>', 'stage to build').choices(['runtime', 'dev']).default('runtime'))
     .option('--no-cache', 'do not use the engine\'s layer cache (implies a rebuild)')
     .option('--force', 'rebuild even when an image of this plan exists')
@@ -84,10 +87,27 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .addOption(locked)
     .option('--push', 'publish after building (as `dynamo-image publish`)')
     .option('--registry <host>', 'with --push: registry HOST[:PORT] instead of publish.registry')
-    .action(async (file: string, opts: Record<string, unknown>) => {
+    .addOption(variantOpt())
+    .option('--matrix', 'build every variant of every recipe given (files or folders); --jobs builds in parallel')
+    .option('--fail-fast', 'with --matrix: cancel the other builds at the first failure')
+    .action(async (files: string[], opts: Record<string, unknown>) => {
       const { runBuild } = await import('./commands/build.js');
       // commander's --no-cache sets cache=false
-      setExit(await runBuild(file, { ...(opts as never as import('./commands/build.js').BuildCliOptions), noCache: opts['cache'] === false }, o));
+      setExit(await runBuild(files, { ...(opts as never as import('./commands/build.js').BuildCliOptions), noCache: opts['cache'] === false }, o));
+    });
+
+  program
+    .command('matrix')
+    .description('expand recipes\' matrices through the support matrix: JSON, a GitHub Actions matrix, or a docker-bake.json')
+    .argument('<recipes...>', 'recipe files or folders')
+    .addOption(new Option('--format <format>', 'output').choices(['json', 'github', 'bake']).default('json'))
+    .option('--shard <I/N>', 'only shard I of N (stable, disjoint, covering)')
+    .option('--explain', 'list included and excluded combinations, with the reasons, on stderr')
+    .option('--command <cmd>', 'github: the command each entry runs', 'npx dynamo-image publish')
+    .addOption(allowUnsupported)
+    .action(async (args: string[], opts: { format: 'json' | 'github' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string }) => {
+      const { runMatrix } = await import('./commands/matrix.js');
+      setExit(await runMatrix(args, opts, o));
     });
 
   program
@@ -107,6 +127,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .addOption(new Option('--builder <builder>', 'builder to use').choices(['auto', 'buildkit', 'classic']).default('auto'))
     .addOption(allowUnsupported)
     .addOption(locked)
+    .addOption(variantOpt())
     .action(async (file: string, opts: Record<string, unknown>) => {
       const { runPublish } = await import('./commands/publish.js');
       // Building for a publish: the runtime target, the recipe's settings, smoke tests on.

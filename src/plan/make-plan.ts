@@ -4,6 +4,7 @@ import { loadSupportData } from '../matrix/load.js';
 import { resolveRecipe } from '../matrix/resolve.js';
 import { applyVariant, expandMatrix, variantId, type VariantAxes } from '../matrix/expand.js';
 import type { SupportData } from '../matrix/schema.js';
+import type { Recipe } from '../recipe/schema.js';
 import { parseRecipeText } from '../recipe/parse.js';
 import { locate } from '../recipe/positions.js';
 import { readRecipeFile } from '../recipe/read.js';
@@ -19,6 +20,8 @@ import { lockPathFor, pinned, readLock } from '../publish/lock.js';
 
 export interface PlannedRecipe {
   plan: Plan;
+  /** The recipe as parsed (before any variant), for matrix expansion. */
+  recipe: Recipe;
   /** Absolute folder of the recipe: input paths in the plan are relative to it. */
   recipeDir: string;
   /** Warnings that did not stop the plan (e.g. --allow-unsupported). */
@@ -83,7 +86,7 @@ export async function tryPlanRecipe(file: string, opts: PlanOptions = {}): Promi
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: sha256Hex(read.bytes), resolution, inputs, variant });
-  return { ok: true, planned: { plan, recipeDir, warnings: issues } };
+  return { ok: true, planned: { plan, recipe: parsed.value.recipe, recipeDir, warnings: issues } };
 }
 
 export async function planRecipe(file: string, opts: PlanOptions = {}): Promise<PlannedRecipe> {

@@ -274,8 +274,8 @@ export const Recipe = z.strictObject({
       cuda: z.array(z.string().regex(/^\d+\.\d+$/)).optional(),
       platform: z.array(z.enum(['linux/amd64', 'linux/arm64'])).optional(),
       python: z.array(z.string().regex(/^3\.\d+$/)).optional(),
-      include: z.array(z.record(z.enum(['cuda', 'platform', 'python']), z.string())).default([]),
-      exclude: z.array(z.record(z.enum(['cuda', 'platform', 'python']), z.string())).default([]),
+      include: z.array(z.partialRecord(z.enum(['cuda', 'platform', 'python']), z.string())).default([]).describe('combinations to add; unnamed axes take the recipe\'s own values'),
+      exclude: z.array(z.partialRecord(z.enum(['cuda', 'platform', 'python']), z.string())).default([]).describe('combinations to drop: an entry matches every variant with those values'),
     })
     .optional(),
 });

@@ -1,3 +1,4 @@
+import { variantOption } from '../variant-option.js';
 import { ExitCode } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import type { Plan } from '../../plan/types.js';
@@ -26,8 +27,9 @@ export function describePlan(p: Plan): string {
   return lines.join('\n');
 }
 
-export async function runPlan(file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean }, o: Output): Promise<number> {
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false });
+export async function runPlan(file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean; variant?: string }, o: Output): Promise<number> {
+  const variant = variantOption(opts.variant);
+  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}) });
   printIssues(o, planned.warnings);
   o.out(opts.json ? JSON.stringify(planned.plan, null, 2) : describePlan(planned.plan));
   return ExitCode.ok;

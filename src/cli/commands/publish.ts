@@ -1,3 +1,4 @@
+import { variantOption } from '../variant-option.js';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { connectDocker } from '../../engine/dockerode-engine.js';
@@ -29,7 +30,8 @@ function gitSha(dir: string): string | null {
 }
 
 export async function runPublish(file: string, opts: PublishCliOptions, o: Output): Promise<number> {
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false });
+  const variant = variantOption(opts.variant);
+  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}) });
   printIssues(o, planned.warnings);
   const target = publishTarget(planned.plan, { registry: opts.registry, gitSha: gitSha(path.dirname(path.resolve(file))) });
   const skipTests = opts.skipTests === true || opts.test === false;

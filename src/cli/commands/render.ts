@@ -1,3 +1,4 @@
+import { variantOption } from '../variant-option.js';
 import { rename, writeFile } from 'node:fs/promises';
 import { dockerfileFromPlan, type Target } from '../../dockerfile/from-plan.js';
 import { renderDockerfile } from '../../dockerfile/render.js';
@@ -5,8 +6,9 @@ import { ExitCode } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { printIssues, type Output } from '../output.js';
 
-export async function runRender(file: string, opts: { output?: string; target: Target; allowUnsupported?: boolean; locked?: boolean }, o: Output): Promise<number> {
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false });
+export async function runRender(file: string, opts: { output?: string; target: Target; allowUnsupported?: boolean; locked?: boolean; variant?: string }, o: Output): Promise<number> {
+  const variant = variantOption(opts.variant);
+  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}) });
   printIssues(o, planned.warnings);
   const text = renderDockerfile(dockerfileFromPlan(planned.plan, opts.target));
   if (opts.output) {
