@@ -162,6 +162,28 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
       setExit(await runTest(target, opts, o));
     });
 
+  program
+    .command('init')
+    .description('scaffold a recipe for a custom backend (a Python wheel or a binary); prompts only on a terminal')
+    .option('--dir <dir>', 'folder of the new recipe', '.')
+    .option('--wheel <path>', 'the backend\'s wheel (copied next to the recipe)')
+    .option('--binary <path>', 'the backend\'s executable (copied next to the recipe)')
+    .option('--install-path <path>', 'binary: where it goes in the image (default /usr/local/bin/NAME)')
+    .option('--name <name>', 'image name')
+    .option('--image-version <semver>', 'image version (semver)')
+    .option('--entrypoint <command>', 'entrypoint, words separated by spaces')
+    .option('--command <args>', 'default arguments (CMD), words separated by spaces')
+    .option('--port <port>', 'port the backend listens on')
+    .option('--cuda <version>', 'CUDA version of the base (base image table)')
+    .option('--base-image <ref>', 'explicit base image instead of --cuda')
+    .option('--python <version>', 'Python version')
+    .option('-y, --yes', 'never prompt; take defaults')
+    .option('--force', 'overwrite an existing recipe.yaml')
+    .action(async (opts: import('./commands/init.js').InitOptions) => {
+      const { runInit } = await import('./commands/init.js');
+      setExit(await runInit(opts, o));
+    });
+
   return program;
 }
 

@@ -31,6 +31,20 @@ describe('golden Dockerfiles and plans', () => {
     for (const r of recipes) expect(statSync(path.join(ROOT, r)).isFile()).toBe(true);
   });
 
+  // Every variant of every recipe with a matrix (the built-in vllm, sglang, trtllm runtimes).
+  it.each(recipes)('%s: every matrix variant', async (rel) => {
+    const base = await planRecipe(path.join(ROOT, rel));
+    const { expandMatrix } = await import('../../src/matrix/expand.js');
+    const { loadSupportData } = await import('../../src/matrix/load.js');
+    if (!base.recipe.matrix) return;
+    const exp = expandMatrix(base.recipe, loadSupportData());
+    expect(exp.variants.length).toBeGreaterThan(0);
+    for (const v of exp.variants) {
+      const { plan } = await planRecipe(path.join(ROOT, rel), { variant: v.axes });
+      await expect(renderDockerfile(dockerfileFromPlan(plan, 'runtime'))).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', 'variants', `${goldenName(rel)}__${v.id}.Dockerfile`));
+    }
+  });
+
   it.each(recipes)('%s', async (rel) => {
     const { plan } = await planRecipe(path.join(ROOT, rel), { cache: undefined });
     const name = goldenName(rel);

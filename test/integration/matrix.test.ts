@@ -1,0 +1,113 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { allContainers, imageExists, inspectImage, privateExample, removeImages } from '../support/docker.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((c) => c()));
+
+describe('build --matrix on the real engine', () => {
+  it('builds three variants of an example with --jobs 2; shared stages come from the cache', async () => {
+    const ex = privateExample('recipes/examples/echo-matrix', 'mx');
+    cleanups.push(ex.cleanup);
+    // A build argument of the framework stage unique to this run: its layers cannot come from an
+    // earlier run's cache, so only sharing between the variants can make them cached.
+    ex.edit((t) => `${t}\nbuildArgs:\n  RUN_ID: "${Date.now()}-${Math.random()}"\n`);
+    const refs = ['cuda12.9', 'cuda13.0', 'cuda13.1'].map((v) => `${ex.name}:0.1.0-${v}`);
+    cleanups.push(() => removeImages(...refs));
+    const before = allContainers();
+    const r = await runCli(['build', '--matrix', ex.recipe, '--jobs', '2', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { variants: { variant: string; result: string; cache: string; smoke: string }[]; failed: number };
+    expect(out.failed).toBe(0);
+    expect(out.variants.map((v) => v.variant)).toEqual([`${ex.name}/cuda12.9`, `${ex.name}/cuda13.0`, `${ex.name}/cuda13.1`]);
+    for (const v of out.variants) {
+      expect(v.result).toBe('built');
+      expect(v.smoke).toBe('2 passed, 1 skipped');
+    }
+    // The first variant built the shared framework stage; the others found it cached.
+    const cached = (v: { cache: string }) => Number(v.cache.split('/')[0]);
+    expect(cached(out.variants[1]!)).toBeGreaterThan(cached(out.variants[0]!));
+    expect(cached(out.variants[2]!)).toBeGreaterThan(cached(out.variants[0]!));
+    for (const [i, ref] of refs.entries()) {
+      const img = inspectImage(ref);
+      expect(img.Config.Labels['dev.dynamo-image.variant']).toBe(['cuda12.9', 'cuda13.0', 'cuda13.1'][i]);
+      expect(img.Config.Labels['dev.dynamo-image.cuda-version']).toBe(['12.9', '13.0', '13.1'][i]);
+    }
+    expect(r.stderr).toMatch(/variant\s+result\s+seconds\s+sizeMB\s+cache\s+smoke/);
+    expect(r.stderr).toContain('3 of 3 variant(s) ok');
+    expect(allContainers().filter((c) => !before.includes(c))).toEqual([]);
+    // Nothing changed: every variant is up to date.
+    const again = await runCli(['build', '--matrix', ex.recipe, '--jobs', '2', '--json']);
+    expect(JSON.parse(again.stdout).variants.map((v: { result: string }) => v.result)).toEqual(['up to date', 'up to date', 'up to date']);
+  });
+
+  it('a failing variant exits 1 while the others still finish', async () => {
+    const ex = privateExample('recipes/examples/echo-matrix', 'mxf');
+    cleanups.push(ex.cleanup);
+    // An extra variant on Python 3.12: the base has 3.11, so its build fails.
+    ex.edit((t) => t.replace('  exclude:\n', '  include:\n    - { cuda: "13.1", python: "3.12" }\n  exclude:\n'));
+    cleanups.push(() => removeImages(...['cuda12.9', 'cuda13.0', 'cuda13.1'].map((v) => `${ex.name}:0.1.0-${v}`)));
+    const r = await runCli(['build', '--matrix', ex.recipe, '--jobs', '2', '--json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { variants: { variant: string; result: string; error?: string }[]; failed: number };
+    expect(out.failed).toBe(1);
+    const failed = out.variants.find((v) => v.result === 'failed')!;
+    expect(failed.variant).toBe(`${ex.name}/cuda13.1-py3.12`);
+    expect(failed.error).toContain('failed');
+    expect(out.variants.filter((v) => v.result === 'built' || v.result === 'up to date')).toHaveLength(3);
+    expect(imageExists(`${ex.name}:0.1.0-cuda13.1-py3.12`)).toBe(false);
+  });
+
+  it('--variant builds one variant; an excluded one is refused with the reason', async () => {
+    const ok = await runCli(['plan', 'recipes/vllm-runtime/recipe.yaml', '--variant', 'cuda=13.0,platform=linux/arm64', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ variant: { id: 'cuda13.0-arm64' }, platforms: ['linux/arm64'], base: { runtime: 'vllm/vllm-openai:v0.19.0-cu130-ubuntu2404' }, tags: ['vllm-runtime:1.1.1-cuda13.0-arm64'] });
+    const bad = await runCli(['plan', 'recipes/vllm-runtime/recipe.yaml', '--variant', 'cuda=13.1,platform=linux/amd64']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('variant cuda13.1-amd64 is excluded: vllm 0.19.0 needs CUDA 12.9 or 13.0, not 13.1');
+  });
+});
+
+describe('init', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-init-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('scaffolds a wheel backend from flags; the result validates and builds', async () => {
+    const target = path.join(dir, 'wheel-backend');
+    const r = await runCli(['init', '--dir', target, '--wheel', 'recipes/examples/echo-python/wheels/echo_engine-0.1.0-py3-none-any.whl', '--name', 'init-echo', '--image-version', '2.0.0', '--entrypoint', 'echo-engine', '--command', 'serve --port 8000', '--port', '8000', '--base-image', 'dynamo-image-base/debian-python:bookworm', '--python', '3.11']);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(path.join(target, 'recipe.yaml'), 'utf8');
+    expect(text).toContain('name: init-echo');
+    expect(text).toContain('version: 2.0.0');
+    expect((await runCli(['validate', path.join(target, 'recipe.yaml')])).code).toBe(0);
+    const built = await runCli(['build', path.join(target, 'recipe.yaml'), '--json']);
+    cleanups.push(() => removeImages('init-echo:2.0.0'));
+    expect(built.code, built.stderr).toBe(0);
+    expect(JSON.parse(built.stdout).smoke).toMatchObject({ ran: true, failed: 0 });
+  });
+
+  it('scaffolds a binary backend', async () => {
+    const target = path.join(dir, 'binary-backend');
+    const r = await runCli(['init', '--dir', target, '--binary', 'recipes/examples/echo-binary/bin/tokenecho', '--cuda', '12.9']);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(path.join(target, 'recipe.yaml'), 'utf8');
+    expect(text).toContain('installPath: /usr/local/bin/tokenecho');
+    expect(text).toContain('cuda: "12.9"');
+    expect((await runCli(['validate', path.join(target, 'recipe.yaml')])).code).toBe(0);
+  });
+
+  it('without a terminal, missing flags are a usage error and nothing is written', async () => {
+    const target = path.join(dir, 'nothing');
+    const r = await runCli(['init', '--dir', target]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('init needs --wheel PATH or --binary PATH (no terminal to ask on)');
+    const bad = await runCli(['init', '--dir', target, '--wheel', 'recipes/examples/echo-python/wheels/echo_engine-0.1.0-py3-none-any.whl', '--cuda', '12.9', '--python', '3.11']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('ubuntu24.04 provides Python 3.12, not 3.11');
+    expect(bad.stderr).toContain('nothing was written');
+    expect(() => readFileSync(path.join(target, 'recipe.yaml'))).toThrow();
+  });
+});
