@@ -85,7 +85,8 @@ describe('the examples build for real', () => {
     made.push(`${c.name}:0.1.0`);
     const first = await runCli(['build', c.recipe, '--no-test', '--builder', 'buildkit']);
     expect(first.code, first.stderr).toBe(0);
-    writeFileSync(path.join(c.dir, 'config', 'engine.json'), '{ "max_tokens": 8 }\n');
+    // Content no earlier run had: its COPY cannot come from the cache.
+    writeFileSync(path.join(c.dir, 'config', 'engine.json'), `{ "max_tokens": 8, "run": "${Date.now()}-${Math.random()}" }\n`);
     writeFileSync(c.recipe, readFileSync(c.recipe, 'utf8').replace('command: [serve, --host, 0.0.0.0, --port, "8000"]', 'command: [serve, --host, 0.0.0.0, --port, "8001"]').replace('ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json', 'ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json\n    EXTRA: "1"'));
     const second = await runCli(['build', c.recipe, '--no-test', '--builder', 'buildkit']);
     expect(second.code, second.stderr).toBe(0);
