@@ -18,6 +18,7 @@ command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
 command -v docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need_pkgs+=(skopeo)
 command -v htpasswd >/dev/null 2>&1 || need_pkgs+=(apache2-utils)
+command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 [ -d /usr/share/python-wheels ] && ls /usr/share/python-wheels/pip-*.whl >/dev/null 2>&1 || need_pkgs+=(python3-pip-whl)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing from Debian: ${need_pkgs[*]}"

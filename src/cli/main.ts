@@ -22,6 +22,11 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
 
   const locked = new Option('--locked', 'use the digests in recipe.lock.yaml for every image named by tag (refuse names it lacks)');
   const variantOpt = () => new Option('--variant <axes>', 'one variant of the recipe\'s matrix, e.g. cuda=12.9,platform=linux/arm64');
+  // Smoke-test options shared by build, test and publish.
+  const gpuOpt = () => new Option('--gpu <mode>', 'GPU tests: auto (run where GPUs can be requested), require, off').choices(['auto', 'require', 'off']).default('auto');
+  const gpuDevicesOpt = () => new Option('--gpu-devices <ids>', 'GPU ids for GPU tests, comma-separated (default: all)');
+  const jobsOpt = (what: string) => new Option('-j, --jobs <n>', what).argParser(parseIntOption).default(2);
+  const junitOpt = () => new Option('--junit <file>', 'write the smoke tests\' JUnit XML report');
   const allowUnsupported = new Option('--allow-unsupported', 'build combinations the support matrix does not list (recorded in the plan as a warning)');
 
   program
@@ -76,10 +81,10 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .option('--cache-from <ref>', 'image to use as a cache source (repeatable)', collect, [])
     .addOption(new Option('--builder <builder>', 'builder to use').choices(['auto', 'buildkit', 'classic']).default('auto'))
     .option('--no-test', 'do not run the recipe\'s smoke tests before tagging')
-    .addOption(new Option('--gpu <mode>', 'GPU tests: auto (run where GPUs can be requested), require, off').choices(['auto', 'require', 'off']).default('auto'))
-    .option('--gpu-devices <ids>', 'GPU ids for GPU tests, comma-separated (default: all)')
-    .option('-j, --jobs <n>', 'smoke tests in parallel', parseIntOption, 2)
-    .option('--junit <file>', 'write the smoke tests\' JUnit XML report')
+    .addOption(gpuOpt())
+    .addOption(gpuDevicesOpt())
+    .addOption(jobsOpt('smoke tests in parallel (with --matrix: builds in parallel)'))
+    .addOption(junitOpt())
     .addOption(new Option('--network <mode>', 'network of RUN steps (default: none when the plan downloads nothing)').choices(['none', 'default', 'host']))
     .option('--json', 'print one JSON object with the result on stdout')
     .option('-q, --quiet', 'no progress output')
@@ -120,10 +125,10 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .option('--dry-run', 'print the exact checks and pushes without doing them')
     .option('--json', 'print {"pushed": [{"reference", "digest"}], ...} on stdout')
     .option('-q, --quiet', 'no progress output')
-    .addOption(new Option('--gpu <mode>', 'GPU tests: auto, require, off').choices(['auto', 'require', 'off']).default('auto'))
-    .option('--gpu-devices <ids>', 'GPU ids for GPU tests (default: all)')
-    .option('-j, --jobs <n>', 'smoke tests in parallel', parseIntOption, 2)
-    .option('--junit <file>', 'write the smoke tests\' JUnit XML report')
+    .addOption(gpuOpt())
+    .addOption(gpuDevicesOpt())
+    .addOption(jobsOpt('smoke tests in parallel'))
+    .addOption(junitOpt())
     .addOption(new Option('--builder <builder>', 'builder to use').choices(['auto', 'buildkit', 'classic']).default('auto'))
     .addOption(allowUnsupported)
     .addOption(locked)
@@ -151,11 +156,11 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .description('run smoke tests inside an image: a recipe\'s built image, or an image with --tests FILE')
     .argument('<target>', 'recipe file, or image reference')
     .option('--tests <file>', 'YAML with the tests (the shape of a recipe\'s smoke: section)')
-    .addOption(new Option('--gpu <mode>', 'GPU tests: auto (run where GPUs can be requested), require, off').choices(['auto', 'require', 'off']).default('auto'))
-    .option('--gpu-devices <ids>', 'GPU ids for GPU tests, comma-separated (default: all)')
-    .option('-j, --jobs <n>', 'tests in parallel', parseIntOption, 2)
+    .addOption(gpuOpt())
+    .addOption(gpuDevicesOpt())
+    .addOption(jobsOpt('tests in parallel'))
     .option('--json', 'print the report as JSON on stdout')
-    .option('--junit <file>', 'write a JUnit XML report')
+    .addOption(junitOpt())
     .option('-q, --quiet', 'print only failures')
     .action(async (target: string, opts: import('./commands/test.js').SmokeCliOptions) => {
       const { runTest } = await import('./commands/test.js');

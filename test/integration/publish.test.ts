@@ -77,6 +77,15 @@ describe('an open registry', () => {
     expect(skopeoDigest(`${reg.host}/${ex.name}:0.1.0`)).toBe(moved);
   });
 
+  it('build --push publishes like publish, to the --registry given', async () => {
+    const ex = example('registry.invalid:5000', { version: '5.0.0' });
+    const r = await runCli(['build', ex.recipe, '--push', '--registry', reg.host, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.pushed[0].reference).toBe(`${reg.host}/${ex.name}:5.0.0`);
+    expect(skopeoDigest(out.pushed[0].reference)).toBe(out.pushed[0].digest);
+  });
+
   it('--dry-run prints the checks and pushes and does none of them', async () => {
     const ex = example(reg.host, { version: '3.0.0' });
     const r = await runCli(['publish', ex.recipe, '--dry-run']);
