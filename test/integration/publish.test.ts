@@ -78,7 +78,8 @@ describe('an open registry', () => {
   });
 
   it('build --push publishes like publish, to the --registry given', async () => {
-    const ex = example('registry.invalid:5000', { version: '5.0.0' });
+    // The recipe names a closed loopback port; --registry overrides it.
+    const ex = example('127.0.0.1:9', { version: '5.0.0' });
     const r = await runCli(['build', ex.recipe, '--push', '--registry', reg.host, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
