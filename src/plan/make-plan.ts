@@ -14,7 +14,7 @@ import { DigestCache } from './digest-cache.js';
 import { collectInputs } from './inputs.js';
 import type { Plan } from './types.js';
 import { checkTagTemplates } from '../publish/tags.js';
-import { lockPathFor, pinned, readLock } from '../publish/lock.js';
+import { lockPathFor, pinned, readLock } from './lock-file.js';
 
 // The I/O shell around the pure pipeline: read -> parse -> resolve -> hash inputs -> plan.
 

@@ -1,7 +1,7 @@
 import { ExitCode, InputError, type Issue } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { findCredentials } from '../../publish/credentials.js';
-import { writeLock } from '../../publish/lock.js';
+import { writeLock } from '../../plan/lock-file.js';
 import { parseReference } from '../../publish/reference.js';
 import { RegistryClient, retryPolicy } from '../../publish/registry-client.js';
 import type { Output } from '../output.js';
