@@ -9,6 +9,8 @@ import type { Stats } from 'node:fs';
 // change is not read again on every plan. The cache is advisory: a missing or corrupt cache file
 // only costs a re-hash. The build re-checks every byte while it streams the context anyway.
 
+const MAX_ENTRIES = 2000;
+
 interface Entry {
   size: number;
   mtimeMs: number;
@@ -53,6 +55,7 @@ export class DigestCache {
     }
     this.misses++;
     const sha256 = await hashFile(realPath);
+    delete this.entries[realPath];
     this.entries[realPath] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256 };
     this.dirty = true;
     return sha256;
@@ -60,6 +63,9 @@ export class DigestCache {
 
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
+    // Bounded: the most recently added entries win (object keys keep insertion order).
+    const keys = Object.keys(this.entries);
+    if (keys.length > MAX_ENTRIES) for (const k of keys.slice(0, keys.length - MAX_ENTRIES)) delete this.entries[k];
     try {
       await mkdir(path.dirname(this.file), { recursive: true });
       const tmp = `${this.file}.${process.pid}.tmp`;

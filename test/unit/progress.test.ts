@@ -40,3 +40,19 @@ describe('progress without a terminal', () => {
     expect(countSteps(events)).toEqual({ total: 2, cached: 1 });
   });
 });
+
+describe('progress on a terminal', () => {
+  it('redraws a list of steps with state and duration', async () => {
+    const { ttyProgress } = await import('../../src/build/progress.js');
+    let out = '';
+    const stream = { columns: 80, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
+    const p = ttyProgress(stream);
+    for (const e of events) p.event(e);
+    p.note('up to date');
+    p.close();
+    expect(out).toContain('= [framework 1/3] FROM base');
+    expect(out).toMatch(/✓ \[framework 2\/3\] RUN pip install\s+1\.5s/);
+    expect(out).not.toContain('[internal]');
+    expect(out).toContain('up to date\n');
+  });
+});
