@@ -4,7 +4,7 @@ import { EnvironmentError, OperationError } from '../errors.js';
 import { decodeTrace } from './buildkit-trace.js';
 import { forEachJsonLine } from './json-lines.js';
 import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, Engine, EngineInfo, ExecResult, ImageDetails, ImageSummary, PathStat, PushProgress } from './port.js';
-import { describeEndpoint, engineUnreachable, translateContainerStartError, translatePushError } from './translate.js';
+import { checkDockerHost, describeEndpoint, engineUnreachable, translateContainerStartError, translatePushError } from './translate.js';
 
 // The one module that talks to dockerode. Everything it returns is in the port's types.
 
@@ -21,6 +21,8 @@ function compareApi(a: string, b: string): number {
 export async function connectDocker(): Promise<Engine> {
   const { default: Docker } = await import('dockerode');
   const endpoint = describeEndpoint();
+  const bad = checkDockerHost(process.env['DOCKER_HOST']);
+  if (bad) throw new EnvironmentError('engine.config', `cannot use DOCKER_HOST=${process.env['DOCKER_HOST']}: ${bad}`);
   let probe: Dockerode;
   try {
     probe = new Docker();

@@ -9,6 +9,15 @@ export function describeEndpoint(env: NodeJS.ProcessEnv = process.env): string {
   return `${host} (from DOCKER_HOST${env['DOCKER_TLS_VERIFY'] === '1' ? ', TLS verified' : ''})`;
 }
 
+/** DOCKER_HOST forms the docker CLI accepts; anything else is refused before any connection. */
+export function checkDockerHost(host: string | undefined): string | null {
+  if (host === undefined || host === '') return null;
+  if (/^unix:\/\/\/.+/.test(host)) return null;
+  if (/^tcp:\/\/[^/\s]+:\d+\/?$/.test(host)) return null;
+  if (/^ssh:\/\/([^@/\s]+@)?[^/\s]+(:\d+)?\/?$/.test(host)) return null;
+  return 'expected unix:///path/to/docker.sock, tcp://HOST:PORT (TLS with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH) or ssh://USER@HOST';
+}
+
 export function engineUnreachable(endpoint: string, cause: unknown): EnvironmentError {
   const code = (cause as NodeJS.ErrnoException)?.code;
   const why =

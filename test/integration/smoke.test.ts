@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmokeReport, TestResult } from '../../src/smoke/types.js';
 import { runCli } from '../support/cli.js';
 import { allContainers, copyRecipeDir, docker, imageExists, removeImages } from '../support/docker.js';
-import { startGpuStandinEngine } from '../support/gpu-standin-engine.js';
+import { startSecondEngine } from '../support/second-engine.js';
 
 // Smoke tests on the real engine, against the echo example's image.
 
@@ -116,7 +116,7 @@ describe('limits and GPUs', () => {
     // This proves that GPU tests request devices the way `docker run --gpus all` does and that an
     // engine with an NVIDIA device driver accepts and acts on the request. The "driver" here is a
     // stand-in script; no GPU exists on this machine and none was used.
-    const standin = await startGpuStandinEngine([IMAGE]);
+    const standin = await startSecondEngine([IMAGE], { gpuHook: true });
     try {
       const r = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-only.yaml', '--json', '--gpu', 'require'], { env: { DOCKER_HOST: standin.host } });
       expect(r.code, r.stderr).toBe(0);
