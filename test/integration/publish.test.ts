@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { docker, inspectImage, privateExample, removeImages } from '../support/docker.js';
-import { skopeoDigest, startRegistry, type TestRegistry } from '../support/registry.js';
+import { skopeoDigest, skopeoDigestAsync, startRegistry, type TestRegistry } from '../support/registry.js';
+import { startTokenServer, type TokenServer } from '../support/token-server.js';
 
 // Publishing to real registries (Debian's docker-registry) on 127.0.0.1, with and without htpasswd
 // (bcrypt) auth; digests checked with an independent client (Debian's skopeo).
@@ -233,5 +234,39 @@ describe('a registry with htpasswd (bcrypt) auth', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('error[registry.unreachable]: no registry answers at http://127.0.0.1:9');
     expect(existsSync(ex.recipe)).toBe(true);
+  });
+});
+
+describe('a registry with bearer-token auth (a token service on 127.0.0.1)', () => {
+  const creds = { username: 'token-user', password: 'T0ken-Pa55-77aa' };
+  let tokens: TokenServer;
+  let reg: TestRegistry;
+  beforeAll(async () => {
+    tokens = await startTokenServer(creds);
+    cleanups.push(() => tokens.stop());
+    reg = await startRegistry({ token: tokens });
+    cleanups.push(() => reg.dispose());
+  });
+
+  it('publishes and verifies through bearer tokens', async () => {
+    const ex = example(reg.host);
+    const r = await runCli(['publish', ex.recipe, '--json'], { env: { DYNAMO_IMAGE_REGISTRY_USERNAME: creds.username, DYNAMO_IMAGE_REGISTRY_PASSWORD: creds.password } });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.pushed).toHaveLength(3);
+    // Async: this process serves the token realm skopeo asks.
+    expect(await skopeoDigestAsync(out.pushed[0].reference, creds)).toBe(out.pushed[0].digest);
+    // Tokens were issued for pull (our checks) and push (the engine).
+    expect(tokens.requests.some((q) => q.granted && q.scope === `repository:${ex.name}:pull`)).toBe(true);
+    expect(tokens.requests.some((q) => q.granted && q.scope?.startsWith(`repository:${ex.name}:`) && q.scope.includes('push'))).toBe(true);
+    expect(r.stdout + r.stderr).not.toContain(creds.password);
+  });
+
+  it('wrong credentials: the token service refuses, and so do we, at once', async () => {
+    const ex = example(reg.host);
+    const r = await runCli(['publish', ex.recipe], { env: { ...FAST_RETRIES, DYNAMO_IMAGE_REGISTRY_USERNAME: creds.username, DYNAMO_IMAGE_REGISTRY_PASSWORD: 'nope' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[registry.unauthorized]: ${reg.host} refused the request (HTTP 401) with credentials from environment`);
+    expect(r.stderr).not.toMatch(/retry \d/);
   });
 });

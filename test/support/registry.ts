@@ -26,7 +26,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRegistry(opts: { auth?: { username: string; password: string } } = {}): Promise<TestRegistry> {
+export async function startRegistry(opts: { auth?: { username: string; password: string }; token?: { realm: string; service: string; issuer: string; certFile: string } } = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-registry-'));
   const port = await freePort();
   const storage = path.join(dir, 'storage');
@@ -35,6 +35,10 @@ export async function startRegistry(opts: { auth?: { username: string; password:
     const line = execFileSync('htpasswd', ['-Bbn', opts.auth.username, opts.auth.password]).toString().trim();
     writeFileSync(path.join(dir, 'htpasswd'), `${line}\n`);
     auth = `auth:\n  htpasswd:\n    realm: dynamo-image-test\n    path: ${path.join(dir, 'htpasswd')}\n`;
+  }
+  if (opts.token) {
+    const t = opts.token;
+    auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.certFile}\n`;
   }
   const config = path.join(dir, 'config.yml');
   writeFileSync(config, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`);
@@ -77,4 +81,12 @@ export async function startRegistry(opts: { auth?: { username: string; password:
 export function skopeoDigest(ref: string, creds?: { username: string; password: string }): string {
   const out = execFileSync('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', `${creds.username}:${creds.password}`] : []), `docker://${ref}`], { timeout: 60_000 }).toString();
   return (JSON.parse(out) as { Digest: string }).Digest;
+}
+
+/** skopeoDigest without blocking the event loop: needed when this process serves the token realm. */
+export async function skopeoDigestAsync(ref: string, creds?: { username: string; password: string }): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { stdout } = await promisify(execFile)('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', `${creds.username}:${creds.password}`] : []), `docker://${ref}`], { timeout: 60_000 });
+  return (JSON.parse(stdout) as { Digest: string }).Digest;
 }
