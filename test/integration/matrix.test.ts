@@ -61,6 +61,22 @@ describe('build --matrix on the real engine', () => {
     expect(imageExists(`${ex.name}:0.1.0-cuda13.1-py3.12`)).toBe(false);
   });
 
+  it('--fail-fast cancels the variants not yet built after the first failure', async () => {
+    const ex = privateExample('recipes/examples/echo-matrix', 'mxff');
+    cleanups.push(ex.cleanup);
+    // cuda12.8-py3.12 sorts first, builds alone, and fails (the base has Python 3.11).
+    ex.edit((t) => t.replace('  exclude:\n', '  include:\n    - { cuda: "12.8", python: "3.12" }\n  exclude:\n'));
+    const r = await runCli(['build', '--matrix', ex.recipe, '--jobs', '1', '--fail-fast', '--json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { variants: { variant: string; result: string }[] };
+    expect(out.variants.map((v) => [v.variant.split('/')[1], v.result])).toEqual([
+      ['cuda12.8-py3.12', 'failed'],
+      ['cuda12.9', 'cancelled'],
+      ['cuda13.0', 'cancelled'],
+      ['cuda13.1', 'cancelled'],
+    ]);
+  });
+
   it('--variant builds one variant; an excluded one is refused with the reason', async () => {
     const ok = await runCli(['plan', 'recipes/vllm-runtime/recipe.yaml', '--variant', 'cuda=13.0,platform=linux/arm64', '--json']);
     expect(ok.code, ok.stderr).toBe(0);
