@@ -127,3 +127,44 @@ describe('init', () => {
     expect(() => readFileSync(path.join(target, 'recipe.yaml'))).toThrow();
   });
 });
+
+describe('init on a terminal', () => {
+  it('asks for what the flags did not say, and the result validates', async () => {
+    const { spawn } = await import('node:child_process');
+    const { ROOT } = await import('../support/cli.js');
+    const target = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-init-tty-'));
+    cleanups.push(() => rmSync(target, { recursive: true, force: true }));
+    // `script` gives the command a pseudo-terminal; answers go in one at a time, after each prompt.
+    const answers: [RegExp, string][] = [
+      [/engine wheel \(empty for a binary\): /, 'recipes/examples/echo-python/wheels/echo_engine-0.1.0-py3-none-any.whl'],
+      [/image name \[echo-engine\]: /, 'tty-echo'],
+      [/image version \(semver\) \[0\.1\.0\]: /, ''],
+      [/entrypoint command \[tty-echo\]: /, 'echo-engine'],
+      [/default arguments \(CMD\): /, 'serve --port 8000'],
+      [/port it listens on \(empty for none\): /, '8000'],
+      [/base: a CUDA version .* \[12\.9\]: /, 'dynamo-image-base/debian-python:bookworm'],
+      [/Python version \[3\.11\]: /, ''],
+    ];
+    const child = spawn('script', ['-qec', `${process.execPath} bin/dynamo-image.js init --dir ${target}`, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    let next = 0;
+    const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdout.on('data', (d: Buffer) => {
+      screen += d.toString();
+      while (next < answers.length && answers[next]![0].test(screen)) {
+        screen = '';
+        child.stdin.write(`${answers[next]![1]}\r`);
+        next++;
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await done;
+    clearTimeout(timer);
+    expect(next).toBe(answers.length);
+    expect(code).toBe(0);
+    const text = readFileSync(path.join(target, 'recipe.yaml'), 'utf8');
+    expect(text).toContain('name: tty-echo');
+    expect(text).toContain('image: dynamo-image-base/debian-python:bookworm');
+    expect((await runCli(['validate', path.join(target, 'recipe.yaml')])).code).toBe(0);
+  });
+});
