@@ -120,7 +120,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .description('build (up to date when nothing changed), test, push every tag, and verify the digests in the registry')
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
     .option('--registry <host>', 'registry HOST[:PORT] instead of publish.registry')
-    .option('--force', 'move existing immutable tags (and rebuild)')
+    .option('--force', 'move existing immutable tags to this image')
     .option('--skip-tests', 'publish without running the smoke tests (the result says so)')
     .option('--dry-run', 'print the exact checks and pushes without doing them')
     .option('--json', 'print {"pushed": [{"reference", "digest"}], ...} on stdout')
