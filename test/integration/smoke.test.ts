@@ -126,6 +126,11 @@ describe('limits and GPUs', () => {
       // The probe container and the test container each made the engine run the hook.
       expect(standin.hookCalls().filter((c) => c === 'called: prestart').length).toBeGreaterThanOrEqual(2);
       expect(docker(['-H', standin.host, 'ps', '-aq']).stdout.trim()).toBe('');
+      // --gpu-devices asks for some devices by id; the engine's NVIDIA driver hands the ids to the
+      // container as NVIDIA_VISIBLE_DEVICES (again: what was requested, not a GPU).
+      const some = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-devices.yaml', '--json', '--gpu-devices', '1,3'], { env: { DOCKER_HOST: standin.host } });
+      expect(some.code, some.stdout + some.stderr).toBe(0);
+      expect(JSON.parse(some.stdout).results[0]).toMatchObject({ status: 'passed' });
     } finally {
       await standin.stop();
     }
