@@ -45,6 +45,10 @@ export interface PushedTag {
 }
 
 export interface PublishOptions {
+  engine: Engine;
+  imageId: string;
+  target: PublishTarget;
+  creds: Credentials;
   force?: boolean;
   policy: RetryPolicy;
   signal: AbortSignal;
@@ -55,7 +59,8 @@ function isTransientPush(e: unknown): boolean {
   return e instanceof EnvironmentError && e.code === 'registry.unreachable';
 }
 
-export async function publishImage(engine: Engine, imageId: string, target: PublishTarget, creds: Credentials, opts: PublishOptions): Promise<PushedTag[]> {
+export async function publishImage(opts: PublishOptions): Promise<PushedTag[]> {
+  const { engine, imageId, target, creds } = opts;
   const client = new RegistryClient(target.registry, creds, opts.policy, opts.note);
   // Reachable, and do the credentials work? Both before anything changes.
   await client.ping();

@@ -113,15 +113,15 @@ export async function buildWithTests(
         return void (smoke = { ran: false, reason: `passed before (${rec.at})` });
       }
       progress.note(`running ${settings.tests.length} smoke test(s) in ${imageId.slice(0, 19)}`);
-      const rep = await runAndReport(
+      const rep = await runAndReport({
         engine,
-        imageId,
+        image: imageId,
+        display: `${planned.plan.image.name}:${planned.plan.image.version}`,
         settings,
-        { gpu: opts.gpu, ...(opts.gpuDevices ? { gpuDevices: opts.gpuDevices } : {}), jobs: opts.jobs, ...(opts.junit ? { junit: opts.junit } : {}), quiet: opts.quiet || opts.json },
+        opts: { gpu: opts.gpu, ...(opts.gpuDevices ? { gpuDevices: opts.gpuDevices } : {}), jobs: opts.jobs, ...(opts.junit ? { junit: opts.junit } : {}), quiet: opts.quiet || opts.json },
         o,
         signal,
-        `${planned.plan.image.name}:${planned.plan.image.version}`,
-      );
+      });
       smoke = { ran: true, passed: rep.passed, failed: rep.failed, skipped: rep.skipped };
       if (rep.failed) throw new OperationError('smoke.failed', `${rep.failed} of ${rep.results.length} smoke test(s) failed in ${imageId.slice(0, 19)}; no tag applied`, { hint: 'see the report above; --no-test builds without them' });
     },

@@ -63,7 +63,7 @@ export async function runPublish(file: string, opts: PublishCliOptions, o: Outpu
       if (!opts.quiet) o.err(t);
     };
     note(`publishing ${result.image.slice(0, 19)} to ${target.registry}/${target.repository} (credentials: ${creds.source})`);
-    const pushed = await publishImage(engine, result.image, target, creds, { force: opts.forceTags ?? false, policy: retryPolicy(), signal, note });
+    const pushed = await publishImage({ engine, imageId: result.image, target, creds, force: opts.forceTags ?? false, policy: retryPolicy(), signal, note });
     if (opts.json) {
       o.out(JSON.stringify({ image: result.image, upToDate: result.upToDate, smoke, testsSkipped: skipTests, credentials: creds.source, pushed: pushed.filter((p) => p.action === 'pushed').map(({ reference, digest }) => ({ reference, digest })), unchanged: pushed.filter((p) => p.action === 'unchanged').map(({ reference, digest }) => ({ reference, digest })) }));
     } else if (!opts.quiet) {

@@ -30,7 +30,19 @@ export function testsDigest(s: SmokeSettings): string {
 }
 
 /** Runs the tests, prints the reports, records the outcome. Returns the report. */
-export async function runAndReport(engine: Engine, image: string, settings: SmokeSettings, opts: SmokeCliOptions, o: Output, signal: AbortSignal, display?: string): Promise<SmokeReport> {
+export interface RunAndReportArgs {
+  engine: Engine;
+  /** Image id or reference to test. */
+  image: string;
+  /** How reports name it (a tag), when `image` is an id. */
+  display?: string | undefined;
+  settings: SmokeSettings;
+  opts: SmokeCliOptions;
+  o: Output;
+  signal: AbortSignal;
+}
+
+export async function runAndReport({ engine, image, display, settings, opts, o, signal }: RunAndReportArgs): Promise<SmokeReport> {
   const report = await runSmokeTests(engine, {
     image,
     ...(display ? { display } : {}),
@@ -79,7 +91,7 @@ export async function runTest(target: string, opts: SmokeCliOptions, o: Output):
   if (settings.tests.length === 0) o.err('warning: no smoke tests declared');
   const { signal, dispose } = interruptSignal();
   try {
-    const report = await runAndReport(engine, image, settings, opts, o, signal, display);
+    const report = await runAndReport({ engine, image, display, settings, opts, o, signal });
     return report.failed ? ExitCode.failed : ExitCode.ok;
   } finally {
     dispose();
