@@ -100,6 +100,7 @@ export async function publishImage(opts: PublishOptions): Promise<PushedTag[]> {
       }
       await engine.tagImage(imageId, repoKey, t.tag);
       localTagged.push(t.tag);
+      opts.note(`pushing ${t.reference}`);
       const pushed = await withRetries(
         `push ${t.reference}`,
         opts.policy,

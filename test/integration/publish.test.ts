@@ -120,15 +120,16 @@ describe('an open registry', () => {
     const ex = example(reg.host);
     expect((await runCli(['publish', ex.recipe, '--quiet'])).code).toBe(0);
     const old = skopeoDigest(`${reg.host}/${ex.name}:latest`);
-    execFileSync('sh', ['-c', `head -c 250M /dev/urandom > ${ex.dir}/big.bin`]);
+    execFileSync('sh', ['-c', `head -c 150M /dev/urandom > ${ex.dir}/big.bin`]);
     ex.edit((t) => t.replace(/^version: 0\.1\.0$/m, 'version: 0.2.0').replace('files:\n', 'files:\n  - source: big.bin\n    destination: /opt/big.bin\n'));
     let stopped = false;
     const r = await runCli(['publish', ex.recipe], {
       env: FAST_RETRIES,
       onStderr: (all) => {
-        if (!stopped && all.includes('publishing sha256:')) {
+        // Pushing the 150 MiB layer takes seconds (the engine compresses it); stop 1 s into it.
+        if (!stopped && all.includes(`pushing ${reg.host}/${ex.name}:0.2.0`)) {
           stopped = true;
-          setTimeout(() => void reg.stop(), 400);
+          setTimeout(() => void reg.stop(), 1000);
         }
       },
     });
