@@ -76,13 +76,15 @@ export async function tryPlanRecipe(file: string, opts: PlanOptions = {}): Promi
   if (resolution && opts.locked) {
     const lock = await readLock(file);
     const field = resolution.base.source === 'engine-image' ? ['engine', 'image'] : ['base'];
+    const missing = new Set<string>();
     for (const key of ['runtime', 'builder'] as const) {
       const ref = resolution.base[key];
       const pin = pinned(ref, lock);
       if (pin) resolution.base[key] = pin;
-      else if (!issues.some((i) => i.code === 'lock.missing' && i.message.includes(`"${ref}"`)))
-        issues.push({ code: 'lock.missing', severity: 'error', file, ...where(field), path: field.join('.'), message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
+      else missing.add(ref);
     }
+    for (const ref of missing)
+      issues.push({ code: 'lock.missing', severity: 'error', file, ...where(field), path: field.join('.'), message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: sha256Hex(read.bytes), resolution, inputs, variant });
