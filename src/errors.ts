@@ -28,7 +28,7 @@ export interface Issue {
 export function formatIssue(i: Issue): string {
   const where = i.file ? `${i.file}${i.line ? `:${i.line}:${i.col ?? 1}` : ''}: ` : '';
   const field = i.path ? `${i.path}: ` : '';
-  const sev = i.severity === 'warning' ? 'warning: ' : '';
+  const sev = `${i.severity}[${i.code}]: `;
   return `${where}${sev}${field}${i.message}${i.hint ? ` (${i.hint})` : ''}`;
 }
 

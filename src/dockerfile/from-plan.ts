@@ -1,7 +1,7 @@
 import { PLAN_DIGEST_LABEL } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
 import type { DockerfileAst, Instruction, Stage } from './ast.js';
-import { shellQuote } from './render.js';
+import { RenderError, shellQuote } from './render.js';
 
 // plan -> Dockerfile syntax tree. Pure. Layer order: what changes least comes first, so an edit to
 // the entrypoint, env or a small file never invalidates the engine's layers.
@@ -37,7 +37,10 @@ function frameworkStage(plan: Plan): Stage {
   const args = Object.entries(plan.buildArgs);
   for (const [name, value] of args) body.push({ kind: 'arg', name, default: value });
   if (!plan.base.pythonIncluded) body.push(aptInstall(['python3', 'python3-venv']));
-  const [major, minor] = plan.python.split('.');
+  // Interpolated into a Python program below: only digits may get there, whatever the plan says.
+  const m = /^(\d+)\.(\d+)$/.exec(plan.python);
+  if (!m) throw new RenderError(`python ${JSON.stringify(plan.python)} is not MAJOR.MINOR`);
+  const [, major, minor] = m;
   body.push({
     kind: 'run',
     shell: [

@@ -8,6 +8,8 @@ const BARE = /^[A-Za-z0-9._@+=:,\/-]+$/;
 
 function bare(what: string, value: string): string {
   if (!BARE.test(value)) throw new RenderError(`${what} ${JSON.stringify(value)} holds characters that cannot appear unquoted in a Dockerfile`);
+  // A leading "-" would read as an instruction flag (COPY --from=..., --chown=...).
+  if (value.startsWith('-')) throw new RenderError(`${what} ${JSON.stringify(value)} starts with "-" and would read as an option`);
   return value;
 }
 

@@ -1,5 +1,5 @@
 import type { Issue } from '../errors.js';
-import type { Recipe } from '../recipe/schema.js';
+import { AXIS_SCHEMAS, type Recipe } from '../recipe/schema.js';
 import { resolveRecipe } from './resolve.js';
 import type { SupportData } from './schema.js';
 
@@ -91,6 +91,9 @@ export function parseVariant(text: string): { ok: true; axes: VariantAxes } | { 
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const [k, v] = part.split('=');
     if (!k || v === undefined || !(AXES as readonly string[]).includes(k)) return { ok: false, reason: `"${part}" is not AXIS=VALUE with AXIS one of ${AXES.join(', ')}` };
+    // The same rule as the recipe's own field: a value that is not a version or platform never reaches a plan.
+    const checked = AXIS_SCHEMAS[k as Axis].safeParse(v);
+    if (!checked.success) return { ok: false, reason: `${k} ${JSON.stringify(v)} ${checked.error.issues[0]?.message ?? 'is not valid'}` };
     axes[k as Axis] = v;
   }
   return { ok: true, axes };

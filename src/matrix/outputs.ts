@@ -1,6 +1,7 @@
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 import { dockerfileFromPlan } from '../dockerfile/from-plan.js';
-import { renderDockerfile } from '../dockerfile/render.js';
+import { renderDockerfile, shellQuote } from '../dockerfile/render.js';
 import type { Plan } from '../plan/types.js';
 import type { VariantAxes } from './expand.js';
 
@@ -15,9 +16,27 @@ export interface MatrixEntry {
   plan: Plan;
 }
 
-function variantFlag(axes: VariantAxes): string {
-  const parts = Object.entries(axes).map(([k, v]) => `${k}=${v}`);
-  return parts.length ? ` --variant ${parts.join(',')}` : '';
+/** `cuda=12.9,platform=linux/arm64`: what `--variant` takes. */
+export function variantArg(axes: VariantAxes): string {
+  return Object.entries(axes)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** Text that will run in a CI shell must be printable on one line; anything else is refused, never quoted. */
+const UNQUOTABLE = /[\u0000-\u001f\u007f]/;
+
+
+/**
+ * The argv of one entry's command, each argument POSIX-quoted: a recipe path or value with `;`,
+ * `$(...)` or quotes stays one argument. `command` is the workflow author's own prefix and is kept
+ * as written.
+ */
+export function entryCommand(prefix: string, recipe: string, axes: VariantAxes): string {
+  const v = variantArg(axes);
+  const args = [recipe, ...(v ? ['--variant', v] : [])];
+  for (const a of args) if (UNQUOTABLE.test(a)) throw new UsageError(`${JSON.stringify(a)} holds a line break or control character and cannot be passed safely to a CI shell`, 'rename the recipe\'s folder');
+  return [prefix, ...args.map(shellQuote)].join(' ');
 }
 
 /** GitHub Actions `strategy.matrix`: `{"include": [...]}`, every value a string. */
@@ -33,7 +52,10 @@ export function githubMatrix(entries: MatrixEntry[], opts: { command: string }):
       python: e.plan.python,
       // arm64 variants go to arm64 runners (GitHub's hosted ubuntu-24.04-arm); they have no GPUs.
       runner: e.plan.platforms[0] === 'linux/arm64' ? 'ubuntu-24.04-arm' : 'ubuntu-24.04',
-      command: `${opts.command} ${e.recipe}${variantFlag(e.axes)}`,
+      // The workflow passes `recipe` and `variantArg` through environment variables; `command`
+      // is the same, quoted, for workflows that run it as it is.
+      variantArg: variantArg(e.axes),
+      command: entryCommand(opts.command, e.recipe, e.axes),
     })),
   };
 }

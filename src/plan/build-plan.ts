@@ -1,4 +1,4 @@
-import type { Recipe } from '../recipe/schema.js';
+import { normalizeRelative, type Recipe } from '../recipe/schema.js';
 import type { Resolution } from '../matrix/resolve.js';
 import { TOOL_VERSION } from '../version.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
@@ -23,7 +23,7 @@ export interface BuildPlanArgs {
 /** Inputs sit in the build context where they sit in the recipe's folder, so that folder can also
  * serve as the context of a `docker buildx bake` target. */
 export function contextPathFor(_role: PlanInput['role'], source: string): string {
-  return source.replace(/^\.\//, '');
+  return normalizeRelative(source);
 }
 
 export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inputs, variant = null }: BuildPlanArgs): Plan {

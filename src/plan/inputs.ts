@@ -41,9 +41,27 @@ export async function collectInputs(opts: {
   const inputs: PlanInput[] = [];
   const rootReal = await realpath(opts.recipeDir);
   const seen = new Map<string, string>();
+  // Where each file lands in the image: two inputs with one destination would silently overwrite.
+  const destinations = new Map<string, string>();
+  if (opts.recipe.engine.binary) destinations.set(path.posix.normalize(opts.recipe.engine.binary.installPath), 'engine.binary.installPath');
   for (const w of inputsOf(opts.recipe)) {
     const err = (fieldPath: (string | number)[], code: string, message: string, hint?: string) =>
       issues.push({ code, severity: 'error', file: opts.file, ...opts.locate(fieldPath), path: formatPath(fieldPath), message, ...(hint ? { hint } : {}) });
+    if (w.destination !== undefined) {
+      const dest = path.posix.normalize(w.destination);
+      const other = destinations.get(dest);
+      if (other !== undefined) {
+        err([...w.fieldPath.slice(0, -1), 'destination'], 'input.duplicate-destination', `"${w.destination}" is also the destination of ${other}: the later copy would silently replace the earlier`, 'give each file its own destination');
+        continue;
+      }
+      destinations.set(dest, formatPath(w.fieldPath.slice(0, -1)));
+    }
+    // Checked on the normalised path, before anything touches the file system: `.//Dockerfile` is `Dockerfile`.
+    const contextPath = contextPathFor(w.role, w.source);
+    if (contextPath === 'Dockerfile') {
+      err(w.fieldPath, 'input.reserved', `"${w.source}" is the top-level "Dockerfile" of the build context, where the rendered Dockerfile goes`, 'move the file into a subfolder');
+      continue;
+    }
     const abs = path.join(opts.recipeDir, w.source);
     let real: string;
     try {
@@ -60,11 +78,6 @@ export async function collectInputs(opts: {
     const st = await stat(real);
     if (!st.isFile()) {
       err(w.fieldPath, 'input.not-a-file', `"${w.source}" is a ${st.isDirectory() ? 'directory' : 'special file'}, not a regular file`, 'name one file per entry');
-      continue;
-    }
-    const contextPath = contextPathFor(w.role, w.source);
-    if (contextPath === 'Dockerfile') {
-      err(w.fieldPath, 'input.reserved', '"Dockerfile" at the top of the recipe\'s folder is where the rendered Dockerfile goes', 'move the file into a subfolder');
       continue;
     }
     const dup = seen.get(contextPath);

@@ -16,17 +16,30 @@ const sha256 = z
 /** Characters a value may hold and still be embedded in any Dockerfile instruction unchanged. */
 const SAFE_PATH = /^[A-Za-z0-9._@+=:,\/-]+$/;
 
+/** `./a//b/./c` -> `a/b/c`: the one spelling every check and the renderer use. */
+export function normalizeRelative(p: string): string {
+  return p
+    .split('/')
+    .filter((seg) => seg !== '' && seg !== '.')
+    .join('/');
+}
+
 const relativePath = z
   .string()
   .min(1)
   .regex(SAFE_PATH, { error: 'may only contain letters, digits and . _ @ + = : , / -' })
   .refine((p) => !p.startsWith('/'), { error: 'must be relative to the recipe\'s folder, not absolute' })
-  .refine((p) => !p.split('/').includes('..'), { error: 'must stay inside the recipe\'s folder (no "..")' });
+  .refine((p) => !p.split('/').includes('..'), { error: 'must stay inside the recipe\'s folder (no "..")' })
+  .refine((p) => normalizeRelative(p) !== '', { error: 'must name a file, not the recipe\'s folder itself' })
+  .refine((p) => !normalizeRelative(p).split('/').some((seg) => seg.startsWith('-')), {
+    error: 'must not have a part that starts with "-" (it would read as an option)',
+  });
 
 const absolutePath = z
   .string()
   .regex(/^\/[A-Za-z0-9._@+=:,\/-]*$/, { error: 'must be an absolute path of letters, digits and . _ @ + = : , / -' })
-  .refine((p) => !p.split('/').includes('..'), { error: 'must not contain ".."' });
+  .refine((p) => !p.split('/').includes('..'), { error: 'must not contain ".."' })
+  .max(4095, { error: 'is longer than Linux allows for a path (4095 bytes)' });
 
 // The Docker reference grammar (distribution/reference), tag and digest both optional.
 export const IMAGE_REF_RE =
@@ -82,6 +95,16 @@ const validRegex = z.string().refine(
   },
   { error: 'is not a valid regular expression' },
 );
+
+// The three matrix axes, each with the one rule that the top-level field and every matrix value share.
+export const cudaVersionSchema = z.string().regex(/^\d{1,3}\.\d{1,3}$/, { error: 'must be MAJOR.MINOR, e.g. "12.9"' });
+export const PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
+export const platformSchema = z.enum(PLATFORMS);
+export const pythonVersionSchema = z.string().regex(/^3\.\d{1,2}$/, { error: 'must include major and minor version, e.g. "3.12"' });
+export const AXIS_SCHEMAS = { cuda: cudaVersionSchema, platform: platformSchema, python: pythonVersionSchema } as const;
+
+/** Keys the tool writes itself; a recipe label may not use them. */
+export const RESERVED_LABEL_PREFIX = 'dev.dynamo-image.';
 
 // ---- smoke tests (run by `dynamo-image test`) --------------------------------------------------
 
@@ -181,6 +204,11 @@ export const Smoke = z.strictObject({
   tests: z.array(SmokeTest).default([]),
 });
 
+/** One matrix include/exclude entry: at least one axis, each value valid for that axis. */
+const axisEntry = z
+  .strictObject({ cuda: cudaVersionSchema.optional(), platform: platformSchema.optional(), python: pythonVersionSchema.optional() })
+  .refine((e) => Object.keys(e).length > 0, { error: 'must name at least one axis (cuda, platform, python)' });
+
 // ---- the recipe ---------------------------------------------------------------------------------
 
 export const Engine = z.strictObject({
@@ -214,13 +242,13 @@ export const Recipe = z.strictObject({
   version: semverString.describe('image version; the first tag starts with it'),
   description: singleLine.optional(),
   base: z.strictObject({
-    cuda: z.string().regex(/^\d+\.\d+$/, { error: 'must be MAJOR.MINOR, e.g. "12.9"' }).optional().describe('CUDA toolkit, resolved through base-images/base-images.yaml'),
+    cuda: cudaVersionSchema.optional().describe('CUDA toolkit, resolved through base-images/base-images.yaml'),
     image: imageRef.optional().describe('explicit base image instead of the table'),
     os: z.enum(['ubuntu24.04', 'ubuntu22.04', 'debian12']).optional().describe('default ubuntu24.04 with cuda'),
-    platforms: z.array(z.enum(['linux/amd64', 'linux/arm64'])).min(1).default(['linux/amd64']),
+    platforms: z.array(platformSchema).min(1).default(['linux/amd64']),
     pythonIncluded: z.boolean().optional().describe('the base image already has python3 with venv (explicit images)'),
   }),
-  python: z.string().regex(/^3\.\d+$/, { error: 'must include major and minor version, e.g. "3.12"' }),
+  python: pythonVersionSchema,
   dynamo: pep440Constraint.optional().describe('Dynamo runtime version; needed for vllm, sglang and trtllm'),
   engine: Engine,
   backend: z.strictObject({
@@ -259,7 +287,15 @@ export const Recipe = z.strictObject({
     )
     .default([]),
   buildArgs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid build argument name' }), singleLine).default({}),
-  labels: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, { error: 'must be a reverse-DNS label key' }), singleLine).default({}),
+  labels: z
+    .record(
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, { error: 'must be a reverse-DNS label key' })
+        .refine((k) => !k.startsWith(RESERVED_LABEL_PREFIX), { error: `is reserved: the ${RESERVED_LABEL_PREFIX}* labels carry the tool's own provenance` }),
+      singleLine,
+    )
+    .default({}),
   smoke: Smoke.optional(),
   publish: z
     .strictObject({
@@ -271,11 +307,11 @@ export const Recipe = z.strictObject({
     .optional(),
   matrix: z
     .strictObject({
-      cuda: z.array(z.string().regex(/^\d+\.\d+$/)).optional(),
-      platform: z.array(z.enum(['linux/amd64', 'linux/arm64'])).optional(),
-      python: z.array(z.string().regex(/^3\.\d+$/)).optional(),
-      include: z.array(z.partialRecord(z.enum(['cuda', 'platform', 'python']), z.string())).default([]).describe('combinations to add; unnamed axes take the recipe\'s own values'),
-      exclude: z.array(z.partialRecord(z.enum(['cuda', 'platform', 'python']), z.string())).default([]).describe('combinations to drop: an entry matches every variant with those values'),
+      cuda: z.array(cudaVersionSchema).min(1, { error: 'must list at least one value (or leave the axis out)' }).optional(),
+      platform: z.array(platformSchema).min(1, { error: 'must list at least one value (or leave the axis out)' }).optional(),
+      python: z.array(pythonVersionSchema).min(1, { error: 'must list at least one value (or leave the axis out)' }).optional(),
+      include: z.array(axisEntry).default([]).describe('combinations to add; unnamed axes take the recipe\'s own values'),
+      exclude: z.array(axisEntry).default([]).describe('combinations to drop: an entry matches every variant with those values'),
     })
     .optional(),
 });

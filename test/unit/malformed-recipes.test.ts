@@ -33,10 +33,10 @@ describe('malformed recipes: exit 2, the field path and the line', () => {
     const lines = r.err.split('\n').filter((l) => l.startsWith(`${rel}:`));
     expect(lines.length, r.err).toBeGreaterThan(0);
     const hit = lines.find((l) => {
-      const m = /^[^:]+:(\d+):(\d+): (?:warning: )?(.*)$/.exec(l);
+      const m = /^[^:]+:(\d+):(\d+): (?:error|warning)\[([a-z0-9.-]+)\]: (.*)$/.exec(l);
       if (!m) return false;
-      const pathOk = want.path === null || m[3]!.startsWith(`${want.path}: `) || m[3]!.startsWith(`${want.path}.`);
-      return pathOk && Number(m[1]) === want.line;
+      const pathOk = want.path === null || m[4]!.startsWith(`${want.path}: `) || m[4]!.startsWith(`${want.path}.`);
+      return pathOk && Number(m[1]) === want.line && m[3] === want.code;
     });
     expect(hit, `wanted ${want.path ?? '(no path)'} at line ${want.line}, got:\n${r.err}`).toBeDefined();
     expect(r.err).not.toMatch(/at .*\.(ts|js):\d+/); // no stack trace
