@@ -1,3 +1,5 @@
+import { realpath } from 'node:fs/promises';
+import { DigestCache } from '../plan/digest-cache.js';
 import { dockerfileFromPlan, type Target } from '../dockerfile/from-plan.js';
 import { renderDockerfile } from '../dockerfile/render.js';
 import { contextEntries, contextMtime } from '../context/files.js';
@@ -99,7 +101,8 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   else builder = opts.builder;
 
   const dockerfile = renderDockerfile(dockerfileFromPlan(plan, opts.target));
-  const packed = packContext(contextEntries(plan, planned.recipeDir, dockerfile), contextMtime());
+  const entries = contextEntries(plan, planned.recipeDir, dockerfile);
+  const packed = packContext(entries, contextMtime());
   const events: BuildEvent[] = [];
   // A changed input file aborts the build on the engine, not only our side of the stream.
   const ac = new AbortController();
@@ -120,6 +123,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
       builder,
       network: opts.network ?? (planFetches(plan) ? 'default' : 'none'),
       signal: ac.signal,
+      fromImages: [plan.base.runtime, plan.base.builder],
       onEvent: (e) => {
         events.push(e);
         opts.progress.event(e);
@@ -129,6 +133,11 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   } catch (e) {
     // Report the root cause: a changed file beats the broken stream it caused.
     const packErr = await packed.done.then(() => null, (err: unknown) => err);
+    if (packErr instanceof OperationError && packErr.code.startsWith('context.')) {
+      // The digests this plan was made from cannot be trusted: the next run reads the files again.
+      const files = entries.flatMap((x) => ('file' in x ? [x.file] : []));
+      await DigestCache.forgetFiles(await Promise.all(files.map((f) => realpath(f).catch(() => f))));
+    }
     if (opts.signal.aborted) throw opts.signal.reason;
     throw packErr ?? e;
   } finally {

@@ -4,7 +4,7 @@ import { EnvironmentError, OperationError } from '../errors.js';
 import { decodeTrace } from './buildkit-trace.js';
 import { forEachJsonLine } from './json-lines.js';
 import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, Engine, EngineInfo, ExecResult, ImageDetails, ImageSummary, PathStat, PushProgress } from './port.js';
-import { checkDockerHost, describeEndpoint, engineUnreachable, translateContainerStartError, translatePushError } from './translate.js';
+import { checkDockerHost, describeEndpoint, engineUnreachable, translateBuildFailure, translateContainerStartError, translatePushError } from './translate.js';
 
 // The one module that talks to dockerode. Everything it returns is in the port's types.
 
@@ -186,6 +186,11 @@ class BuildTracker {
   }
 }
 
+function pushStallMs(env: NodeJS.ProcessEnv = process.env): number {
+  const s = Number(env['DYNAMO_IMAGE_PUSH_STALL_S'] ?? 120);
+  return (Number.isFinite(s) && s > 0 ? s : 120) * 1000;
+}
+
 class DockerodeEngine implements Engine {
   constructor(
     private readonly docker: Dockerode,
@@ -242,11 +247,14 @@ class DockerodeEngine implements Engine {
       await forEachJsonLine(stream, (item) => tracker.handle(item));
     } catch (e) {
       if (req.signal.aborted) throw req.signal.reason;
+      // The stream breaks when the engine goes away: say so when it no longer answers.
+      const alive = await (this.docker.ping({ abortSignal: AbortSignal.timeout(5000) } as never) as unknown as Promise<unknown>).then(() => true, () => false);
+      if (!alive) throw new EnvironmentError('engine.gone', `the Docker engine at ${this.endpoint} went away during the build (${(e as Error).message}); nothing was tagged`, 'start the engine again and rerun the build', e);
       throw new OperationError('build.stream', `the build's output stream broke: ${(e as Error).message}`, { cause: e });
     }
     if (req.signal.aborted) throw req.signal.reason;
     // A 200 answer with an error inside the stream is a failed build: never trust the status alone.
-    if (tracker.error !== null) throw tracker.failure();
+    if (tracker.error !== null) throw translateBuildFailure(tracker.failure(), req.fromImages ?? []);
     if (!tracker.imageId) throw new OperationError('build.no-image', 'the build ended without reporting an image id');
     return { imageId: tracker.imageId };
   }
@@ -320,6 +328,34 @@ class DockerodeEngine implements Engine {
       },
     } as Dockerode.ContainerCreateOptions);
     const docker = this.docker;
+    const execOnce = async (argv: string[], signal: AbortSignal): Promise<ExecResult> => {
+      let ex: Dockerode.Exec;
+      let stream: Readable;
+      try {
+        ex = await c.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+        stream = (await ex.start({ hijack: true, stdin: false, abortSignal: signal } as never)) as unknown as Readable;
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 409) throw new OperationError('container.not-running', `container ${c.id.slice(0, 12)} is not running`);
+        throw e;
+      }
+      const out = new PassThrough();
+      const err = new PassThrough();
+      const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
+      out.on('data', (d: Buffer) => chunks.out.push(d));
+      err.on('data', (d: Buffer) => chunks.err.push(d));
+      docker.modem.demuxStream(stream, out, err);
+      await new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+        signal.addEventListener('abort', () => {
+          stream.destroy();
+          reject(signal.reason);
+        }, { once: true });
+      });
+      const info = await ex.inspect();
+      return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(chunks.out).toString('utf8'), stderr: Buffer.concat(chunks.err).toString('utf8') };
+    };
     return {
       id: c.id,
       async start() {
@@ -342,33 +378,18 @@ class DockerodeEngine implements Engine {
         const i = await c.inspect();
         return { running: i.State.Running, exitCode: i.State.ExitCode, oomKilled: i.State.OOMKilled };
       },
-      async exec(argv, signal): Promise<ExecResult> {
-        let ex: Dockerode.Exec;
-        let stream: Readable;
+      async exec(argv, parent): Promise<ExecResult> {
+        // One listener on the caller's signal, removed when this exec ends: a readiness loop that
+        // execs hundreds of times must not pile listeners up (MaxListenersExceededWarning).
+        const child = new AbortController();
+        const forward = () => child.abort(parent.reason);
+        if (parent.aborted) forward();
+        else parent.addEventListener('abort', forward, { once: true });
         try {
-          ex = await c.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
-          stream = (await ex.start({ hijack: true, stdin: false, abortSignal: signal } as never)) as unknown as Readable;
-        } catch (e) {
-          if ((e as { statusCode?: number }).statusCode === 409) throw new OperationError('container.not-running', `container ${c.id.slice(0, 12)} is not running`);
-          throw e;
+          return await execOnce(argv, child.signal);
+        } finally {
+          parent.removeEventListener('abort', forward);
         }
-        const out = new PassThrough();
-        const err = new PassThrough();
-        const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
-        out.on('data', (d: Buffer) => chunks.out.push(d));
-        err.on('data', (d: Buffer) => chunks.err.push(d));
-        docker.modem.demuxStream(stream, out, err);
-        await new Promise<void>((resolve, reject) => {
-          stream.on('end', resolve);
-          stream.on('close', resolve);
-          stream.on('error', reject);
-          signal.addEventListener('abort', () => {
-            stream.destroy();
-            reject(signal.reason);
-          }, { once: true });
-        });
-        const info = await ex.inspect();
-        return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(chunks.out).toString('utf8'), stderr: Buffer.concat(chunks.err).toString('utf8') };
       },
       async stat(path, maxContentBytes) {
         let stream: Readable;
@@ -427,6 +448,27 @@ class DockerodeEngine implements Engine {
   }
 
   async push(repository: string, tag: string, auth: Record<string, string> | null, signal: AbortSignal, progress?: PushProgress): Promise<{ digest: string }> {
+    // A push that makes no progress (a registry that accepted the connection and went silent) is
+    // abandoned after stallMs without any event from the engine.
+    const stallMs = pushStallMs();
+    const stall = new AbortController();
+    let last = Date.now();
+    const timer = setInterval(() => {
+      if (Date.now() - last > stallMs) stall.abort();
+    }, Math.min(1000, stallMs));
+    const both = AbortSignal.any([signal, stall.signal]);
+    try {
+      return await this.pushOnce(repository, tag, auth, both, () => (last = Date.now()), progress);
+    } catch (e) {
+      if (stall.signal.aborted && !signal.aborted)
+        throw new EnvironmentError('registry.unreachable', `the push of ${repository}:${tag} made no progress for ${Math.round(stallMs / 1000)} s (the registry stopped answering)`, 'DYNAMO_IMAGE_PUSH_STALL_S sets how long a push may stall');
+      throw e;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  private async pushOnce(repository: string, tag: string, auth: Record<string, string> | null, signal: AbortSignal, alive: () => void, progress?: PushProgress): Promise<{ digest: string }> {
     const opts: Record<string, unknown> = { tag, abortSignal: signal, ...(auth ? { authconfig: { ...auth } } : {}) };
     let stream: Readable;
     try {
@@ -438,6 +480,7 @@ class DockerodeEngine implements Engine {
     let digest: string | null = null;
     let error: string | null = null;
     await forEachJsonLine(stream, (item) => {
+      alive();
       if (typeof item === 'string') return progress?.onLine?.(item);
       const aux = item['aux'] as { Digest?: string } | undefined;
       if (aux?.Digest) digest = aux.Digest;

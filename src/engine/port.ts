@@ -35,6 +35,8 @@ export interface BuildRequest {
   network: 'none' | 'default' | 'host';
   signal: AbortSignal;
   onEvent: (e: BuildEvent) => void;
+  /** The images the Dockerfile starts from, to tell a missing base image from a failing step. */
+  fromImages?: string[];
 }
 
 export interface ImageSummary {

@@ -54,6 +54,27 @@ export function translateContainerStartError(message: string, image: string): Op
   return new OperationError('container.start-failed', `container from ${image} did not start: ${message}`);
 }
 
+const BASE_UNAVAILABLE =
+  /pull access denied|manifest unknown|manifest for .* not found|failed to resolve source metadata|repository does not exist|no such host|dial tcp|i\/o timeout|TLS handshake timeout|toomanyrequests|failed to do request: Head|error pulling image configuration|not found: not found/i;
+
+/**
+ * A failed build, as the engine described it -> the error the user should see. A base image the
+ * engine cannot get, or a network the engine does not have, is the environment (exit 3), not a
+ * broken recipe step.
+ */
+export function translateBuildFailure(err: OperationError, fromImages: string[]): OperationError | EnvironmentError {
+  const text = [err.message, ...err.tail].join('\n');
+  if (/network bridge not found|network .* not found/i.test(text))
+    return new EnvironmentError('engine.no-bridge', `the engine has no default bridge network for a build step that needs one: ${err.message}`,
+      'the step downloads (index wheels, apt packages): start the engine with a bridge, or pass --network host, or vendor the downloads into the recipe\'s folder', err);
+  const from = /^build step \[?(?:[a-z_-]+ )?(?:\d+\/\d+\] )?FROM |FROM |load metadata for|resolve image config/i.test(err.message);
+  const named = fromImages.find((i) => text.includes(i.split('@')[0]!.replace(/:[^/]*$/, '')));
+  if (BASE_UNAVAILABLE.test(text) && (from || named !== undefined))
+    return new EnvironmentError('build.base-unavailable', `the engine cannot get the base image${named ? ` ${named}` : ''}: ${err.message}`,
+      'make the image available to the engine (docker pull, docker load, or a registry it can reach); `dynamo-image lock` pins it by digest', err);
+  return err;
+}
+
 export function translatePushError(message: string, repository: string): OperationError | EnvironmentError {
   if (/unauthorized|authentication required|denied|401|403/i.test(message))
     return new OperationError('publish.unauthorized', `the registry refused ${repository}: ${message}`, { hint: 'check the credentials for this registry' });

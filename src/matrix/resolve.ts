@@ -190,8 +190,10 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
     const tmpl = fw === 'custom' ? undefined : data.matrix.frameworks[fw]?.image;
     engineImage = engine.image.ref ?? null;
     if (!engineImage && tmpl && engineVersion && cuda) engineImage = tmpl.replace('{engine}', engineVersion).replace('{cuda_nodot}', cuda.replace('.', ''));
-    if (!engineImage) err(['engine', 'image'], 'recipe.engine-image', 'needs "ref" for a custom framework', 'e.g. image: { ref: "registry.example.com/my-engine:1.0" }');
-    else baseOut = { runtime: engineImage, builder: engineImage, source: 'engine-image', os, pythonIncluded: true };
+    // For vllm/sglang/trtllm the ref comes from the template once version and CUDA resolve; when
+    // they do not, that error is already reported and this one would only repeat it.
+    if (!engineImage && fw === 'custom') err(['engine', 'image'], 'recipe.engine-image', 'needs "ref" for a custom framework', 'e.g. image: { ref: "registry.example.com/my-engine:1.0" }');
+    else if (engineImage) baseOut = { runtime: engineImage, builder: engineImage, source: 'engine-image', os, pythonIncluded: true };
   } else if (base.image) {
     baseOut = { runtime: base.image, builder: base.image, source: 'explicit', os, pythonIncluded: base.pythonIncluded ?? true };
   } else if (cuda) {

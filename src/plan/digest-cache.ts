@@ -28,6 +28,24 @@ export async function hashFile(file: string): Promise<string> {
   return h.digest('hex');
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Only entries of the right shape are kept: anything else in the file costs a re-hash, never an error. */
+export function trustedEntries(parsed: unknown): Record<string, Entry> {
+  const out: Record<string, Entry> = {};
+  if (typeof parsed !== 'object' || parsed === null || (parsed as { version?: unknown }).version !== 1) return out;
+  const entries = (parsed as { entries?: unknown }).entries;
+  if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) return out;
+  for (const [k, v] of Object.entries(entries as Record<string, unknown>)) {
+    if (typeof v !== 'object' || v === null) continue;
+    const e = v as Record<string, unknown>;
+    const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+    if (k.startsWith('/') && num(e['size']) && num(e['mtimeMs']) && num(e['ino']) && typeof e['sha256'] === 'string' && SHA256_HEX.test(e['sha256']))
+      out[k] = { size: e['size'] as number, mtimeMs: e['mtimeMs'] as number, ino: e['ino'] as number, sha256: e['sha256'] };
+  }
+  return out;
+}
+
 export class DigestCache {
   private entries: Record<string, Entry> = {};
   private dirty = false;
@@ -39,16 +57,39 @@ export class DigestCache {
     if (process.env['DYNAMO_IMAGE_NO_DIGEST_CACHE'] === '1') return new DigestCache(null);
     const c = new DigestCache(path.join(dir, 'digests.json'));
     try {
-      const parsed = JSON.parse(await readFile(c.file!, 'utf8')) as { version?: number; entries?: Record<string, Entry> };
-      if (parsed.version === 1 && parsed.entries) c.entries = parsed.entries;
+      c.entries = trustedEntries(JSON.parse(await readFile(c.file!, 'utf8')));
     } catch {
-      // no cache yet, or unreadable: start empty
+      // no cache yet, unreadable or not JSON: start empty
     }
     return c;
   }
 
+  /**
+   * Drops what is remembered for a file: after a digest the cache gave turned out wrong (a sha256
+   * mismatch, a file that changed while it was sent), the next look is a real read.
+   */
+  forget(realPath: string): void {
+    if (this.entries[realPath]) {
+      delete this.entries[realPath];
+      this.dirty = true;
+    }
+  }
+
+  /** The digest from the file's bytes, whatever the cache says (and the cache is corrected). */
+  async rehash(realPath: string, st: Stats): Promise<string> {
+    this.forget(realPath);
+    return this.digest(realPath, st);
+  }
+
+  /** Opens the cache, forgets these files and saves it: for a build whose stream check failed. */
+  static async forgetFiles(realPaths: string[], dir = cacheDir()): Promise<void> {
+    const c = await DigestCache.open(dir);
+    for (const p of realPaths) c.forget(p);
+    await c.save();
+  }
+
   async digest(realPath: string, st: Stats): Promise<string> {
-    const e = this.entries[realPath];
+    const e = Object.hasOwn(this.entries, realPath) ? this.entries[realPath] : undefined;
     if (e && e.size === st.size && e.mtimeMs === st.mtimeMs && e.ino === st.ino) {
       this.hits++;
       return e.sha256;

@@ -2,6 +2,7 @@ import { lstat, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Issue } from '../errors.js';
 import { formatPath } from '../recipe/positions.js';
+import { fsFailure } from '../recipe/read.js';
 import type { Recipe } from '../recipe/schema.js';
 import { contextPathFor } from './build-plan.js';
 import type { DigestCache } from './digest-cache.js';
@@ -67,8 +68,13 @@ export async function collectInputs(opts: {
     try {
       await lstat(abs);
       real = await realpath(abs);
-    } catch {
-      err(w.fieldPath, 'input.missing', `"${w.source}" does not exist (looked in ${path.relative(process.cwd(), abs) || abs})`, 'paths are relative to the recipe\'s folder');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') err(w.fieldPath, 'input.missing', `"${w.source}" does not exist (looked in ${path.relative(process.cwd(), abs) || abs})`, 'paths are relative to the recipe\'s folder');
+      else {
+        const [c, message, hint] = fsFailure(code, 'file');
+        err(w.fieldPath, c.replace(/^file\./, 'input.'), `"${w.source}": ${message}`, hint);
+      }
       continue;
     }
     if (real !== rootReal && !real.startsWith(rootReal + path.sep)) {
@@ -86,9 +92,18 @@ export async function collectInputs(opts: {
       continue;
     }
     seen.set(contextPath, w.source);
-    const sha256 = await opts.cache.digest(real, st);
+    let sha256: string;
+    try {
+      sha256 = await opts.cache.digest(real, st);
+    } catch (e) {
+      const [c, message, hint] = fsFailure((e as NodeJS.ErrnoException).code, 'file');
+      err(w.fieldPath, c.replace(/^file\./, 'input.'), `"${w.source}": ${message}`, hint);
+      continue;
+    }
     if (w.sha256 !== undefined) {
       const declared = w.sha256.replace(/^sha256:/, '');
+      // A mismatch is only reported from the file's bytes, never from a remembered digest.
+      if (declared !== sha256) sha256 = await opts.cache.rehash(real, st);
       if (declared !== sha256) {
         const shaPath = [...w.fieldPath.slice(0, -1), 'sha256'];
         err(shaPath, 'input.sha256-mismatch', `sha256 mismatch for ${w.source}: the recipe says ${declared}, the file is ${sha256}`, 'if the new file is intended, put its digest in the recipe');

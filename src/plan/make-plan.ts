@@ -13,7 +13,8 @@ import { sha256Hex } from './canonical.js';
 import { DigestCache } from './digest-cache.js';
 import { collectInputs } from './inputs.js';
 import type { Plan } from './types.js';
-import { checkTagTemplates } from '../publish/tags.js';
+import { checkTagTemplates, renderTags, tagVariables } from '../publish/tags.js';
+import { referenceProblem } from '../publish/reference.js';
 import { lockPathFor, pinned, readLock } from './lock-file.js';
 
 // The I/O shell around the pure pipeline: read -> parse -> resolve -> hash inputs -> plan.
@@ -88,7 +89,31 @@ export async function tryPlanRecipe(file: string, opts: PlanOptions = {}): Promi
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: sha256Hex(read.bytes), resolution, inputs, variant });
+  const refIssues = referenceLimits(plan, file, where);
+  if (refIssues.length) return { ok: false, issues: [...issues, ...refIssues] };
   return { ok: true, planned: { plan, recipe: parsed.value.recipe, recipeDir, warnings: issues } };
+}
+
+/**
+ * The references this plan will make (its local tag, each publish tag at its longest) within what
+ * registries accept, so a long name fails here and not after a build and its tests.
+ */
+function referenceLimits(plan: Plan, file: string, where: (p: (string | number)[]) => { line: number; col: number }): Issue[] {
+  const out: Issue[] = [];
+  const local = referenceProblem(plan.tags[0]!);
+  if (local) out.push({ code: 'recipe.reference-too-long', severity: 'error', file, ...where(['version']), path: 'version', message: `the local tag ${local}`, hint: 'shorten name or version' });
+  if (!plan.publish) return out;
+  const repo = `${plan.publish.registry ?? 'registry.example.com'}/${plan.publish.repository ?? plan.image.name}`;
+  // The longest values a variable can take: a 12-digit git sha, the plan's own values for the rest.
+  const vars = tagVariables(plan, { gitSha: 'f'.repeat(12) });
+  (['tags', 'mutableTags'] as const).forEach((field) => {
+    plan.publish![field].forEach((t, i) => {
+      const r = renderTags([t], vars);
+      const p = r.ok ? referenceProblem(`${repo}:${r.tags[0]}`) : r.problems.join('; ');
+      if (p) out.push({ code: 'publish.reference-too-long', severity: 'error', file, ...where(['publish', field, i]), path: `publish.${field}[${i}]`, message: p, hint: 'shorten the template, the repository or the registry' });
+    });
+  });
+  return out;
 }
 
 export async function planRecipe(file: string, opts: PlanOptions = {}): Promise<PlannedRecipe> {

@@ -2,7 +2,8 @@ import type { Engine } from '../engine/port.js';
 import { EnvironmentError, OperationError, UsageError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { engineAuth, type Credentials } from './credentials.js';
-import { isValidReference } from './reference.js';
+import { registryHostProblem } from '../recipe/schema.js';
+import { referenceProblem } from './reference.js';
 import { RegistryClient, TransientError, withRetries, type RetryPolicy } from './registry-client.js';
 import { renderTags, tagVariables } from './tags.js';
 
@@ -20,7 +21,8 @@ export interface PublishTarget {
 export function publishTarget(plan: Plan, opts: { registry?: string | undefined; gitSha?: string | null }): PublishTarget {
   const registry = opts.registry ?? plan.publish?.registry;
   if (!registry) throw new UsageError('no registry to publish to', 'set publish.registry in the recipe or pass --registry HOST[:PORT]');
-  if (!/^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(registry)) throw new UsageError(`--registry ${registry} is not HOST or HOST:PORT`);
+  const hostProblem = registryHostProblem(registry);
+  if (hostProblem) throw new UsageError(`registry "${registry}": ${hostProblem}`, 'e.g. --registry registry.example.com or --registry 127.0.0.1:5000');
   const repository = plan.publish?.repository ?? plan.image.name;
   const vars = tagVariables(plan, { gitSha: opts.gitSha ?? null });
   const fixed = renderTags(plan.publish?.tags ?? ['{version}'], vars);
@@ -31,8 +33,8 @@ export function publishTarget(plan: Plan, opts: { registry?: string | undefined;
     ...fixed.tags.filter((t) => !mutable.tags.includes(t)).map((tag) => ({ tag, mutable: false })),
     ...mutable.tags.map((tag) => ({ tag, mutable: true })),
   ].map((t) => ({ ...t, reference: `${registry}/${repository}:${t.tag}` }));
-  const bad = tags.filter((t) => !isValidReference(t.reference));
-  if (bad.length) throw new UsageError(`not valid image references: ${bad.map((b) => b.reference).join(', ')}`);
+  const bad = tags.map((t) => referenceProblem(t.reference)).filter((p): p is string => p !== null);
+  if (bad.length) throw new UsageError(`cannot publish: ${bad.join('; ')}`, 'shorten publish.repository, the registry or the tag templates');
   return { registry, repository, tags };
 }
 
@@ -42,6 +44,16 @@ export interface PushedTag {
   /** `pushed`, or `unchanged` when the registry already had this exact image under the tag. */
   action: 'pushed' | 'unchanged';
   previous: string | null;
+}
+
+/** A publish that failed partway: what it had pushed before, for the JSON result. */
+export class PublishFailure extends OperationError {
+  constructor(
+    failure: OperationError,
+    readonly pushed: PushedTag[],
+  ) {
+    super(failure.code, failure.message, { ...(failure.hint ? { hint: failure.hint } : {}), tail: failure.tail, cause: failure });
+  }
 }
 
 export interface PublishOptions {
@@ -78,6 +90,9 @@ export async function publishImage(opts: PublishOptions): Promise<PushedTag[]> {
       throw e;
     });
     current.set(t.reference, m?.digest ?? null);
+    // This image already, under that tag? The engine's RepoDigests may have forgotten a push (a
+    // failed run removes its push aliases), so the manifest's config is compared with the image id.
+    if (m && !known.has(m.digest) && (await client.configDigest(target.repository, m.digest)) === image.id) known.add(m.digest);
     if (m && !known.has(m.digest) && !t.mutable && !opts.force) conflicts.push(`${t.reference} is ${m.digest}`);
   }
   if (conflicts.length)
@@ -129,6 +144,7 @@ export async function publishImage(opts: PublishOptions): Promise<PushedTag[]> {
   } catch (e) {
     // The local aliases made for pushing go again; the image and its own tags stay.
     for (const tag of localTagged) await engine.removeImage(`${repoKey}:${tag}`, { noprune: true }).catch(() => undefined);
+    if (e instanceof OperationError) throw new PublishFailure(e, out);
     throw e;
   }
 

@@ -13,8 +13,22 @@ export interface ImageRef {
 
 const PATH_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
+/** distribution/reference's limits: the repository name with its registry, and a tag. */
+export const NAME_MAX = 255;
+export const TAG_MAX = 128;
+
 export function isValidReference(ref: string): boolean {
-  return parseReference(ref) !== null;
+  return referenceProblem(ref) === null;
+}
+
+/** Why a registry would refuse this reference, or null. */
+export function referenceProblem(ref: string): string | null {
+  const r = parseReference(ref);
+  if (!r) return `"${ref}" is not a valid image reference (e.g. registry.example.com/team/image:1.0.0)`;
+  const name = ref.split('@')[0]!.replace(/:[\w][\w.-]*$/, '');
+  if (name.length > NAME_MAX) return `"${ref.slice(0, 40)}...": the repository name is ${name.length} characters; registries allow at most ${NAME_MAX}`;
+  if (r.tag && r.tag.length > TAG_MAX) return `"${ref.slice(0, 40)}...": the tag is ${r.tag.length} characters; registries allow at most ${TAG_MAX}`;
+  return null;
 }
 
 export function parseReference(ref: string): ImageRef | null {

@@ -24,8 +24,15 @@ export function retryPolicy(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
   return { attempts: Number.isInteger(attempts) && attempts > 0 ? attempts : 4, baseMs: Number.isFinite(baseMs) && baseMs >= 0 ? baseMs : 500 };
 }
 
-/** A failure worth another try. */
-export class TransientError extends Error {}
+/**
+ * A failure worth another try. When retries run out and nobody turns it into something more
+ * specific, it is what it is: the registry cannot be reached (exit 3), never "a bug".
+ */
+export class TransientError extends EnvironmentError {
+  constructor(message: string) {
+    super('registry.unreachable', message, 'check that the registry is up and reachable from here; DYNAMO_IMAGE_RETRIES sets how often to try');
+  }
+}
 
 export async function withRetries<T>(what: string, policy: RetryPolicy, fn: (attempt: number) => Promise<T>, onRetry?: (msg: string) => void): Promise<T> {
   let last: unknown;
@@ -60,9 +67,17 @@ function parseChallenge(header: string | null): Challenge | null {
   return scheme === 'basic' || scheme === 'bearer' ? { scheme, params } : null;
 }
 
-function networkCode(e: unknown): string {
-  const c = (e as { cause?: { code?: string } }).cause?.code ?? (e as NodeJS.ErrnoException).code;
-  return c ?? (e as Error).message;
+/** Why a request failed, in words: a timeout's DOMException carries the number 23 as its code. */
+function networkCode(e: unknown, timeoutMs: number): string {
+  const err = e as { name?: string; cause?: { code?: unknown; name?: string }; code?: unknown; message?: string };
+  if (err.name === 'TimeoutError' || err.cause?.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  const c = typeof err.cause?.code === 'string' ? err.cause.code : typeof err.code === 'string' ? err.code : null;
+  return c ?? err.message ?? String(e);
+}
+
+export function requestTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const s = Number(env['DYNAMO_IMAGE_REGISTRY_TIMEOUT_S'] ?? 20);
+  return (Number.isFinite(s) && s > 0 ? s : 20) * 1000;
 }
 
 export class RegistryClient {
@@ -84,12 +99,18 @@ export class RegistryClient {
     return `Basic ${Buffer.from(`${s.username}:${s.password}`).toString('base64')}`;
   }
 
+  private timeouts = 0;
+
   private async fetchOnce(url: string, init: RequestInit): Promise<Response> {
     let res: Response;
+    const ms = requestTimeoutMs();
     try {
-      res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000), redirect: 'follow' });
+      res = await fetch(url, { ...init, signal: AbortSignal.timeout(ms), redirect: 'follow' });
     } catch (e) {
-      throw new TransientError(`${this.domain}: ${networkCode(e)}`);
+      const why = networkCode(e, ms);
+      // A registry that accepts connections and never answers: two timeouts are enough to say so.
+      if (why.startsWith('no answer') && ++this.timeouts >= 2) throw new EnvironmentError('registry.unreachable', `${this.domain} accepts connections but does not answer (${why}, twice)`, 'check the registry; DYNAMO_IMAGE_REGISTRY_TIMEOUT_S sets the wait');
+      throw new TransientError(`${this.domain}: ${why}`);
     }
     if (res.status >= 500) throw new TransientError(`${this.domain}: HTTP ${res.status}`);
     return res;
@@ -164,6 +185,28 @@ export class RegistryClient {
       return { digest: `sha256:${createHash('sha256').update(body).digest('hex')}`, mediaType: get.headers.get('content-type') ?? '' };
     }
     return { digest, mediaType: res.headers.get('content-type') ?? '' };
+  }
+
+  /**
+   * The config digest of a single-platform manifest (for a Docker-store engine, the image id), or
+   * null for an index, a missing manifest or one that cannot be read.
+   */
+  async configDigest(repository: string, digest: string): Promise<string | null> {
+    const m = await this.manifest(repository, digest);
+    const cfg = (m?.body as { config?: { digest?: unknown } } | undefined)?.config?.digest;
+    return typeof cfg === 'string' ? cfg : null;
+  }
+
+  /** A manifest's JSON and media type, or null when the registry has none. */
+  async manifest(repository: string, reference: string): Promise<{ mediaType: string; body: unknown } | null> {
+    const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull`, { Accept: MANIFEST_ACCEPT });
+    if (res.status === 404) return null;
+    if (!res.ok) throw new OperationError('registry.error', `${this.domain} answered HTTP ${res.status} for ${repository}:${reference}`);
+    try {
+      return { mediaType: res.headers.get('content-type') ?? '', body: JSON.parse(await res.text()) as unknown };
+    } catch {
+      return null;
+    }
   }
 
   /** Reachable at all? Environment errors (exit 3) when not. */

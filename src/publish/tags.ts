@@ -60,6 +60,8 @@ export function renderTags(templates: string[], vars: Partial<Record<TagVariable
       return v;
     }),
   );
-  for (const t of tags) if (!problems.length && !TAG_RE.test(t)) problems.push(`"${t}" is not a valid tag`);
+  for (const t of tags)
+    if (!problems.length && !TAG_RE.test(t))
+      problems.push(t.length > 128 ? `"${t.slice(0, 40)}..." is ${t.length} characters; a tag may have at most 128` : `"${t}" is not a valid tag`);
   return problems.length ? { ok: false, problems } : { ok: true, tags: [...new Set(tags)] };
 }

@@ -6,6 +6,25 @@ import type { Issue } from '../errors.js';
 
 export const MAX_RECIPE_BYTES = 1024 * 1024;
 
+/** A file system error code -> issue code, message and hint that say what the user can do. */
+export function fsFailure(code: string | undefined, what: string): [string, string, string | undefined] {
+  switch (code) {
+    case 'ENOENT':
+      return ['file.missing', 'no such file', what === 'recipe' ? 'give the path of a recipe.yaml' : undefined];
+    case 'EACCES':
+    case 'EPERM':
+      return ['file.unreadable', 'permission denied', `make the ${what} (and the folders above it) readable by this user`];
+    case 'ELOOP':
+      return ['file.symlink-loop', 'is a symbolic link loop', 'point the link at a real file'];
+    case 'ENOTDIR':
+      return ['file.missing', 'a part of the path is not a folder', undefined];
+    case 'ENAMETOOLONG':
+      return ['file.unreadable', 'the path is too long', undefined];
+    default:
+      return ['file.unreadable', `cannot read it (${code ?? 'unknown error'})`, undefined];
+  }
+}
+
 export type ReadResult = { ok: true; text: string; bytes: Buffer } | { ok: false; issue: Issue };
 
 export async function readRecipeFile(file: string): Promise<ReadResult> {
@@ -18,23 +37,30 @@ export async function readRecipeFile(file: string): Promise<ReadResult> {
     st = await stat(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return fail('file.missing', 'no such file', 'give the path of a recipe.yaml');
-    if (code === 'EACCES') return fail('file.unreadable', 'permission denied');
-    return fail('file.unreadable', `cannot read: ${code ?? (e as Error).message}`);
+    return fail(...fsFailure(code, 'recipe'));
   }
   if (st.isDirectory()) return fail('file.directory', 'is a directory, not a recipe file', `try ${file.replace(/\/$/, '')}/recipe.yaml`);
   if (!st.isFile()) return fail('file.special', 'is not a regular file');
   if (st.size > MAX_RECIPE_BYTES) return fail('file.too-large', `is ${st.size} bytes; a recipe may be at most ${MAX_RECIPE_BYTES} bytes`, 'is this the right file?');
-  const fh = await open(file, 'r');
   let bytes: Buffer;
   try {
-    bytes = await fh.readFile();
-  } finally {
-    await fh.close();
+    const fh = await open(file, 'r');
+    try {
+      bytes = await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    return fail(...fsFailure((e as NodeJS.ErrnoException).code, 'recipe'));
   }
   if (bytes.length === 0 || bytes.toString('utf8').trim() === '') return fail('recipe.empty', 'is empty', 'start from recipes/examples/echo-python/recipe.yaml');
   if (bytes.includes(0)) return fail('file.binary', 'is a binary file, not YAML text');
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  if (text.includes('\uFFFD')) return fail('file.binary', 'is not valid UTF-8 text');
+  let text: string;
+  try {
+    // Fatal decoding: invalid bytes are refused, a literal U+FFFD (valid UTF-8) is text like any other.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail('file.binary', 'is not valid UTF-8 text');
+  }
   return { ok: true, text, bytes };
 }

@@ -58,22 +58,62 @@ const imageRef = z
   .regex(IMAGE_REF_RE, { error: 'is not a valid image reference (e.g. "nvidia/cuda:12.9.1-runtime-ubuntu24.04")' })
   .refine(referencePathIsLowercase, { error: 'is not a valid image reference: repository names are lowercase' });
 
-const imageName = z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
+const imageName = z.string().max(200, { error: 'must be at most 200 characters (registries allow 255 for the whole name, registry included)' }).regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
   error: 'must be lowercase letters, digits and separators (. _ - /), e.g. "vllm-runtime"',
 });
 
-const semverString = z.string().refine((v) => semver.valid(v) === v, {
-  error: 'must be a semantic version such as 1.4.0 or 1.4.0-rc.1 (tags start with it)',
-});
+const semverString = z
+  .string()
+  .refine((v) => semver.valid(v) === v, {
+    error: 'must be a semantic version such as 1.4.0 or 1.4.0-rc.1 (tags start with it)',
+  })
+  .refine((v) => v.length <= 100, { error: 'must be at most 100 characters: tags start with it, and registries allow 128 for a whole tag' });
 
 const pep440Constraint = z.string().min(1).refine((v) => parseSpecifier(v).ok, {
   error: 'is not a version or version range (e.g. "0.19.0", "~0.19", ">=0.14,<0.20", "1.3.0rc11")',
 });
 
+/** The longest timer Node can hold (setTimeout's limit), about 24.8 days. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+export function durationMs(d: string): number {
+  const m = /^([0-9]+)(ms|s|m|h)$/.exec(d);
+  return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : NaN;
+}
+
 const duration = z
   .string()
   .regex(/^[0-9]+(ms|s|m|h)$/, { error: 'must be a duration such as 500ms, 30s, 5m or 1h' })
-  .refine((d) => !/^0+(ms|s|m|h)$/.test(d), { error: 'must be greater than zero' });
+  .refine((d) => !/^0+(ms|s|m|h)$/.test(d), { error: 'must be greater than zero' })
+  .refine((d) => !(durationMs(d) > MAX_DURATION_MS), { error: `must be at most ${MAX_DURATION_MS} ms (about 24 days), the longest timer there is` });
+
+/** The Docker engine refuses a container memory limit below 6 MiB. */
+export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
+export function memoryBytes(m: string): number {
+  const x = /^([0-9]+)([kmg]?)$/i.exec(m);
+  if (!x) return NaN;
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[x[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(x[1]) * mult;
+}
+
+/** HOST or HOST:PORT where HOST is a DNS name (labels of 1-63 characters) or an IPv4 address. */
+export function registryHostProblem(r: string): string | null {
+  const m = /^([A-Za-z0-9.-]+)(?::([0-9]+))?$/.exec(r);
+  if (!m) return 'must be HOST or HOST:PORT';
+  const [, host, port] = m;
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return `port ${port} is out of range (1-65535)`;
+  if (host!.length > 253) return 'the host name is longer than 253 characters';
+  for (const label of host!.split('.')) {
+    if (label.length === 0) return 'the host name has an empty part (two dots, or a dot at either end)';
+    if (label.length > 63) return `"${label.slice(0, 20)}..." is longer than the 63 characters a host name part may have`;
+    if (label.startsWith('-') || label.endsWith('-')) return `"${label}": a host name part may not start or end with "-"`;
+  }
+  return null;
+}
+export const registryHost = z.string().superRefine((r, ctx) => {
+  const p = registryHostProblem(r);
+  if (p) ctx.addIssue({ code: 'custom', message: `${p} (e.g. "registry.example.com" or "127.0.0.1:5000")` });
+});
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' });
 
@@ -196,7 +236,11 @@ export const Smoke = z.strictObject({
   timeout: duration.default('10m').describe('overall timeout for all tests'),
   limits: z
     .strictObject({
-      memory: z.string().regex(/^[0-9]+[kmg]?$/i, { error: 'must be bytes or a size like 512m, 2g' }).default('1g'),
+      memory: z
+        .string()
+        .regex(/^[0-9]+[kmg]?$/i, { error: 'must be bytes or a size like 512m, 2g' })
+        .refine((m) => !(memoryBytes(m) < MIN_MEMORY_BYTES), { error: 'is below 6m, the smallest memory limit the Docker engine accepts' })
+        .default('1g'),
       cpus: z.number().positive().default(1),
       pids: z.number().int().positive().default(512),
     })
@@ -259,7 +303,11 @@ export const Recipe = z.strictObject({
     workdir: absolutePath.default('/workspace'),
     user: z
       .strictObject({
-        name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: 'must be a POSIX user name' }).default('dynamo'),
+        name: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: 'must be a POSIX user name' })
+          .refine((n) => n !== 'root', { error: 'must not be "root": the runtime image runs as a non-root user' })
+          .default('dynamo'),
         uid: z.number().int().min(1, { error: 'must not be 0: the runtime image runs as a non-root user' }).max(2147483647).default(1000),
         gid: z.number().int().min(0).max(2147483647).default(0),
       })
@@ -299,7 +347,7 @@ export const Recipe = z.strictObject({
   smoke: Smoke.optional(),
   publish: z
     .strictObject({
-      registry: z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, { error: 'must be HOST or HOST:PORT' }).optional(),
+      registry: registryHost.optional(),
       repository: imageName.optional().describe('default: the recipe name'),
       tags: z.array(z.string().min(1)).min(1).default(['{version}']).describe('tag templates: {version}, {version_major}, {cuda}, {cuda_major}, {framework}, {engine_version}, {platform}, {git_sha}'),
       mutableTags: z.array(z.string().min(1)).default([]).describe('tags that may move (e.g. latest)'),

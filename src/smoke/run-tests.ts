@@ -52,10 +52,13 @@ function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** Waits, or rejects when the signal aborts; its listener goes when the wait ends either way. */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => (clearTimeout(t), reject(signal.reason));
+    const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 
 interface Ctx {

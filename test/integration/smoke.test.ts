@@ -198,9 +198,9 @@ describe('build runs the smoke tests before tagging', () => {
   it('bad test definitions are validation errors with file and line', async () => {
     const r = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/bad-tests.yaml']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('test/fixtures/smoke/bad-tests.yaml:5:24: tests[0].stdout.matches: "([" is not a valid regular expression');
-    expect(r.stderr).toMatch(/bad-tests\.yaml:6:\d+: tests\[1\]\.kind: Invalid discriminator value/);
-    expect(r.stderr).toMatch(/bad-tests\.yaml:11:\d+: tests\[2\]\.timeout: "0s" must be greater than zero/);
-    expect(r.stderr).toMatch(/bad-tests\.yaml:14:\d+: tests\[3\]\.distributions\.pip: "=>1" is not a version/);
+    expect(r.stderr).toContain('test/fixtures/smoke/bad-tests.yaml:5:24: error[recipe.schema]: tests[0].stdout.matches: "([" is not a valid regular expression');
+    expect(r.stderr).toMatch(/bad-tests\.yaml:6:\d+: error\[recipe\.schema\]: tests\[1\]\.kind: Invalid discriminator value/);
+    expect(r.stderr).toMatch(/bad-tests\.yaml:11:\d+: error\[recipe\.schema\]: tests\[2\]\.timeout: "0s" must be greater than zero/);
+    expect(r.stderr).toMatch(/bad-tests\.yaml:14:\d+: error\[recipe\.schema\]: tests\[3\]\.distributions\.pip: "=>1" is not a version/);
   });
 });

@@ -8,8 +8,8 @@ import { readTestRecord } from '../../smoke/records.js';
 import type { Engine } from '../../engine/port.js';
 import { runAndReport, testsDigest } from './test.js';
 import { planRecipe, type PlannedRecipe } from '../../plan/make-plan.js';
-import { isValidReference } from '../../publish/reference.js';
-import { printIssues, type Output } from '../output.js';
+import { referenceProblem } from '../../publish/reference.js';
+import { checkOutputPath, printIssues, type Output } from '../output.js';
 import { interruptSignal } from '../signals.js';
 
 export interface BuildCliOptions {
@@ -57,9 +57,11 @@ export function parseBuildArgs(list: string[]): Record<string, string> {
 }
 
 export function checkTags(tags: string[]): void {
-  const bad = tags.filter((t) => !isValidReference(t) || t.includes('@'));
-  if (bad.length)
-    throw new InputError(bad.map((t) => ({ code: 'usage.tag', severity: 'error', path: '--tag', message: `"${t}" is not a valid image reference`, hint: 'e.g. registry.example.com/team/image:1.0.0' })), 'bad --tag');
+  const issues = tags.flatMap((t) => {
+    const p = t.includes('@') ? `"${t}" names a digest; a tag cannot` : referenceProblem(t);
+    return p ? [{ code: 'usage.tag', severity: 'error' as const, path: '--tag', message: p, hint: 'e.g. registry.example.com/team/image:1.0.0' }] : [];
+  });
+  if (issues.length) throw new InputError(issues, 'bad --tag');
 }
 
 export function makeProgress(o: Output, opts: { quiet?: boolean; json?: boolean }): ProgressSink {
@@ -134,6 +136,7 @@ export async function runBuild(files: string[], opts: BuildCliOptions, o: Output
     const { runMatrixBuild } = await import('./build-matrix.js');
     return runMatrixBuild(files, opts, o);
   }
+  checkOutputPath(opts.junit, '--junit');
   if (files.length > 1) throw new UsageError(`build takes one recipe; got ${files.length}`, 'use --matrix to build several recipes and all their variants');
   const file = files[0] ?? 'recipe.yaml';
   if (opts.push) {

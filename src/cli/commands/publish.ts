@@ -5,9 +5,9 @@ import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { findCredentials } from '../../publish/credentials.js';
-import { publishImage, publishTarget } from '../../publish/publish.js';
+import { PublishFailure, publishImage, publishTarget } from '../../publish/publish.js';
 import { retryPolicy } from '../../publish/registry-client.js';
-import { printIssues, type Output } from '../output.js';
+import { checkOutputPath, printIssues, type Output } from '../output.js';
 import { interruptSignal } from '../signals.js';
 import { buildWithTests, type BuildCliOptions } from './build.js';
 import { recordSkippedTests } from '../../smoke/records.js';
@@ -30,6 +30,7 @@ function gitSha(dir: string): string | null {
 }
 
 export async function runPublish(file: string, opts: PublishCliOptions, o: Output): Promise<number> {
+  checkOutputPath(opts.junit, '--junit');
   const variant = variantOption(opts.variant);
   const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}) });
   printIssues(o, planned.warnings);
@@ -63,7 +64,12 @@ export async function runPublish(file: string, opts: PublishCliOptions, o: Outpu
       if (!opts.quiet) o.err(t);
     };
     note(`publishing ${result.image.slice(0, 19)} to ${target.registry}/${target.repository} (credentials: ${creds.source})`);
-    const pushed = await publishImage({ engine, imageId: result.image, target, creds, force: opts.forceTags ?? false, policy: retryPolicy(), signal, note });
+    const pushed = await publishImage({ engine, imageId: result.image, target, creds, force: opts.forceTags ?? false, policy: retryPolicy(), signal, note }).catch((e: unknown) => {
+      // --json promises one result object, failures included: what was pushed before it stopped.
+      if (opts.json && e instanceof PublishFailure)
+        o.out(JSON.stringify({ image: result.image, ok: false, error: { code: e.code, message: e.message }, pushed: e.pushed.filter((p) => p.action === 'pushed').map(({ reference, digest }) => ({ reference, digest })), unchanged: e.pushed.filter((p) => p.action === 'unchanged').map(({ reference, digest }) => ({ reference, digest })) }));
+      throw e;
+    });
     if (opts.json) {
       o.out(JSON.stringify({ image: result.image, upToDate: result.upToDate, smoke, testsSkipped: skipTests, credentials: creds.source, pushed: pushed.filter((p) => p.action === 'pushed').map(({ reference, digest }) => ({ reference, digest })), unchanged: pushed.filter((p) => p.action === 'unchanged').map(({ reference, digest }) => ({ reference, digest })) }));
     } else if (!opts.quiet) {

@@ -4,9 +4,10 @@ import { dockerfileFromPlan, type Target } from '../../dockerfile/from-plan.js';
 import { renderDockerfile } from '../../dockerfile/render.js';
 import { ExitCode } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
-import { printIssues, type Output } from '../output.js';
+import { checkOutputPath, printIssues, type Output } from '../output.js';
 
 export async function runRender(file: string, opts: { output?: string; target: Target; allowUnsupported?: boolean; locked?: boolean; variant?: string }, o: Output): Promise<number> {
+  checkOutputPath(opts.output, '-o');
   const variant = variantOption(opts.variant);
   const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}) });
   printIssues(o, planned.warnings);
@@ -17,7 +18,7 @@ export async function runRender(file: string, opts: { output?: string; target: T
     await writeFile(tmp, text);
     await rename(tmp, opts.output);
   } else {
-    process.stdout.write(text);
+    o.out(text);
   }
   return ExitCode.ok;
 }

@@ -12,7 +12,7 @@ import { writeTestRecord } from '../../smoke/records.js';
 import { formatHuman, formatJunit, formatResultLine } from '../../smoke/report.js';
 import { runSmokeTests } from '../../smoke/run-tests.js';
 import type { SmokeReport } from '../../smoke/types.js';
-import type { Output } from '../output.js';
+import { checkOutputPath, type Output } from '../output.js';
 import { interruptSignal } from '../signals.js';
 
 export interface SmokeCliOptions {
@@ -71,6 +71,7 @@ function looksLikeRecipe(arg: string): boolean {
 }
 
 export async function runTest(target: string, opts: SmokeCliOptions, o: Output): Promise<number> {
+  checkOutputPath(opts.junit, '--junit');
   let settings: SmokeSettings | null = opts.tests ? await loadTestsFile(opts.tests) : null;
   let image = target;
   let display: string | undefined;
