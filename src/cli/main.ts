@@ -58,7 +58,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .description('print the Dockerfile rendered from the plan')
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .addOption(new Option('--target <target>', 'last stage to render').choices(['runtime', 'dev']).default('dev'))
+    .addOption(new Option('--target <target>', 'last stage to render (the same default as build)').choices(['runtime', 'dev']).default('runtime'))
     .addOption(allowUnsupported)
     .addOption(locked)
     .addOption(variantOpt())
@@ -162,6 +162,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .option('--json', 'print the report as JSON on stdout')
     .addOption(junitOpt())
     .option('-q, --quiet', 'print only failures')
+    .addOption(variantOpt())
     .action(async (target: string, opts: import('./commands/test.js').SmokeCliOptions) => {
       const { runTest } = await import('./commands/test.js');
       setExit(await runTest(target, opts, o));

@@ -1,6 +1,6 @@
 import type { Issue } from '../errors.js';
 import { formatPath } from '../recipe/positions.js';
-import { comparePep440, normalizePep440, parsePep440, parseSpecifier, pickHighest, satisfies, type Specifier } from '../versions/pep440.js';
+import { comparePep440, normalizePep440, parsePep440, parseSpecifier, pickHighest, satisfies, type Pep440Version, type Specifier } from '../versions/pep440.js';
 import type { Recipe } from '../recipe/schema.js';
 import type { Architecture, MatrixFramework, MatrixRow, SupportData } from './schema.js';
 
@@ -169,6 +169,20 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
     }
   }
 
+  // ---- an upstream image whose tag names a version must name the pinned one ---------------------
+  if (engine.image?.ref && engineVersion) {
+    const tag = engine.image.ref.split('@')[0]!.match(/:([\w][\w.-]*)$/)?.[1];
+    const named = tag ? versionInTag(tag) : null;
+    const pv = parsePep440(engineVersion);
+    // Custom images may carry other numbers in their tags (a CUDA version, a date): a warning there.
+    if (named && pv && comparePep440(named.version, pv) !== 0) {
+      const text = `pins ${engineVersion} but the image tag "${tag}" reads as version ${named.text}`;
+      const hint = `set engine.version: "${named.text}", or use the image of ${engineVersion}`;
+      if (fw === 'custom') issues.push({ code: 'recipe.image-version', severity: 'warning', file: opts.file, ...opts.locate(['engine', 'version']), path: 'engine.version', message: text, hint });
+      else err(['engine', 'version'], 'recipe.image-version', text, hint);
+    }
+  }
+
   // ---- the wheel's own version must be the pinned one -------------------------------------------
   if (engine.wheel && engineVersion) {
     const fileName = engine.wheel.path.split('/').pop()!;
@@ -232,4 +246,12 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
     },
     issues: warnings,
   };
+}
+
+/** The first PEP 440 version in an image tag (`v0.21.0-cu129-ubuntu2404` -> 0.21.0), if any. */
+export function versionInTag(tag: string): { text: string; version: Pep440Version } | null {
+  const m = /(?:^|[^0-9A-Za-z])v?(\d+(?:\.\d+)+(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?)(?![0-9])/.exec(tag);
+  if (!m) return null;
+  const v = parsePep440(m[1]!);
+  return v ? { text: m[1]!, version: v } : null;
 }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
 
-// sha256 of input files, remembered by (path, size, mtime, inode) so that a 2 GB wheel that did not
+// sha256 of input files, remembered by (path, size, mtime, ctime, inode) so that a 2 GB wheel that did not
 // change is not read again on every plan. The cache is advisory: a missing or corrupt cache file
 // only costs a re-hash. The build re-checks every byte while it streams the context anyway.
 
@@ -14,6 +14,8 @@ const MAX_ENTRIES = 2000;
 interface Entry {
   size: number;
   mtimeMs: number;
+  /** The inode's change time: a program can set mtime back after an edit, not ctime. */
+  ctimeMs: number;
   ino: number;
   sha256: string;
 }
@@ -40,8 +42,8 @@ export function trustedEntries(parsed: unknown): Record<string, Entry> {
     if (typeof v !== 'object' || v === null) continue;
     const e = v as Record<string, unknown>;
     const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
-    if (k.startsWith('/') && num(e['size']) && num(e['mtimeMs']) && num(e['ino']) && typeof e['sha256'] === 'string' && SHA256_HEX.test(e['sha256']))
-      out[k] = { size: e['size'] as number, mtimeMs: e['mtimeMs'] as number, ino: e['ino'] as number, sha256: e['sha256'] };
+    if (k.startsWith('/') && num(e['size']) && num(e['mtimeMs']) && num(e['ctimeMs']) && num(e['ino']) && typeof e['sha256'] === 'string' && SHA256_HEX.test(e['sha256']))
+      out[k] = { size: e['size'] as number, mtimeMs: e['mtimeMs'] as number, ctimeMs: e['ctimeMs'] as number, ino: e['ino'] as number, sha256: e['sha256'] };
   }
   return out;
 }
@@ -90,14 +92,14 @@ export class DigestCache {
 
   async digest(realPath: string, st: Stats): Promise<string> {
     const e = Object.hasOwn(this.entries, realPath) ? this.entries[realPath] : undefined;
-    if (e && e.size === st.size && e.mtimeMs === st.mtimeMs && e.ino === st.ino) {
+    if (e && e.size === st.size && e.mtimeMs === st.mtimeMs && e.ctimeMs === st.ctimeMs && e.ino === st.ino) {
       this.hits++;
       return e.sha256;
     }
     this.misses++;
     const sha256 = await hashFile(realPath);
     delete this.entries[realPath];
-    this.entries[realPath] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256 };
+    this.entries[realPath] = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256 };
     this.dirty = true;
     return sha256;
   }

@@ -118,6 +118,10 @@ function referenceLimits(plan: Plan, file: string, where: (p: (string | number)[
 
 export async function planRecipe(file: string, opts: PlanOptions = {}): Promise<PlannedRecipe> {
   const r = await tryPlanRecipe(file, opts);
-  if (!r.ok) throw new InputError(r.issues, `${file}: invalid recipe`);
+  // A recipe that could not be read at all is not "invalid": the one issue says what happened.
+  if (!r.ok) {
+    const unread = r.issues.length === 1 && r.issues[0]!.code.startsWith('file.');
+    throw new InputError(r.issues, unread ? `${file}: cannot read the recipe` : `${file}: invalid recipe`);
+  }
   return r.planned;
 }

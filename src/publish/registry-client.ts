@@ -69,10 +69,11 @@ function parseChallenge(header: string | null): Challenge | null {
 
 /** Why a request failed, in words: a timeout's DOMException carries the number 23 as its code. */
 function networkCode(e: unknown, timeoutMs: number): string {
-  const err = e as { name?: string; cause?: { code?: unknown; name?: string }; code?: unknown; message?: string };
+  const err = e as { name?: string; cause?: { code?: unknown; name?: string; message?: string }; code?: unknown; message?: string };
   if (err.name === 'TimeoutError' || err.cause?.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 1000)} s`;
   const c = typeof err.cause?.code === 'string' ? err.cause.code : typeof err.code === 'string' ? err.code : null;
-  return c ?? err.message ?? String(e);
+  // fetch's own "fetch failed" says nothing: its cause does ("bad port", "connect ECONNREFUSED").
+  return c ?? err.cause?.message ?? err.message ?? String(e);
 }
 
 export function requestTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {

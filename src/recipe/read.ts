@@ -39,7 +39,11 @@ export async function readRecipeFile(file: string): Promise<ReadResult> {
     const code = (e as NodeJS.ErrnoException).code;
     return fail(...fsFailure(code, 'recipe'));
   }
-  if (st.isDirectory()) return fail('file.directory', 'is a directory, not a recipe file', `try ${file.replace(/\/$/, '')}/recipe.yaml`);
+  if (st.isDirectory()) {
+    const inside = `${file.replace(/\/$/, '')}/recipe.yaml`;
+    const has = await stat(inside).then((s) => s.isFile(), () => false);
+    return fail('file.directory', 'is a directory, not a recipe file', has ? `try ${inside}` : 'it holds no recipe.yaml; `dynamo-image matrix DIR` finds recipes in subfolders');
+  }
   if (!st.isFile()) return fail('file.special', 'is not a regular file');
   if (st.size > MAX_RECIPE_BYTES) return fail('file.too-large', `is ${st.size} bytes; a recipe may be at most ${MAX_RECIPE_BYTES} bytes`, 'is this the right file?');
   let bytes: Buffer;

@@ -219,13 +219,16 @@ export const ServeTest = z.strictObject({
   body: z.string().optional().describe('request body (POST)'),
   readyPath: z.string().regex(/^\/[\x21-\x7e]*$/).optional().describe('polled until it answers 2xx before the probe'),
   readyTimeout: duration.default('60s'),
-  expect: z.strictObject({
-    status: z.number().int().min(100).max(599).default(200),
-    body: outputMatch.optional(),
-    json: z
-      .array(z.strictObject({ path: z.string().min(1).describe('dotted path, e.g. choices.0.text'), equals: z.unknown() }))
-      .optional(),
-  }),
+  expect: z
+    .strictObject({
+      status: z.number().int().min(100).max(599).default(200),
+      body: outputMatch.optional(),
+      json: z
+        .array(z.strictObject({ path: z.string().min(1).describe('dotted path, e.g. choices.0.text'), equals: z.unknown() }))
+        .optional(),
+    })
+    .default({ status: 200 })
+    .describe('what the answer must be (default: status 200)'),
   args: argv.optional().describe('command arguments for the entrypoint (default: the image CMD)'),
 });
 

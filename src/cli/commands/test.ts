@@ -13,6 +13,7 @@ import { formatHuman, formatJunit, formatResultLine } from '../../smoke/report.j
 import { runSmokeTests } from '../../smoke/run-tests.js';
 import type { SmokeReport } from '../../smoke/types.js';
 import { checkOutputPath, type Output } from '../output.js';
+import { variantOption } from '../variant-option.js';
 import { interruptSignal } from '../signals.js';
 
 export interface SmokeCliOptions {
@@ -23,6 +24,8 @@ export interface SmokeCliOptions {
   json?: boolean;
   junit?: string;
   quiet?: boolean;
+  /** With a recipe: one variant of its matrix. */
+  variant?: string;
 }
 
 export function testsDigest(s: SmokeSettings): string {
@@ -62,7 +65,7 @@ export async function runAndReport({ engine, image, display, settings, opts, o, 
     await rename(tmp, opts.junit);
   }
   if (opts.json) o.out(JSON.stringify(report));
-  else if (!opts.quiet || report.failed) o.err(formatHuman(report, { streamed: !opts.quiet }));
+  else if (!opts.quiet || report.failed) o.err(formatHuman(report, { streamed: true }));
   return report;
 }
 
@@ -77,7 +80,8 @@ export async function runTest(target: string, opts: SmokeCliOptions, o: Output):
   let display: string | undefined;
   let engine: Engine;
   if (looksLikeRecipe(target)) {
-    const { plan } = await planRecipe(target);
+    const variant = variantOption(opts.variant);
+    const { plan } = await planRecipe(target, variant ? { variant } : {});
     settings ??= plan.smoke;
     engine = await connectDocker();
     // The image built from exactly this plan, whatever it is tagged.
