@@ -105,3 +105,14 @@ describe('reserved labels and paths that read as syntax', () => {
     expect(() => renderDockerfile(dockerfileFromPlan(forged))).toThrow(/starts with "-"/);
   });
 });
+
+describe('text the recipe reader must accept', () => {
+  it('a literal U+FFFD (valid UTF-8) is text, not "invalid UTF-8"', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'fffd-'));
+    cpSync(path.join(ROOT, 'recipes/examples/echo-python'), dir, { recursive: true });
+    const p = path.join(dir, 'recipe.yaml');
+    writeFileSync(p, readFileSync(p, 'utf8').replace(/^description: .*$/m, 'description: "replacement \uFFFD character"'));
+    const r = await runMain(['validate', p]);
+    expect(r.code, r.err).toBe(0);
+  });
+});
