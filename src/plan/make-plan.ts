@@ -2,17 +2,17 @@ import path from 'node:path';
 import { InputError, type Issue } from '../errors.js';
 import { loadSupportData } from '../matrix/load.js';
 import { resolveRecipe } from '../matrix/resolve.js';
-import { applyVariant, expandMatrix, variantId, type VariantAxes } from '../matrix/expand.js';
+import { applyVariant, expandMatrix, variantId, type Expansion, type VariantAxes } from '../matrix/expand.js';
 import type { SupportData } from '../matrix/schema.js';
 import type { Recipe } from '../recipe/schema.js';
-import { parseRecipeText } from '../recipe/parse.js';
+import { parseRecipeText, type ParsedRecipe } from '../recipe/parse.js';
 import { locate } from '../recipe/positions.js';
 import { readRecipeFile } from '../recipe/read.js';
 import { buildPlan } from './build-plan.js';
 import { sha256Hex } from './canonical.js';
 import { DigestCache } from './digest-cache.js';
 import { collectInputs } from './inputs.js';
-import type { Plan } from './types.js';
+import type { Plan, PlanInput } from './types.js';
 import { checkTagTemplates, renderTags, tagVariables } from '../publish/tags.js';
 import { referenceProblem } from '../publish/reference.js';
 import { lockPathFor, pinned, readLock } from './lock-file.js';
@@ -41,21 +41,50 @@ export interface PlanOptions {
 
 export type PlanOutcome = { ok: true; planned: PlannedRecipe } | { ok: false; issues: Issue[] };
 
-/** Plans one recipe, collecting every issue instead of stopping at the first. */
-export async function tryPlanRecipe(file: string, opts: PlanOptions = {}): Promise<PlanOutcome> {
+/** A recipe read and parsed once; every variant's plan is made from it. */
+export interface LoadedRecipe {
+  file: string;
+  bytes: Buffer;
+  parsed: ParsedRecipe;
+  warnings: Issue[];
+  recipeDir: string;
+  /** Input files found and hashed: the same for every variant (axes change no input). */
+  inputs?: { inputs: PlanInput[]; issues: Issue[] };
+  /** The matrix expansion, once. */
+  expansion?: Expansion;
+  sha256?: string;
+}
+
+export type LoadOutcome = { ok: true; loaded: LoadedRecipe } | { ok: false; issues: Issue[] };
+
+/** Reads and parses a recipe: the part of planning that does not depend on the variant. */
+export async function loadRecipe(file: string): Promise<LoadOutcome> {
   const read = await readRecipeFile(file);
   if (!read.ok) return { ok: false, issues: [read.issue] };
   const parsed = parseRecipeText(file, read.text);
   if (!parsed.ok) return { ok: false, issues: parsed.issues };
-  const { doc, lines } = parsed.value;
-  let recipe = parsed.value.recipe;
+  return { ok: true, loaded: { file, bytes: read.bytes, parsed: parsed.value, warnings: parsed.issues, recipeDir: path.resolve(path.dirname(file)) } };
+}
+
+/** Plans one recipe, collecting every issue instead of stopping at the first. */
+export async function tryPlanRecipe(file: string, opts: PlanOptions = {}): Promise<PlanOutcome> {
+  const l = await loadRecipe(file);
+  if (!l.ok) return l;
+  return planLoaded(l.loaded, opts);
+}
+
+/** One plan (one variant) of a loaded recipe. */
+export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): Promise<PlanOutcome> {
+  const { file, parsed } = loaded;
+  const { doc, lines } = parsed;
+  let recipe = parsed.recipe;
   const where = (p: (string | number)[]) => locate(doc, lines, p);
   const data = opts.supportData ?? loadSupportData();
   let variant: Plan['variant'] = null;
   if (opts.variant && Object.keys(opts.variant).length) {
     const id = variantId(opts.variant);
     if (!recipe.matrix) return { ok: false, issues: [{ code: 'matrix.no-matrix', severity: 'error', file, line: 1, col: 1, path: 'matrix', message: `--variant ${id}: the recipe declares no matrix` }] };
-    const exp = expandMatrix(recipe, data, { allowUnsupported: opts.allowUnsupported ?? false });
+    const exp = (loaded.expansion ??= expandMatrix(recipe, data, { allowUnsupported: opts.allowUnsupported ?? false }));
     const hit = exp.variants.find((v) => v.id === id);
     if (!hit) {
       const ex = exp.excluded.find((v) => v.id === id);
@@ -65,11 +94,14 @@ export async function tryPlanRecipe(file: string, opts: PlanOptions = {}): Promi
     variant = { id: hit.id, axes: hit.axes };
   }
   const { resolution, issues: resIssues } = resolveRecipe(recipe, data, { file, locate: where, allowUnsupported: opts.allowUnsupported ?? false });
-  const recipeDir = path.resolve(path.dirname(file));
-  const cache = opts.cache ?? (await DigestCache.open());
-  const { inputs, issues: inIssues } = await collectInputs({ recipe, recipeDir, file, cache, locate: where });
-  if (!opts.cache) await cache.save();
-  const issues = [...parsed.issues, ...resIssues, ...inIssues];
+  const recipeDir = loaded.recipeDir;
+  if (!loaded.inputs) {
+    const cache = opts.cache ?? (await DigestCache.open());
+    loaded.inputs = await collectInputs({ recipe, recipeDir, file, cache, locate: where });
+    if (!opts.cache) await cache.save();
+  }
+  const { inputs, issues: inIssues } = loaded.inputs;
+  const issues = [...loaded.warnings, ...resIssues, ...inIssues];
   if (recipe.publish) {
     issues.push(...checkTagTemplates(recipe.publish.tags, file, (i) => where(['publish', 'tags', i]), { first: true }));
     issues.push(...checkTagTemplates(recipe.publish.mutableTags, file, (i) => where(['publish', 'mutableTags', i]), { first: false }).map((i) => ({ ...i, path: i.path?.replace('publish.tags', 'publish.mutableTags') })));
@@ -88,10 +120,10 @@ export async function tryPlanRecipe(file: string, opts: PlanOptions = {}): Promi
       issues.push({ code: 'lock.missing', severity: 'error', file, ...where(field), path: field.join('.'), message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
-  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: sha256Hex(read.bytes), resolution, inputs, variant });
+  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)), resolution, inputs, variant });
   const refIssues = referenceLimits(plan, file, where);
   if (refIssues.length) return { ok: false, issues: [...issues, ...refIssues] };
-  return { ok: true, planned: { plan, recipe: parsed.value.recipe, recipeDir, warnings: issues } };
+  return { ok: true, planned: { plan, recipe: parsed.recipe, recipeDir, warnings: issues } };
 }
 
 /**

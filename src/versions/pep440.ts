@@ -15,7 +15,24 @@ export interface Pep440Version {
 const VERSION_RE =
   /^v?(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|alpha|b|beta|c|rc|pre|preview)[-_.]?(\d*))?(?:-(\d+)|[-_.]?(post|rev|r)[-_.]?(\d*))?(?:[-_.]?(dev)[-_.]?(\d*))?(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?$/i;
 
+/**
+ * Parsed versions are immutable values, and the same few strings (the support matrix's engine
+ * versions) are parsed for every variant: they are kept, up to a bound.
+ */
+const parsed = new Map<string, Pep440Version | null>();
+const MAX_KEPT = 10_000;
+
 export function parsePep440(text: string): Pep440Version | null {
+  let v = parsed.get(text);
+  if (v === undefined) {
+    v = parseUncached(text);
+    if (parsed.size >= MAX_KEPT) parsed.clear();
+    parsed.set(text, v);
+  }
+  return v;
+}
+
+function parseUncached(text: string): Pep440Version | null {
   const m = VERSION_RE.exec(text.trim());
   if (!m) return null;
   const preTag = m[3]?.toLowerCase();

@@ -23,8 +23,8 @@ const quietOutput: Output = { out: () => undefined, err: () => undefined, isTTY:
  * --fail-fast.
  */
 export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: Output): Promise<number> {
-  const { expandAll } = await import('./matrix.js');
-  const { entries, recipeDirs } = await expandAll(args.length ? args : ['recipe.yaml'], { allowUnsupported: opts.allowUnsupported ?? false });
+  const { expandRecipes } = await import('../../pipeline/variants.js');
+  const { entries, recipeDirs } = await expandRecipes(args.length ? args : ['recipe.yaml'], { allowUnsupported: opts.allowUnsupported ?? false });
   const engine = await connectDocker();
   const { signal, dispose } = interruptSignal();
   const failFast = new AbortController();
