@@ -92,4 +92,12 @@ else
   log "warning: $PIP_WHEEL missing (python3-pip-whl); the pip-wheel example will not validate"
 fi
 
+# --- 5. A newer engine for the tests that need one (dockerd 26 with CDI) ----------------------------
+if NEWER=$(DEBIAN_MIRROR="$MIRROR" bash "$REPO_ROOT/scripts/newer-engine.sh" "$STATE_DIR" 2>"$STATE_DIR/newer-engine.log"); then
+  log "newer engine: $NEWER ($("$NEWER" --version))"
+else
+  log "could not fetch Debian trixie's dockerd (see $STATE_DIR/newer-engine.log); its tests will fail"
+  tail -n 5 "$STATE_DIR/newer-engine.log" >&2 || true
+fi
+
 log "ready"

@@ -24,7 +24,9 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
   const variantOpt = () => new Option('--variant <axes>', 'one variant of the recipe\'s matrix, e.g. cuda=12.9,platform=linux/arm64');
   // Smoke-test options shared by build, test and publish.
   const gpuOpt = () => new Option('--gpu <mode>', 'GPU tests: auto (run where GPUs can be requested), require, off').choices(['auto', 'require', 'off']).default('auto');
-  const gpuDevicesOpt = () => new Option('--gpu-devices <ids>', 'GPU ids for GPU tests, comma-separated (default: all)');
+  const gpuDevicesOpt = () => new Option('--gpu-devices <ids>', 'GPU ids for GPU tests, comma-separated: 0,1 (or CDI names, nvidia.com/gpu=0) (default: all)');
+  const gpuRequestOpt = () =>
+    new Option('--gpu-request <way>', 'how GPU tests ask for GPUs: auto (NVIDIA runtime when registered, else CDI), nvidia (as --gpus), cdi (as --device nvidia.com/gpu=N)').choices(['auto', 'nvidia', 'cdi']).default('auto');
   const jobsOpt = (what: string) => new Option('-j, --jobs <n>', what).argParser(parseIntOption).default(2);
   const junitOpt = () => new Option('--junit <file>', 'write the smoke tests\' JUnit XML report');
   const allowUnsupported = new Option('--allow-unsupported', 'build combinations the support matrix does not list (recorded in the plan as a warning)');
@@ -83,6 +85,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .option('--no-test', 'do not run the recipe\'s smoke tests before tagging')
     .addOption(gpuOpt())
     .addOption(gpuDevicesOpt())
+    .addOption(gpuRequestOpt())
     .addOption(jobsOpt('smoke tests in parallel (with --matrix: builds in parallel)'))
     .addOption(junitOpt())
     .addOption(new Option('--network <mode>', 'network of RUN steps (default: none when the plan downloads nothing)').choices(['none', 'default', 'host']))
@@ -127,6 +130,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .option('-q, --quiet', 'no progress output')
     .addOption(gpuOpt())
     .addOption(gpuDevicesOpt())
+    .addOption(gpuRequestOpt())
     .addOption(jobsOpt('smoke tests in parallel'))
     .addOption(junitOpt())
     .addOption(new Option('--builder <builder>', 'builder to use').choices(['auto', 'buildkit', 'classic']).default('auto'))
@@ -158,6 +162,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .option('--tests <file>', 'YAML with the tests (the shape of a recipe\'s smoke: section)')
     .addOption(gpuOpt())
     .addOption(gpuDevicesOpt())
+    .addOption(gpuRequestOpt())
     .addOption(jobsOpt('tests in parallel'))
     .option('--json', 'print the report as JSON on stdout')
     .addOption(junitOpt())

@@ -213,8 +213,10 @@ class DockerodeEngine implements Engine {
       gpu: {
         runtimes,
         nvidiaRuntime: runtimes.includes('nvidia'),
-        cdiDevices: ((info['DiscoveredDevices'] as { Source?: string; ID?: string }[] | undefined) ?? []).filter((d) => d.Source === 'cdi').map((d) => String(d.ID)),
+        cdiDevices: ((info['DiscoveredDevices'] as { Source?: string; ID?: string }[] | null | undefined) ?? []).filter((d) => d.Source === 'cdi').map((d) => String(d.ID)),
+        cdiSpecDirs: ((info['CDISpecDirs'] as string[] | null | undefined) ?? []).map(String),
       },
+      local: this.endpoint.startsWith('unix://'),
     };
   }
 
@@ -308,8 +310,15 @@ class DockerodeEngine implements Engine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<ContainerHandle> {
-    const deviceRequests = spec.gpus
-      ? [spec.gpus === 'all' ? { Driver: '', Count: -1, Capabilities: [['gpu']] } : { Driver: '', DeviceIDs: spec.gpus, Capabilities: [['gpu']] }]
+    const g = spec.gpus;
+    const deviceRequests = g
+      ? [
+          g.via === 'cdi'
+            ? { Driver: 'cdi', DeviceIDs: [...g.devices] }
+            : g.devices === 'all'
+              ? { Driver: '', Count: -1, Capabilities: [['gpu']] }
+              : { Driver: '', DeviceIDs: [...g.devices], Capabilities: [['gpu']] },
+        ]
       : undefined;
     const c = await this.docker.createContainer({
       Image: spec.image,

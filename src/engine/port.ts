@@ -12,8 +12,13 @@ export interface EngineInfo {
   os: string;
   arch: string;
   buildkit: boolean;
-  /** GPU plumbing the engine offers: registered runtimes and whether the NVIDIA device driver is there. */
-  gpu: { runtimes: string[]; nvidiaRuntime: boolean; cdiDevices: string[] };
+  /**
+   * GPU plumbing the engine offers: registered runtimes, the CDI devices it reports
+   * (`DiscoveredDevices`, newer engines) and the folders it reads CDI specs from (`CDISpecDirs`).
+   */
+  gpu: { runtimes: string[]; nvidiaRuntime: boolean; cdiDevices: string[]; cdiSpecDirs: string[] };
+  /** The engine runs on this machine (a unix socket): its CDI spec files can be read here. */
+  local: boolean;
 }
 
 export type BuildEvent =
@@ -59,6 +64,13 @@ export interface ImageDetails extends ImageSummary {
   repoDigests: string[];
 }
 
+/**
+ * How a container asks for GPUs. `nvidia`: what `docker run --gpus` sends (a registered NVIDIA
+ * runtime or hook serves it). `cdi`: what `docker run --device nvidia.com/gpu=0` sends (the engine
+ * applies the CDI spec itself; no NVIDIA toolkit needed at run time).
+ */
+export type GpuRequest = { via: 'nvidia'; devices: 'all' | string[] } | { via: 'cdi'; devices: string[] };
+
 export interface ContainerSpec {
   image: string;
   entrypoint?: string[];
@@ -69,8 +81,8 @@ export interface ContainerSpec {
   memoryBytes?: number;
   nanoCpus?: number;
   pidsLimit?: number;
-  /** `all` or device ids: requests GPUs the way `docker run --gpus` does. */
-  gpus?: 'all' | string[];
+  /** GPUs for the container, by the way the engine can give them. */
+  gpus?: GpuRequest;
 }
 
 export interface ContainerRunResult {

@@ -36,7 +36,7 @@ export function engineUnreachable(endpoint: string, cause: unknown): Environment
   );
 }
 
-const GPU_DRIVER_MISSING = /could not select device driver .* with capabilities|unknown or invalid runtime name: nvidia|nvidia-container-cli/i;
+const GPU_DRIVER_MISSING = /could not select device driver .* with capabilities|unknown or invalid runtime name: nvidia|nvidia-container-cli|unresolvable CDI devices|CDI device injection failed|CDI is not enabled/i;
 
 export function isGpuUnavailable(message: string): boolean {
   return GPU_DRIVER_MISSING.test(message);

@@ -13,7 +13,10 @@ export function formatResultLine(r: TestResult): string {
 
 /** The report for people. `streamed`: the per-test lines were already printed as tests finished. */
 export function formatHuman(rep: SmokeReport, opts: { streamed?: boolean } = {}): string {
-  const lines: string[] = [`smoke tests of ${rep.image}${rep.image === rep.imageId ? '' : ` (${rep.imageId.slice(0, 19)})`}; GPU requests: ${rep.gpu.available ? 'accepted' : 'not possible'} (${rep.gpu.detail}; --gpu ${rep.gpu.mode})`];
+  const g = rep.gpu;
+  const via = g.request ? `, via ${g.request.via === 'cdi' ? `CDI ${g.request.devices.join(',')}` : `--gpus ${g.request.devices === 'all' ? 'all' : g.request.devices.join(',')}`}` : '';
+  const lines: string[] = [`smoke tests of ${rep.image}${rep.image === rep.imageId ? '' : ` (${rep.imageId.slice(0, 19)})`}; GPU requests: ${g.available ? 'accepted' : 'not possible'}${via} (${g.detail}; --gpu ${g.mode})`];
+  if (g.driver) lines.push(`  driver check: ${g.driver.detail}`);
   for (const r of rep.results) {
     if (!opts.streamed || r.status === 'failed') lines.push(`  ${formatResultLine(r)}`);
     if (r.status !== 'failed') continue;
@@ -47,7 +50,7 @@ export function formatJunit(rep: SmokeReport): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="dynamo-image smoke" tests="${rep.results.length}" failures="${rep.failed}" skipped="${rep.skipped}" time="${secs(rep.durationMs)}">`,
     `  <testsuite name="${xml(rep.image)}" tests="${rep.results.length}" failures="${rep.failed}" errors="0" skipped="${rep.skipped}" time="${secs(rep.durationMs)}" timestamp="${rep.startedAt}">`,
-    `    <properties><property name="image.id" value="${xml(rep.imageId)}"/><property name="gpu-requests" value="${xml(`${rep.gpu.available ? 'accepted' : 'not possible'}: ${rep.gpu.detail}`)}"/></properties>`,
+    `    <properties><property name="image.id" value="${xml(rep.imageId)}"/><property name="gpu-requests" value="${xml(`${rep.gpu.available ? 'accepted' : 'not possible'}: ${rep.gpu.detail}`)}"/><property name="gpu-request-via" value="${rep.gpu.request?.via ?? 'none'}"/>${rep.gpu.driver ? `<property name="gpu-driver" value="${xml(rep.gpu.driver.detail)}"/>` : ''}</properties>`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -1,8 +1,9 @@
-import type { ContainerHandle, ContainerSpec, Engine, ImageDetails } from '../engine/port.js';
+import type { ContainerHandle, ContainerSpec, Engine, GpuRequest, ImageDetails } from '../engine/port.js';
 import { OperationError } from '../errors.js';
 import type { SmokeTest } from '../recipe/schema.js';
 import { checkOutput, deepEqual, explainExit, extractVersion, jsonAt, parseBytes, parseDuration, tailLines, versionSatisfies } from './checks.js';
-import { detectGpu, SMOKE_LABEL } from './gpu.js';
+import { checkDriver } from './driver.js';
+import { detectGpu, SMOKE_LABEL, type GpuRequestMode } from './gpu.js';
 import { curlArgv, parseCurl, parseResultLine, pythonHttpArgv, PYTHON_CHECK } from './probes.js';
 import type { GpuStatus, SmokeReport, TestResult } from './types.js';
 
@@ -18,10 +19,15 @@ export interface SmokeOptions {
   timeout: string;
   gpu: 'auto' | 'require' | 'off';
   gpuDevices?: string[];
+  /** How GPU tests ask for GPUs (default auto: the NVIDIA runtime when registered, else CDI). */
+  gpuRequest?: GpuRequestMode;
   jobs: number;
   signal: AbortSignal;
   onResult?: (r: TestResult) => void;
 }
+
+const CUDA_LABEL = 'dev.dynamo-image.cuda-version';
+const MIN_DRIVER_LABEL = 'dev.dynamo-image.min-driver';
 
 class Failure extends Error {
   constructor(
@@ -76,7 +82,7 @@ function baseSpec(ctx: Ctx, test: SmokeTest): Omit<ContainerSpec, 'image'> & { i
     memoryBytes: parseBytes(ctx.opts.limits.memory),
     nanoCpus: Math.round(ctx.opts.limits.cpus * 1e9),
     pidsLimit: ctx.opts.limits.pids,
-    ...(test.gpu ? { gpus: ctx.opts.gpuDevices?.length ? ctx.opts.gpuDevices : ('all' as const) } : {}),
+    ...(test.gpu && ctx.gpu.request ? { gpus: ctx.gpu.request } : {}),
   };
 }
 
@@ -282,6 +288,8 @@ async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
     if (ctx.opts.gpu === 'require') return { ...base, status: 'failed', durationMs: 0, reason: `--gpu require: ${ctx.gpu.detail}` };
     return { ...base, status: 'skipped', durationMs: 0, reason: ctx.gpu.detail };
   }
+  // A driver too old for the image's CUDA fails every GPU test with the same one clear line.
+  if (t.gpu && ctx.gpu.driver && !ctx.gpu.driver.ok) return { ...base, status: 'failed', durationMs: 0, reason: ctx.gpu.driver.detail };
   const timeoutMs = parseDuration(t.timeout ?? (t.kind === 'serve' ? '120s' : '60s'));
   const timer = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([ctx.signal, timer]);
@@ -313,15 +321,50 @@ async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
   }
 }
 
+/**
+ * Reads the host driver's version in a GPU container of the image (nvidia-smi, which the driver's
+ * files bring into the container) and checks it against the image's minimum for its CUDA.
+ */
+async function readDriver(ctx: Ctx, request: GpuRequest, signal: AbortSignal): Promise<NonNullable<GpuStatus['driver']>> {
+  const minimum = ctx.image.labels[MIN_DRIVER_LABEL] ?? null;
+  const cuda = ctx.image.labels[CUDA_LABEL] ?? null;
+  const spec: ContainerSpec = {
+    image: ctx.image.id,
+    entrypoint: ['nvidia-smi', '--query-gpu=driver_version', '--format=csv,noheader'],
+    labels: { [SMOKE_LABEL]: 'driver-check' },
+    memoryBytes: parseBytes(ctx.opts.limits.memory),
+    pidsLimit: ctx.opts.limits.pids,
+    gpus: request,
+  };
+  let out: { exitCode: number; stdout: string; stderr: string };
+  try {
+    out = await withContainer(ctx, spec, async (c) => runToExit(ctx, c, AbortSignal.any([signal, AbortSignal.timeout(30_000)])));
+  } catch (e) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    return { version: null, minimum, ok: true, detail: `driver version not read (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); not checked` };
+  }
+  if (out.exitCode !== 0) return { version: null, minimum, ok: true, detail: `driver version not read (nvidia-smi exited ${out.exitCode}); not checked` };
+  const version = out.stdout.trim().split('\n')[0]!.trim();
+  if (!minimum || !cuda) return { version, minimum, ok: true, detail: `driver ${version}; the image names no CUDA version or minimum driver (labels ${CUDA_LABEL}, ${MIN_DRIVER_LABEL}); not checked` };
+  const v = checkDriver(version, minimum, cuda);
+  return { version, minimum, ok: v.ok, detail: v.detail };
+}
+
 export async function runSmokeTests(engine: Engine, opts: SmokeOptions): Promise<SmokeReport> {
   const startedAt = new Date();
   const image = await engine.inspectImage(opts.image);
   if (!image) throw new OperationError('smoke.no-image', `no image ${opts.image} on the engine`, { hint: 'build it first: dynamo-image build RECIPE' });
   const needGpu = opts.tests.some((t) => t.gpu) || opts.gpu === 'require';
-  const gpu: GpuStatus = opts.gpu === 'off' ? { available: false, detail: 'GPU tests are off (--gpu off)' } : needGpu ? await detectGpu(engine, image.id) : { available: false, detail: 'not checked (no GPU tests)' };
+  const gpu: GpuStatus =
+    opts.gpu === 'off'
+      ? { available: false, detail: 'GPU tests are off (--gpu off)' }
+      : needGpu
+        ? await detectGpu(engine, image.id, { mode: opts.gpuRequest ?? 'auto', ...(opts.gpuDevices ? { devices: opts.gpuDevices } : {}) })
+        : { available: false, detail: 'not checked (no GPU tests)' };
   const overall = AbortSignal.timeout(parseDuration(opts.timeout));
   const signal = AbortSignal.any([opts.signal, overall]);
   const ctx: Ctx = { engine, image, opts, gpu, signal };
+  if (gpu.available && gpu.request && opts.tests.some((t) => t.gpu)) gpu.driver = await readDriver(ctx, gpu.request, signal);
   const results: TestResult[] = new Array(opts.tests.length);
   let next = 0;
   const worker = async () => {

@@ -1,3 +1,4 @@
+import type { GpuRequest } from '../engine/port.js';
 import type { SmokeTest } from '../recipe/schema.js';
 
 export type TestStatus = 'passed' | 'failed' | 'skipped';
@@ -23,6 +24,12 @@ export interface GpuStatus {
   available: boolean;
   /** How it was decided (runtime registered, CDI, a probe container), or why not. */
   detail: string;
+  /** How GPU tests ask for GPUs: `nvidia` (as `--gpus`) or `cdi` (as `--device nvidia.com/gpu=...`). */
+  request?: GpuRequest | null;
+  /** What was tried and refused, when no way worked. */
+  tried?: string[];
+  /** The host driver against the image's minimum, read in a GPU container before the GPU tests. */
+  driver?: { version: string | null; minimum: string | null; ok: boolean; detail: string };
 }
 
 export interface SmokeReport {

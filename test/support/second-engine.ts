@@ -14,6 +14,8 @@ export interface SecondEngine {
   /** With `tls`: tcp://127.0.0.1:PORT and the client's DOCKER_CERT_PATH. */
   tcp?: { host: string; certPath: string; otherCaCertPath: string };
   hookCalls(): string[];
+  /** The engine's own version, as `docker version` reports it. */
+  version: string;
   stop(): Promise<void>;
 }
 
@@ -48,7 +50,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startSecondEngine(images: string[], opts: { gpuHook?: boolean; tls?: boolean } = { gpuHook: true }): Promise<SecondEngine> {
+export async function startSecondEngine(
+  images: string[],
+  opts: { gpuHook?: boolean; tls?: boolean; dockerd?: string; daemonConfig?: Record<string, unknown> } = { gpuHook: true },
+): Promise<SecondEngine> {
   const dir = mkdtempSync('/tmp/dig-gpu-');
   const bin = path.join(dir, 'bin');
   mkdirSync(bin);
@@ -68,9 +73,14 @@ export async function startSecondEngine(images: string[], opts: { gpuHook?: bool
     tcp = { host: `tcp://127.0.0.1:${port}`, certPath: certs.client, otherCaCertPath: certs.otherClient };
     tlsArgs.push('--tlsverify', `--tlscacert=${certs.server}/ca.pem`, `--tlscert=${certs.server}/cert.pem`, `--tlskey=${certs.server}/key.pem`, '--host', `tcp://127.0.0.1:${port}`);
   }
+  const configArgs: string[] = [];
+  if (opts.daemonConfig) {
+    writeFileSync(path.join(dir, 'daemon.json'), JSON.stringify(opts.daemonConfig));
+    configArgs.push('--config-file', path.join(dir, 'daemon.json'));
+  }
   const child: ChildProcess = spawn(
-    'dockerd',
-    ['--data-root', path.join(dir, 'data'), '--exec-root', execRoot, '--pidfile', path.join(dir, 'dockerd.pid'), '--host', `unix://${sock}`, ...tlsArgs, '--bridge=none', '--iptables=false', '--ip-masq=false'],
+    opts.dockerd ?? 'dockerd',
+    [...configArgs, '--data-root', path.join(dir, 'data'), '--exec-root', execRoot, '--pidfile', path.join(dir, 'dockerd.pid'), '--host', `unix://${sock}`, ...tlsArgs, '--bridge=none', '--iptables=false', '--ip-masq=false'],
     { env: { ...process.env, PATH: `${bin}:${process.env['PATH']}` }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
@@ -111,5 +121,6 @@ export async function startSecondEngine(images: string[], opts: { gpuHook?: bool
     await stop();
     throw e;
   }
-  return { host, ...(tcp ? { tcp } : {}), hookCalls: () => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').split('\n').filter(Boolean) : []), stop };
+  const version = execFileSync('docker', ['-H', host, 'version', '--format', '{{.Server.Version}} API {{.Server.APIVersion}}'], { stdio: 'pipe' }).toString().trim();
+  return { host, version, ...(tcp ? { tcp } : {}), hookCalls: () => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').split('\n').filter(Boolean) : []), stop };
 }

@@ -28,6 +28,7 @@ export interface BuildCliOptions {
   test: boolean;
   gpu: 'auto' | 'require' | 'off';
   gpuDevices?: string;
+  gpuRequest?: 'auto' | 'nvidia' | 'cdi';
   jobs: number;
   junit?: string;
   locked?: boolean;
@@ -120,7 +121,7 @@ export async function buildWithTests(
         image: imageId,
         display: `${planned.plan.image.name}:${planned.plan.image.version}`,
         settings,
-        opts: { gpu: opts.gpu, ...(opts.gpuDevices ? { gpuDevices: opts.gpuDevices } : {}), jobs: opts.jobs, ...(opts.junit ? { junit: opts.junit } : {}), quiet: opts.quiet || opts.json },
+        opts: { gpu: opts.gpu, ...(opts.gpuDevices ? { gpuDevices: opts.gpuDevices } : {}), ...(opts.gpuRequest ? { gpuRequest: opts.gpuRequest } : {}), jobs: opts.jobs, ...(opts.junit ? { junit: opts.junit } : {}), quiet: opts.quiet || opts.json },
         o,
         signal,
       });

@@ -20,6 +20,7 @@ export interface SmokeCliOptions {
   tests?: string;
   gpu: 'auto' | 'require' | 'off';
   gpuDevices?: string;
+  gpuRequest?: 'auto' | 'nvidia' | 'cdi';
   jobs: number;
   json?: boolean;
   junit?: string;
@@ -54,6 +55,7 @@ export async function runAndReport({ engine, image, display, settings, opts, o, 
     timeout: settings.timeout,
     gpu: opts.gpu,
     ...(opts.gpuDevices ? { gpuDevices: opts.gpuDevices.split(',').map((d) => d.trim()).filter(Boolean) } : {}),
+    ...(opts.gpuRequest ? { gpuRequest: opts.gpuRequest } : {}),
     jobs: opts.jobs,
     signal,
     ...(opts.quiet || opts.json ? {} : { onResult: (r) => o.err(`  ${formatResultLine(r)}`) }),
