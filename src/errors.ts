@@ -11,23 +11,94 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * Every code an `Issue` can carry: stable, printed by `validate` (`error[recipe.unknown-key]`),
+ * asserted by the malformed-recipe fixtures. Adding one is an API change; renaming one breaks users.
+ */
+export const ISSUE_CODES = [
+  'baseimage.arch',
+  'baseimage.cuda',
+  'baseimage.os',
+  'baseimage.python',
+  'file.binary',
+  'file.directory',
+  'file.missing',
+  'file.special',
+  'file.symlink-loop',
+  'file.too-large',
+  'file.unreadable',
+  'input.duplicate',
+  'input.duplicate-destination',
+  'input.missing',
+  'input.not-a-file',
+  'input.outside',
+  'input.reserved',
+  'input.sha256-mismatch',
+  'input.symlink-loop',
+  'input.unreadable',
+  'input.binary',
+  'input.directory',
+  'input.special',
+  'input.too-large',
+  'lock.invalid',
+  'lock.missing',
+  'lock.not-found',
+  'matrix.dynamo-unknown',
+  'matrix.no-matrix',
+  'matrix.unpinnable',
+  'matrix.unsupported',
+  'matrix.variant',
+  'publish.first-tag',
+  'publish.reference-too-long',
+  'publish.tag-invalid',
+  'publish.tag-variable',
+  'recipe.base-missing',
+  'recipe.cuda-missing',
+  'recipe.dynamo-missing',
+  'recipe.empty',
+  'recipe.engine-image',
+  'recipe.engine-source',
+  'recipe.image-version',
+  'recipe.not-a-mapping',
+  'recipe.reference-too-long',
+  'recipe.schema',
+  'recipe.unknown-key',
+  'recipe.version-not-exact',
+  'recipe.wheel-name',
+  'recipe.wheel-version',
+  'tests.not-a-mapping',
+  'usage.build-arg',
+  'usage.tag',
+  'yaml.alias-bomb',
+  'yaml.duplicate-key',
+  'yaml.syntax',
+] as const;
+export type IssueCode = (typeof ISSUE_CODES)[number];
+
 /** One problem found in user input, with where it is. */
 export interface Issue {
   /** Stable machine-readable code, e.g. `recipe.unknown-key`. */
-  code: string;
+  code: IssueCode;
   severity: 'error' | 'warning';
   file?: string;
   line?: number;
   col?: number;
-  /** Dotted field path, e.g. `engine.wheel.sha256`. */
-  path?: string;
+  /** Field path, e.g. `['engine', 'wheel', 'sha256']`; printed dotted (`engine.wheel.sha256`, `files[0].source`). */
+  path?: (string | number)[];
   message: string;
   hint?: string;
 }
 
+/** `['files', 0, 'source']` -> `files[0].source`; a flag (`--tag`) stays as it is. */
+export function formatFieldPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
+  return out;
+}
+
 export function formatIssue(i: Issue): string {
   const where = i.file ? `${i.file}${i.line ? `:${i.line}:${i.col ?? 1}` : ''}: ` : '';
-  const field = i.path ? `${i.path}: ` : '';
+  const field = i.path?.length ? `${formatFieldPath(i.path)}: ` : '';
   const sev = `${i.severity}[${i.code}]: `;
   return `${where}${sev}${field}${i.message}${i.hint ? ` (${i.hint})` : ''}`;
 }

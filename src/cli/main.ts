@@ -101,7 +101,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .action(async (files: string[], opts: Record<string, unknown>) => {
       const { runBuild } = await import('./commands/build.js');
       // commander's --no-cache sets cache=false
-      setExit(await runBuild(files, { ...(opts as never as import('./commands/build.js').BuildCliOptions), noCache: opts['cache'] === false }, o));
+      setExit(await runBuild(files, { ...(opts as never as import('./build-options.js').BuildCliOptions), noCache: opts['cache'] === false }, o));
     });
 
   program

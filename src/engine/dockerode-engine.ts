@@ -4,6 +4,7 @@ import { EnvironmentError, OperationError } from '../errors.js';
 import { decodeTrace } from './buildkit-trace.js';
 import { forEachJsonLine } from './json-lines.js';
 import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, Engine, EngineInfo, ExecResult, ImageDetails, ImageSummary, PathStat, PushProgress } from './port.js';
+import { localSocket, socketRequest } from './socket-http.js';
 import { checkDockerHost, describeEndpoint, engineUnreachable, translateBuildFailure, translateContainerStartError, translatePushError } from './translate.js';
 
 // The one module that talks to dockerode. Everything it returns is in the port's types.
@@ -19,10 +20,24 @@ function compareApi(a: string, b: string): number {
 }
 
 export async function connectDocker(): Promise<Engine> {
-  const { default: Docker } = await import('dockerode');
   const endpoint = describeEndpoint();
   const bad = checkDockerHost(process.env['DOCKER_HOST']);
   if (bad) throw new EnvironmentError('engine.config', `cannot use DOCKER_HOST=${process.env['DOCKER_HOST']}: ${bad}`);
+  const sock = localSocket();
+  if (sock) {
+    // A local engine: version over Node's http, the full client only when a call needs it.
+    let version: Dockerode.DockerVersion;
+    try {
+      const a = await socketRequest(sock, 'GET', '/version', { timeoutMs: 10_000 });
+      if (a.status !== 200) throw new Error(`HTTP ${a.status}: ${a.body.slice(0, 200)}`);
+      version = JSON.parse(a.body) as Dockerode.DockerVersion;
+    } catch (e) {
+      throw engineUnreachable(endpoint, e);
+    }
+    const api = compareApi(version.ApiVersion, MAX_TESTED_API) < 0 ? version.ApiVersion : MAX_TESTED_API;
+    return new LocalEngine(sock, endpoint, version, api);
+  }
+  const { default: Docker } = await import('dockerode');
   let probe: Dockerode;
   try {
     probe = new Docker();
@@ -40,6 +55,118 @@ export async function connectDocker(): Promise<Engine> {
   const api = compareApi(server, MAX_TESTED_API) < 0 ? server : MAX_TESTED_API;
   const docker = new Docker({ version: `v${api}` });
   return new DockerodeEngine(docker, endpoint, version, api);
+}
+
+interface RawImageSummary {
+  Id: string;
+  RepoTags?: string[] | null;
+  Labels?: Record<string, string> | null;
+  Size: number;
+  Created: number;
+}
+
+interface RawImage {
+  Id: string;
+  RepoTags?: string[] | null;
+  RepoDigests?: string[] | null;
+  Size: number;
+  Created: string;
+  Architecture: string;
+  Os: string;
+  Config: { Labels?: Record<string, string> | null; User?: string; WorkingDir?: string; Env?: string[] | null; Entrypoint?: string[] | null; Cmd?: string[] | null; ExposedPorts?: Record<string, unknown> | null };
+}
+
+function imageSummaryFrom(i: RawImageSummary): ImageSummary {
+  return { id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {}, sizeBytes: i.Size, created: i.Created };
+}
+
+function imageDetailsFrom(i: RawImage): ImageDetails {
+  const c = i.Config;
+  return {
+    id: i.Id,
+    tags: i.RepoTags ?? [],
+    labels: c.Labels ?? {},
+    sizeBytes: i.Size,
+    created: Date.parse(i.Created) / 1000,
+    user: c.User ?? '',
+    workdir: c.WorkingDir ?? '',
+    env: c.Env ?? [],
+    entrypoint: c.Entrypoint ?? null,
+    cmd: c.Cmd ?? null,
+    exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+    architecture: i.Architecture,
+    os: i.Os,
+    repoDigests: i.RepoDigests ?? [],
+  };
+}
+
+/**
+ * The engine on this machine's unix socket. Image lookups and tags go over Node's http; the rest
+ * (builds, containers, pushes, info) through dockerode, loaded on the first call that needs it.
+ */
+class LocalEngine implements Engine {
+  private full: Promise<DockerodeEngine> | null = null;
+  private readonly base: string;
+
+  constructor(
+    private readonly sock: string,
+    private readonly endpoint: string,
+    private readonly version: Dockerode.DockerVersion,
+    private readonly api: string,
+  ) {
+    this.base = `/v${api}`;
+  }
+
+  private client(): Promise<DockerodeEngine> {
+    this.full ??= import('dockerode').then(({ default: Docker }) => new DockerodeEngine(new Docker({ socketPath: this.sock, version: `v${this.api}` }), this.endpoint, this.version, this.api));
+    return this.full;
+  }
+
+  private async call(method: 'GET' | 'POST', path: string): Promise<{ status: number; body: string }> {
+    try {
+      return await socketRequest(this.sock, method, `${this.base}${path}`);
+    } catch (e) {
+      throw engineUnreachable(this.endpoint, e);
+    }
+  }
+
+  async findImages(labels: Record<string, string>): Promise<ImageSummary[]> {
+    const filters = encodeURIComponent(JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }));
+    const a = await this.call('GET', `/images/json?filters=${filters}`);
+    if (a.status !== 200) throw new OperationError('engine.error', `listing images: HTTP ${a.status}: ${a.body.slice(0, 300)}`);
+    return (JSON.parse(a.body) as RawImageSummary[]).map(imageSummaryFrom);
+  }
+
+  async inspectImage(ref: string): Promise<ImageDetails | null> {
+    const a = await this.call('GET', `/images/${encodeURIComponent(ref)}/json`);
+    if (a.status === 404) return null;
+    if (a.status !== 200) throw new OperationError('engine.error', `inspecting ${ref}: HTTP ${a.status}: ${a.body.slice(0, 300)}`);
+    return imageDetailsFrom(JSON.parse(a.body) as RawImage);
+  }
+
+  async tagImage(id: string, repository: string, tag: string): Promise<void> {
+    const a = await this.call('POST', `/images/${encodeURIComponent(id)}/tag?repo=${encodeURIComponent(repository)}&tag=${encodeURIComponent(tag)}`);
+    if (a.status !== 201 && a.status !== 200) throw new OperationError('engine.error', `tagging ${id} as ${repository}:${tag}: HTTP ${a.status}: ${a.body.slice(0, 300)}`);
+  }
+
+  async info(): Promise<EngineInfo> {
+    return (await this.client()).info();
+  }
+  async build(req: BuildRequest): Promise<{ imageId: string }> {
+    return (await this.client()).build(req);
+  }
+  async removeImage(ref: string, opts?: { force?: boolean; noprune?: boolean }): Promise<void> {
+    return (await this.client()).removeImage(ref, opts);
+  }
+  async createContainer(spec: ContainerSpec): Promise<ContainerHandle> {
+    return (await this.client()).createContainer(spec);
+  }
+  async listContainers(labels: Record<string, string>): Promise<string[]> {
+    return (await this.client()).listContainers(labels);
+  }
+  async push(repository: string, tag: string, auth: Record<string, string> | null, signal: AbortSignal, progress?: PushProgress): Promise<{ digest: string }> {
+    return (await this.client()).push(repository, tag, auth, signal, progress);
+  }
 }
 
 function demux(buf: Buffer): { stdout: string; stderr: string } {
@@ -263,29 +390,12 @@ class DockerodeEngine implements Engine {
 
   async findImages(labels: Record<string, string>): Promise<ImageSummary[]> {
     const list = await this.docker.listImages({ filters: JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }) } as unknown as Dockerode.ListImagesOptions);
-    return list.map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {}, sizeBytes: i.Size, created: i.Created }));
+    return list.map((i) => imageSummaryFrom(i as unknown as RawImageSummary));
   }
 
   async inspectImage(ref: string): Promise<ImageDetails | null> {
     try {
-      const i = await this.docker.getImage(ref).inspect();
-      const c = i.Config;
-      return {
-        id: i.Id,
-        tags: i.RepoTags ?? [],
-        labels: c.Labels ?? {},
-        sizeBytes: i.Size,
-        created: Date.parse(i.Created) / 1000,
-        user: c.User ?? '',
-        workdir: c.WorkingDir ?? '',
-        env: c.Env ?? [],
-        entrypoint: (c.Entrypoint as string[] | null | undefined) ?? null,
-        cmd: (c.Cmd as string[] | null | undefined) ?? null,
-        exposedPorts: Object.keys(c.ExposedPorts ?? {}),
-        architecture: i.Architecture,
-        os: i.Os,
-        repoDigests: i.RepoDigests ?? [],
-      };
+      return imageDetailsFrom((await this.docker.getImage(ref).inspect()) as unknown as RawImage);
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return null;
       throw e;

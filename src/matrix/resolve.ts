@@ -1,5 +1,4 @@
-import type { Issue } from '../errors.js';
-import { formatPath } from '../recipe/positions.js';
+import type { Issue, IssueCode } from '../errors.js';
 import { comparePep440, normalizePep440, parsePep440, parseSpecifier, pickHighest, satisfies, type Pep440Version, type Specifier } from '../versions/pep440.js';
 import type { Recipe } from '../recipe/schema.js';
 import type { Architecture, MatrixFramework, MatrixRow, SupportData } from './schema.js';
@@ -73,8 +72,8 @@ function exactOf(s: Specifier): string | null {
 export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOptions): { resolution: Resolution | null; issues: Issue[] } {
   const issues: Issue[] = [];
   const warnings: Issue[] = [];
-  const err = (path: (string | number)[], code: string, message: string, hint?: string) =>
-    issues.push({ code, severity: 'error', file: opts.file, ...opts.locate(path), path: formatPath(path), message, ...(hint ? { hint } : {}) });
+  const err = (path: (string | number)[], code: IssueCode, message: string, hint?: string) =>
+    issues.push({ code, severity: 'error', file: opts.file, ...opts.locate(path), path, message, ...(hint ? { hint } : {}) });
   const { engine, base } = recipe;
   const archs = base.platforms.map((p) => ARCH_OF[p]!);
   const fw = engine.framework;
@@ -157,14 +156,14 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
         hint = `supported: ${a.map((x) => `linux/${x}`).join(', ')}`;
       }
       if (opts.allowUnsupported) {
-        warnings.push({ code: 'matrix.unsupported', severity: 'warning', file: opts.file, ...opts.locate(path), path: formatPath(path), message: `${message} (allowed by --allow-unsupported)`, hint });
+        warnings.push({ code: 'matrix.unsupported', severity: 'warning', file: opts.file, ...opts.locate(path), path, message: `${message} (allowed by --allow-unsupported)`, hint });
         status = 'unsupported';
         engineVersion = exactOf(engineSpec) ?? pickHighest(fwRows.map((r) => r.engine), engineSpec);
         dynamoVersion = exactOf(spec(recipe.dynamo)) ?? pickHighest(fwRows.map((r) => r.dynamo), spec(recipe.dynamo));
         if (!engineVersion) err(['engine', 'version'], 'matrix.unpinnable', `"${engine.version}" matches no known ${fw} version, so it cannot be pinned`, 'give an exact version');
         if (!dynamoVersion) err(['dynamo'], 'matrix.unpinnable', `"${recipe.dynamo}" matches no known Dynamo release, so it cannot be pinned`, 'give an exact version');
       } else {
-        issues.push({ code: 'matrix.unsupported', severity: 'error', file: opts.file, ...opts.locate(path), path: formatPath(path), message, hint: `${hint}; --allow-unsupported builds it anyway` });
+        issues.push({ code: 'matrix.unsupported', severity: 'error', file: opts.file, ...opts.locate(path), path, message, hint: `${hint}; --allow-unsupported builds it anyway` });
       }
     }
   }
@@ -178,7 +177,7 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
     if (named && pv && comparePep440(named.version, pv) !== 0) {
       const text = `pins ${engineVersion} but the image tag "${tag}" reads as version ${named.text}`;
       const hint = `set engine.version: "${named.text}", or use the image of ${engineVersion}`;
-      if (fw === 'custom') issues.push({ code: 'recipe.image-version', severity: 'warning', file: opts.file, ...opts.locate(['engine', 'version']), path: 'engine.version', message: text, hint });
+      if (fw === 'custom') issues.push({ code: 'recipe.image-version', severity: 'warning', file: opts.file, ...opts.locate(['engine', 'version']), path: ['engine', 'version'], message: text, hint });
       else err(['engine', 'version'], 'recipe.image-version', text, hint);
     }
   }

@@ -1,8 +1,8 @@
 import { lstat, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Issue } from '../errors.js';
+import type { Issue, IssueCode } from '../errors.js';
 import { formatPath } from '../recipe/positions.js';
-import { fsFailure } from '../recipe/read.js';
+import { fsFailure, type FileIssueCode } from '../recipe/read.js';
 import type { Recipe } from '../recipe/schema.js';
 import { contextPathFor } from './build-plan.js';
 import type { DigestCache } from './digest-cache.js';
@@ -46,8 +46,8 @@ export async function collectInputs(opts: {
   const destinations = new Map<string, string>();
   if (opts.recipe.engine.binary) destinations.set(path.posix.normalize(opts.recipe.engine.binary.installPath), 'engine.binary.installPath');
   for (const w of inputsOf(opts.recipe)) {
-    const err = (fieldPath: (string | number)[], code: string, message: string, hint?: string) =>
-      issues.push({ code, severity: 'error', file: opts.file, ...opts.locate(fieldPath), path: formatPath(fieldPath), message, ...(hint ? { hint } : {}) });
+    const err = (fieldPath: (string | number)[], code: IssueCode, message: string, hint?: string) =>
+      issues.push({ code, severity: 'error', file: opts.file, ...opts.locate(fieldPath), path: fieldPath, message, ...(hint ? { hint } : {}) });
     if (w.destination !== undefined) {
       const dest = path.posix.normalize(w.destination);
       const other = destinations.get(dest);
@@ -73,7 +73,7 @@ export async function collectInputs(opts: {
       if (code === 'ENOENT' || code === 'ENOTDIR') err(w.fieldPath, 'input.missing', `"${w.source}" does not exist (looked in ${path.relative(process.cwd(), abs) || abs})`, 'paths are relative to the recipe\'s folder');
       else {
         const [c, message, hint] = fsFailure(code, 'file');
-        err(w.fieldPath, c.replace(/^file\./, 'input.'), `"${w.source}": ${message}`, hint);
+        err(w.fieldPath, inputCode(c), `"${w.source}": ${message}`, hint);
       }
       continue;
     }
@@ -97,7 +97,7 @@ export async function collectInputs(opts: {
       sha256 = await opts.cache.digest(real, st);
     } catch (e) {
       const [c, message, hint] = fsFailure((e as NodeJS.ErrnoException).code, 'file');
-      err(w.fieldPath, c.replace(/^file\./, 'input.'), `"${w.source}": ${message}`, hint);
+      err(w.fieldPath, inputCode(c), `"${w.source}": ${message}`, hint);
       continue;
     }
     if (w.sha256 !== undefined) {
@@ -121,4 +121,9 @@ export async function collectInputs(opts: {
     });
   }
   return { inputs, issues };
+}
+
+/** The file-level code of a read failure, as an input's code (`file.unreadable` -> `input.unreadable`). */
+function inputCode(c: FileIssueCode): IssueCode {
+  return c === 'file.missing' ? 'input.missing' : (`input.${c.slice('file.'.length)}` as IssueCode);
 }

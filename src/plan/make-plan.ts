@@ -83,12 +83,12 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
   let variant: Plan['variant'] = null;
   if (opts.variant && Object.keys(opts.variant).length) {
     const id = variantId(opts.variant);
-    if (!recipe.matrix) return { ok: false, issues: [{ code: 'matrix.no-matrix', severity: 'error', file, line: 1, col: 1, path: 'matrix', message: `--variant ${id}: the recipe declares no matrix` }] };
+    if (!recipe.matrix) return { ok: false, issues: [{ code: 'matrix.no-matrix', severity: 'error', file, line: 1, col: 1, path: ['matrix'], message: `--variant ${id}: the recipe declares no matrix` }] };
     const exp = (loaded.expansion ??= expandMatrix(recipe, data, { allowUnsupported: opts.allowUnsupported ?? false }));
     const hit = exp.variants.find((v) => v.id === id);
     if (!hit) {
       const ex = exp.excluded.find((v) => v.id === id);
-      return { ok: false, issues: [{ code: 'matrix.variant', severity: 'error', file, ...where(['matrix']), path: 'matrix', message: ex ? `variant ${id} is excluded: ${ex.reason}` : `no variant ${id} in the recipe's matrix`, hint: `variants: ${exp.variants.map((v) => v.id).join(', ')}` }] };
+      return { ok: false, issues: [{ code: 'matrix.variant', severity: 'error', file, ...where(['matrix']), path: ['matrix'], message: ex ? `variant ${id} is excluded: ${ex.reason}` : `no variant ${id} in the recipe's matrix`, hint: `variants: ${exp.variants.map((v) => v.id).join(', ')}` }] };
     }
     recipe = applyVariant(recipe, hit.axes);
     variant = { id: hit.id, axes: hit.axes };
@@ -104,7 +104,7 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
   const issues = [...loaded.warnings, ...resIssues, ...inIssues];
   if (recipe.publish) {
     issues.push(...checkTagTemplates(recipe.publish.tags, file, (i) => where(['publish', 'tags', i]), { first: true }));
-    issues.push(...checkTagTemplates(recipe.publish.mutableTags, file, (i) => where(['publish', 'mutableTags', i]), { first: false }).map((i) => ({ ...i, path: i.path?.replace('publish.tags', 'publish.mutableTags') })));
+    issues.push(...checkTagTemplates(recipe.publish.mutableTags, file, (i) => where(['publish', 'mutableTags', i]), { first: false }).map((i) => ({ ...i, path: i.path?.map((p) => (p === 'tags' ? 'mutableTags' : p)) })));
   }
   if (resolution && opts.locked) {
     const lock = await readLock(file);
@@ -117,7 +117,7 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
       else missing.add(ref);
     }
     for (const ref of missing)
-      issues.push({ code: 'lock.missing', severity: 'error', file, ...where(field), path: field.join('.'), message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
+      issues.push({ code: 'lock.missing', severity: 'error', file, ...where(field), path: field, message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)), resolution, inputs, variant });
@@ -133,7 +133,7 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
 function referenceLimits(plan: Plan, file: string, where: (p: (string | number)[]) => { line: number; col: number }): Issue[] {
   const out: Issue[] = [];
   const local = referenceProblem(plan.tags[0]!);
-  if (local) out.push({ code: 'recipe.reference-too-long', severity: 'error', file, ...where(['version']), path: 'version', message: `the local tag ${local}`, hint: 'shorten name or version' });
+  if (local) out.push({ code: 'recipe.reference-too-long', severity: 'error', file, ...where(['version']), path: ['version'], message: `the local tag ${local}`, hint: 'shorten name or version' });
   if (!plan.publish) return out;
   const repo = `${plan.publish.registry ?? 'registry.example.com'}/${plan.publish.repository ?? plan.image.name}`;
   // The longest values a variable can take: a 12-digit git sha, the plan's own values for the rest.
@@ -142,7 +142,7 @@ function referenceLimits(plan: Plan, file: string, where: (p: (string | number)[
     plan.publish![field].forEach((t, i) => {
       const r = renderTags([t], vars);
       const p = r.ok ? referenceProblem(`${repo}:${r.tags[0]}`) : r.problems.join('; ');
-      if (p) out.push({ code: 'publish.reference-too-long', severity: 'error', file, ...where(['publish', field, i]), path: `publish.${field}[${i}]`, message: p, hint: 'shorten the template, the repository or the registry' });
+      if (p) out.push({ code: 'publish.reference-too-long', severity: 'error', file, ...where(['publish', field, i]), path: ['publish', field, i], message: p, hint: 'shorten the template, the repository or the registry' });
     });
   });
   return out;

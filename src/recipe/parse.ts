@@ -1,7 +1,7 @@
 import { LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { z } from 'zod';
 import type { Issue } from '../errors.js';
-import { formatPath, locate } from './positions.js';
+import { locate } from './positions.js';
 import { closest } from './suggest.js';
 import { Recipe } from './schema.js';
 
@@ -68,7 +68,7 @@ export function schemaIssues(err: z.ZodError, schema: z.ZodType, file: string, d
       severity: 'error',
       file,
       ...locate(doc, lc, p, { keyOf }),
-      path: formatPath(p),
+      path: p,
       message,
       ...(hint ? { hint } : {}),
     });

@@ -1,3 +1,4 @@
+import { formatFieldPath } from '../errors.js';
 import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 
 export interface Position {
@@ -42,11 +43,7 @@ export function locate(doc: Document, lc: LineCounter, path: readonly Key[], opt
   return best;
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  let s = '';
-  for (const k of path) {
-    if (typeof k === 'number') s += `[${k}]`;
-    else s += s ? `.${String(k)}` : String(k);
-  }
-  return s;
+/** `['files', 0, 'source']` -> `files[0].source`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  return formatFieldPath(path);
 }

@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import type { Issue } from '../errors.js';
+import type { Issue, IssueCode } from '../errors.js';
 
 // Reads a recipe file with the checks a user deserves before any parsing: missing, a directory,
 // too large, empty, binary. Each becomes one clear issue, never a stack trace.
@@ -7,7 +7,9 @@ import type { Issue } from '../errors.js';
 export const MAX_RECIPE_BYTES = 1024 * 1024;
 
 /** A file system error code -> issue code, message and hint that say what the user can do. */
-export function fsFailure(code: string | undefined, what: string): [string, string, string | undefined] {
+export type FileIssueCode = Extract<IssueCode, `file.${string}`>;
+
+export function fsFailure(code: string | undefined, what: string): [FileIssueCode, string, string | undefined] {
   switch (code) {
     case 'ENOENT':
       return ['file.missing', 'no such file', what === 'recipe' ? 'give the path of a recipe.yaml' : undefined];
@@ -28,7 +30,7 @@ export function fsFailure(code: string | undefined, what: string): [string, stri
 export type ReadResult = { ok: true; text: string; bytes: Buffer } | { ok: false; issue: Issue };
 
 export async function readRecipeFile(file: string): Promise<ReadResult> {
-  const fail = (code: string, message: string, hint?: string): ReadResult => ({
+  const fail = (code: FileIssueCode | 'recipe.empty', message: string, hint?: string): ReadResult => ({
     ok: false,
     issue: { code, severity: 'error', file, message, ...(hint ? { hint } : {}) },
   });

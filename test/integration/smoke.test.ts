@@ -59,7 +59,7 @@ describe('every kind, passing and failing (test/fixtures/smoke/mixed.yaml)', () 
     ['fail: serve crash', /the server exited before it was ready \(exit code 2\)/, { exitCode: 2 }],
     ['fail: serve json', /expected text = "x y", got text = "x"/, {}],
     ['fail: timeout', /timed out after 2s; the container was removed/, {}],
-    ['skip: gpu', /^no GPU runtime on this Docker host$/, {}],
+    ['skip: gpu', /^no GPU runtime or CDI GPU device on this Docker host$/, {}],
   ] as [string, RegExp, Partial<TestResult>][])('%s reports %s', (name, reason, extra) => {
     const res = byName.get(name)!;
     expect(res.reason).toMatch(reason);
@@ -80,7 +80,7 @@ print(len(cases), sum(1 for c in cases if c.find('failure') is not None), sum(1 
 print(root.find('.//testcase[@name="skip: gpu"]/skipped').get('message'))
 `], { input: junit }).toString().trim().split('\n');
     expect(counts[0]).toBe(`${report.results.length} ${report.failed} ${report.skipped} ${report.results.length} ${report.failed} ${report.skipped}`);
-    expect(counts[1]).toBe('no GPU runtime on this Docker host');
+    expect(counts[1]).toBe('no GPU runtime or CDI GPU device on this Docker host');
   });
 
   it('leaves no container behind, the timed-out one included', () => {
@@ -100,15 +100,15 @@ describe('limits and GPUs', () => {
   it('no GPU runtime: skipped under --gpu auto, a failure under --gpu require, skipped under --gpu off', async () => {
     const auto = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-only.yaml', '--json']);
     expect(auto.code).toBe(0);
-    expect(JSON.parse(auto.stdout).results[0]).toMatchObject({ status: 'skipped', reason: 'no GPU runtime on this Docker host' });
+    expect(JSON.parse(auto.stdout).results[0]).toMatchObject({ status: 'skipped', reason: 'no GPU runtime or CDI GPU device on this Docker host' });
     const req = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-only.yaml', '--gpu', 'require', '--json']);
     expect(req.code).toBe(1);
-    expect(JSON.parse(req.stdout).results[0]).toMatchObject({ status: 'failed', reason: '--gpu require: no GPU runtime on this Docker host' });
+    expect(JSON.parse(req.stdout).results[0]).toMatchObject({ status: 'failed', reason: '--gpu require: no GPU runtime or CDI GPU device on this Docker host' });
     const off = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-only.yaml', '--gpu', 'off', '--json']);
     expect(JSON.parse(off.stdout).results[0]).toMatchObject({ status: 'skipped', reason: 'GPU tests are off (--gpu off)' });
     // The human report says why, too.
     const human = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-only.yaml']);
-    expect(human.stderr).toContain('SKIP gpu: request reaches the engine (command, gpu, 0.00s): no GPU runtime on this Docker host');
+    expect(human.stderr).toContain('SKIP gpu: request reaches the engine (command, gpu, 0.00s): no GPU runtime or CDI GPU device on this Docker host');
     expect(human.stderr).toContain('0 passed, 0 failed, 1 skipped');
   });
 

@@ -1,3 +1,4 @@
+import { formatFieldPath } from '../../src/errors.js';
 import { describe, expect, it } from 'vitest';
 import { loadSupportData } from '../../src/matrix/load.js';
 import { resolveRecipe } from '../../src/matrix/resolve.js';
@@ -79,7 +80,7 @@ describe('version resolution against the support matrix', () => {
   ] as [Case, string, string, string][])('refuses %j at %s', (c, path, message, hint) => {
     const { resolution, issues } = resolve(c);
     expect(resolution).toBeNull();
-    const issue = issues.find((i) => i.path === path);
+    const issue = issues.find((i) => formatFieldPath(i.path ?? []) === path);
     expect(issue, JSON.stringify(issues)).toBeDefined();
     expect(issue!.message).toContain(message);
     expect(issue!.hint ?? '').toContain(hint);

@@ -2,7 +2,7 @@ import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode, OperationError } from '../../errors.js';
 import type { Output } from '../output.js';
 import { interruptSignal } from '../signals.js';
-import { buildWithTests, type BuildCliOptions } from './build.js';
+import { buildWithTests, type BuildCliOptions } from '../build-options.js';
 
 interface MatrixRow {
   variant: string;

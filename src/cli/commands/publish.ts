@@ -9,9 +9,9 @@ import { PublishFailure, publishImage, publishTarget } from '../../publish/publi
 import { retryPolicy } from '../../publish/registry-client.js';
 import { checkOutputPath, printIssues, type Output } from '../output.js';
 import { interruptSignal } from '../signals.js';
-import { buildWithTests, type BuildCliOptions } from './build.js';
+import { buildWithTests, type BuildCliOptions } from '../build-options.js';
 import { recordSkippedTests } from '../../smoke/records.js';
-import { testsDigest } from './test.js';
+import { testsDigest } from '../../pipeline/build-and-test.js';
 
 export interface PublishCliOptions extends BuildCliOptions {
   registry?: string;

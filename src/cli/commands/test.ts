@@ -1,17 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { connectDocker } from '../../engine/dockerode-engine.js';
 import type { Engine } from '../../engine/port.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { PLAN_DIGEST_LABEL } from '../../plan/build-plan.js';
-import { canonicalJson, sha256Hex } from '../../plan/canonical.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { TARGET_LABEL } from '../../build/run-build.js';
 import { loadTestsFile, type SmokeSettings } from '../../smoke/load-tests.js';
-import { writeTestRecord } from '../../smoke/records.js';
-import { formatHuman, formatJunit, formatResultLine } from '../../smoke/report.js';
-import { runSmokeTests } from '../../smoke/run-tests.js';
 import type { SmokeReport } from '../../smoke/types.js';
+import { testImage } from '../../pipeline/build-and-test.js';
+import { smokeEvents, smokeRunOptions } from '../smoke-output.js';
 import { checkOutputPath, type Output } from '../output.js';
 import { variantOption } from '../variant-option.js';
 import { interruptSignal } from '../signals.js';
@@ -29,45 +26,11 @@ export interface SmokeCliOptions {
   variant?: string;
 }
 
-export function testsDigest(s: SmokeSettings): string {
-  return sha256Hex(canonicalJson(s));
-}
-
 /** Runs the tests, prints the reports, records the outcome. Returns the report. */
-export interface RunAndReportArgs {
-  engine: Engine;
-  /** Image id or reference to test. */
-  image: string;
-  /** How reports name it (a tag), when `image` is an id. */
-  display?: string | undefined;
-  settings: SmokeSettings;
-  opts: SmokeCliOptions;
-  o: Output;
-  signal: AbortSignal;
-}
-
-export async function runAndReport({ engine, image, display, settings, opts, o, signal }: RunAndReportArgs): Promise<SmokeReport> {
-  const report = await runSmokeTests(engine, {
-    image,
-    ...(display ? { display } : {}),
-    tests: settings.tests,
-    limits: settings.limits,
-    timeout: settings.timeout,
-    gpu: opts.gpu,
-    ...(opts.gpuDevices ? { gpuDevices: opts.gpuDevices.split(',').map((d) => d.trim()).filter(Boolean) } : {}),
-    ...(opts.gpuRequest ? { gpuRequest: opts.gpuRequest } : {}),
-    jobs: opts.jobs,
-    signal,
-    ...(opts.quiet || opts.json ? {} : { onResult: (r) => o.err(`  ${formatResultLine(r)}`) }),
-  });
-  await writeTestRecord(report, testsDigest(settings));
-  if (opts.junit) {
-    const tmp = `${opts.junit}.${process.pid}.tmp`;
-    await writeFile(tmp, formatJunit(report));
-    await rename(tmp, opts.junit);
-  }
-  if (opts.json) o.out(JSON.stringify(report));
-  else if (!opts.quiet || report.failed) o.err(formatHuman(report, { streamed: true }));
+export async function runAndReport(args: { engine: Engine; image: string; display?: string | undefined; settings: SmokeSettings; opts: SmokeCliOptions; o: Output; signal: AbortSignal }): Promise<SmokeReport> {
+  const events = smokeEvents(args.opts, args.o);
+  const report = await testImage(args.engine, { image: args.image, ...(args.display ? { display: args.display } : {}), settings: args.settings, smoke: smokeRunOptions(args.opts), signal: args.signal, events });
+  await Promise.all(events.written);
   return report;
 }
 

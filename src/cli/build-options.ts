@@ -1,0 +1,116 @@
+// What build, build --matrix and publish share on the command line: the flags, their parsing, the
+// progress view, and the pipeline's build-and-test with the CLI's reports.
+import type { BuildOutcome } from '../build/run-build.js';
+import { plainProgress, quietProgress, ttyProgress, type ProgressSink } from '../build/progress.js';
+import type { Target } from '../dockerfile/from-plan.js';
+import { InputError, type Issue } from '../errors.js';
+import type { Engine } from '../engine/port.js';
+import { smokeEvents, smokeRunOptions } from './smoke-output.js';
+import { buildAndTest, type SmokeSummary } from '../pipeline/build-and-test.js';
+import type { PlannedRecipe } from '../plan/make-plan.js';
+import { referenceProblem } from '../publish/reference.js';
+import type { Output } from './output.js';
+
+export interface BuildCliOptions {
+  target: Target;
+  noCache?: boolean;
+  force?: boolean;
+  buildArg: string[];
+  tag: string[];
+  platform?: string;
+  cacheFrom: string[];
+  builder: 'auto' | 'buildkit' | 'classic';
+  network?: 'none' | 'default' | 'host';
+  json?: boolean;
+  quiet?: boolean;
+  allowUnsupported?: boolean;
+  test: boolean;
+  gpu: 'auto' | 'require' | 'off';
+  gpuDevices?: string;
+  gpuRequest?: 'auto' | 'nvidia' | 'cdi';
+  jobs: number;
+  junit?: string;
+  locked?: boolean;
+  /** `build --variant cuda=12.9,platform=linux/arm64`: one variant of the recipe's matrix. */
+  variant?: string;
+  /** `build --matrix`: every variant of every recipe given. */
+  matrix?: boolean;
+  failFast?: boolean;
+  /** `build --push`: publish after the build. */
+  push?: boolean;
+  registry?: string;
+  /** Shown instead of --no-test when tests are skipped for another reason (publish --skip-tests). */
+  skipTestsReason?: string;
+}
+
+export function parseBuildArgs(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const issues: Issue[] = [];
+  for (const a of list) {
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) issues.push({ code: 'usage.build-arg', severity: 'error', path: ['--build-arg'], message: `"${a}" is not NAME=VALUE` });
+    else out[name] = eq < 0 ? (process.env[name] ?? '') : a.slice(eq + 1);
+  }
+  if (issues.length) throw new InputError(issues, 'bad --build-arg');
+  return out;
+}
+
+export function checkTags(tags: string[]): void {
+  const issues = tags.flatMap((t) => {
+    const p = t.includes('@') ? `"${t}" names a digest; a tag cannot` : referenceProblem(t);
+    return p ? [{ code: 'usage.tag' as const, severity: 'error' as const, path: ['--tag'], message: p, hint: 'e.g. registry.example.com/team/image:1.0.0' }] : [];
+  });
+  if (issues.length) throw new InputError(issues, 'bad --tag');
+}
+
+export function makeProgress(o: Output, opts: { quiet?: boolean; json?: boolean }): ProgressSink {
+  if (opts.quiet) return quietProgress;
+  if (process.stderr.isTTY && !process.env['CI']) return ttyProgress(process.stderr);
+  return plainProgress((l) => o.err(l), { github: process.env['GITHUB_ACTIONS'] === 'true' });
+}
+
+export function summarize(r: BuildOutcome): string {
+  if (r.upToDate) return `${r.tags.join(', ')}: up to date (${r.image.slice(0, 19)}, ${(r.sizeBytes / 1e6).toFixed(1)} MB)`;
+  return `built ${r.image.slice(0, 19)} in ${(r.durationMs / 1000).toFixed(1)}s with ${r.builder} (${r.cachedSteps}/${r.totalSteps} steps cached, ${(r.sizeBytes / 1e6).toFixed(1)} MB); tagged ${r.tags.join(', ')}`;
+}
+
+/**
+ * The pipeline's build-and-test with the CLI's progress and reports. Shared by `build`, `build
+ * --matrix` and `publish`: a failing image never carries the tags.
+ */
+export async function buildWithTests(
+  engine: Engine,
+  planned: Pick<PlannedRecipe, 'plan' | 'recipeDir'>,
+  opts: BuildCliOptions,
+  o: Output,
+  signal: AbortSignal,
+): Promise<{ result: BuildOutcome; smoke: SmokeSummary }> {
+  const buildArgs = parseBuildArgs(opts.buildArg);
+  checkTags(opts.tag);
+  const progress = makeProgress(o, opts);
+  const events = smokeEvents({ quiet: opts.quiet || opts.json, json: false, ...(opts.junit ? { junit: opts.junit } : {}) }, o);
+  try {
+    const r = await buildAndTest(engine, planned, {
+      target: opts.target,
+      noCache: opts.noCache ?? false,
+      force: opts.force ?? false,
+      buildArgs,
+      extraTags: opts.tag,
+      ...(opts.platform ? { platform: opts.platform } : {}),
+      cacheFrom: opts.cacheFrom,
+      builder: opts.builder,
+      ...(opts.network ? { network: opts.network } : {}),
+      signal,
+      progress,
+      test: opts.test,
+      ...(opts.skipTestsReason ? { skipTestsReason: opts.skipTestsReason } : {}),
+      smoke: smokeRunOptions(opts),
+      events: { ...events, note: (t) => progress.note(t) },
+    });
+    return { result: r.build, smoke: r.smoke };
+  } finally {
+    await Promise.all(events.written);
+  }
+}
+
