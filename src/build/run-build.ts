@@ -3,7 +3,6 @@ import { DigestCache } from '../plan/digest-cache.js';
 import { dockerfileFromPlan, type Target } from '../dockerfile/from-plan.js';
 import { renderDockerfile } from '../dockerfile/render.js';
 import { contextEntries, contextMtime } from '../context/files.js';
-import { packContext } from '../context/pack.js';
 import type { BuildEvent, Engine } from '../engine/port.js';
 import { OperationError, UsageError } from '../errors.js';
 import { LABEL_PREFIX } from '../plan/build-plan.js';
@@ -102,6 +101,8 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
 
   const dockerfile = renderDockerfile(dockerfileFromPlan(plan, opts.target));
   const entries = contextEntries(plan, planned.recipeDir, dockerfile);
+  // Loaded here, not at the top: an up-to-date build never packs a context (nor loads tar-stream).
+  const { packContext } = await import('../context/pack.js');
   const packed = packContext(entries, contextMtime());
   const events: BuildEvent[] = [];
   // A changed input file aborts the build on the engine, not only our side of the stream.

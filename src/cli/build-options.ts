@@ -6,7 +6,7 @@ import type { Target } from '../dockerfile/from-plan.js';
 import { InputError, type Issue } from '../errors.js';
 import type { Engine } from '../engine/port.js';
 import { smokeEvents, smokeRunOptions } from './smoke-output.js';
-import { buildAndTest, type SmokeSummary } from '../pipeline/build-and-test.js';
+import { buildAndTest, type BuildAndTestOptions, type SmokeSummary, type TestEvents } from '../pipeline/build-and-test.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { referenceProblem } from '../publish/reference.js';
 import type { Output } from './output.js';
@@ -86,31 +86,35 @@ export async function buildWithTests(
   o: Output,
   signal: AbortSignal,
 ): Promise<{ result: BuildOutcome; smoke: SmokeSummary }> {
-  const buildArgs = parseBuildArgs(opts.buildArg);
-  checkTags(opts.tag);
   const progress = makeProgress(o, opts);
   const events = smokeEvents({ quiet: opts.quiet || opts.json, json: false, ...(opts.junit ? { junit: opts.junit } : {}) }, o);
   try {
-    const r = await buildAndTest(engine, planned, {
-      target: opts.target,
-      noCache: opts.noCache ?? false,
-      force: opts.force ?? false,
-      buildArgs,
-      extraTags: opts.tag,
-      ...(opts.platform ? { platform: opts.platform } : {}),
-      cacheFrom: opts.cacheFrom,
-      builder: opts.builder,
-      ...(opts.network ? { network: opts.network } : {}),
-      signal,
-      progress,
-      test: opts.test,
-      ...(opts.skipTestsReason ? { skipTestsReason: opts.skipTestsReason } : {}),
-      smoke: smokeRunOptions(opts),
-      events: { ...events, note: (t) => progress.note(t) },
-    });
+    const r = await buildAndTest(engine, planned, buildAndTestOptions(opts, { progress, events: { ...events, note: (t) => progress.note(t) }, signal }));
     return { result: r.build, smoke: r.smoke };
   } finally {
     await Promise.all(events.written);
   }
+}
+
+/** The build flags as the pipeline takes them. */
+export function buildAndTestOptions(opts: BuildCliOptions, with_: { progress: ProgressSink; events?: TestEvents; signal: AbortSignal }): BuildAndTestOptions {
+  checkTags(opts.tag);
+  return {
+    target: opts.target,
+    noCache: opts.noCache ?? false,
+    force: opts.force ?? false,
+    buildArgs: parseBuildArgs(opts.buildArg),
+    extraTags: opts.tag,
+    ...(opts.platform ? { platform: opts.platform } : {}),
+    cacheFrom: opts.cacheFrom,
+    builder: opts.builder,
+    ...(opts.network ? { network: opts.network } : {}),
+    signal: with_.signal,
+    progress: with_.progress,
+    test: opts.test,
+    ...(opts.skipTestsReason ? { skipTestsReason: opts.skipTestsReason } : {}),
+    smoke: smokeRunOptions(opts),
+    ...(with_.events ? { events: with_.events } : {}),
+  };
 }
 

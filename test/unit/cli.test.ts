@@ -40,10 +40,10 @@ describe('render', () => {
     const loaded = readFileSync(trace, 'utf8');
     expect(loaded).toContain('/dist/cli/commands/render.js');
     for (const heavy of ['dockerode', 'docker-modem', 'tar-stream', 'ssh2', '@grpc', '/dist/engine/']) expect(loaded).not.toContain(heavy);
-    // The tracer itself works: `build` does load the engine client.
+    // The tracer itself works: `build` does load the engine adapter.
     const trace2 = path.join(tmp, 'loads-build.txt');
     await runCli(['build', EXAMPLE], { env: { DOCKER_HOST: `unix://${tmp}/none.sock`, TRACE_LOADS_FILE: trace2, NODE_OPTIONS: `--import ${path.join(ROOT, 'test/support/trace-loads.mjs')}` } });
-    expect(readFileSync(trace2, 'utf8')).toContain('dockerode');
+    expect(readFileSync(trace2, 'utf8')).toContain('/dist/engine/dockerode-engine.js');
   });
 });
 

@@ -1,0 +1,59 @@
+import type { Engine } from '../engine/port.js';
+import { OperationError } from '../errors.js';
+import type { MatrixEntry } from '../matrix/outputs.js';
+import { buildAndTest, type BuildAndTestOptions, type BuildAndTestResult } from './build-and-test.js';
+
+// Every variant of a matrix on one engine. The first variant of each recipe builds alone, so the
+// stages the variants share are built once and the others find them in the cache; then the rest
+// run with bounded parallelism. A failure does not stop the others unless failFast.
+
+export type VariantOutcome =
+  | { id: string; result: 'built' | 'up to date'; seconds: number; outcome: BuildAndTestResult }
+  | { id: string; result: 'failed' | 'cancelled'; seconds: number; error: Error };
+
+export interface BuildVariantsOptions {
+  jobs: number;
+  failFast?: boolean;
+  signal: AbortSignal;
+  /** The options of one variant's build (its own progress sink, etc.). */
+  optionsFor: (e: MatrixEntry, signal: AbortSignal) => BuildAndTestOptions;
+  onStart?: (e: MatrixEntry) => void;
+  onDone?: (e: MatrixEntry, o: VariantOutcome) => void;
+}
+
+export async function buildVariants(engine: Engine, entries: MatrixEntry[], recipeDirs: Map<string, string>, opts: BuildVariantsOptions): Promise<VariantOutcome[]> {
+  const failFast = new AbortController();
+  const combined = AbortSignal.any([opts.signal, failFast.signal]);
+  const out = new Map<string, VariantOutcome>();
+  const one = async (e: MatrixEntry) => {
+    const started = Date.now();
+    const secs = () => (Date.now() - started) / 1000;
+    let o: VariantOutcome;
+    if (combined.aborted) o = { id: e.id, result: 'cancelled', seconds: 0, error: new OperationError('matrix.fail-fast', 'cancelled by --fail-fast') };
+    else {
+      opts.onStart?.(e);
+      try {
+        const r = await buildAndTest(engine, { plan: e.plan, recipeDir: recipeDirs.get(e.recipe)! }, opts.optionsFor(e, combined));
+        o = { id: e.id, result: r.build.upToDate ? 'up to date' : 'built', seconds: secs(), outcome: r };
+      } catch (err) {
+        if (opts.signal.aborted) throw opts.signal.reason;
+        const cancelled = failFast.signal.aborted && err === failFast.signal.reason;
+        o = { id: e.id, result: cancelled ? 'cancelled' : 'failed', seconds: secs(), error: err as Error };
+        if (opts.failFast && !cancelled) failFast.abort(new OperationError('matrix.fail-fast', 'cancelled by --fail-fast'));
+      }
+    }
+    out.set(e.id, o);
+    opts.onDone?.(e, o);
+  };
+  const pool = async (list: MatrixEntry[]) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < list.length) await one(list[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, list.length)) }, worker));
+  };
+  const firsts = entries.filter((e, i) => entries.findIndex((x) => x.recipe === e.recipe) === i);
+  await pool(firsts);
+  await pool(entries.filter((e) => !firsts.includes(e)));
+  return entries.map((e) => out.get(e.id)!);
+}
