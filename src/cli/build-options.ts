@@ -39,6 +39,8 @@ export interface BuildCliOptions {
   /** `build --push`: publish after the build. */
   push?: boolean;
   registry?: string;
+  /** The command line as given (for the no-change fast path's record). */
+  invocation?: string[];
   /** Shown instead of --no-test when tests are skipped for another reason (publish --skip-tests). */
   skipTestsReason?: string;
 }
@@ -85,8 +87,11 @@ export async function buildWithTests(
   opts: BuildCliOptions,
   o: Output,
   signal: AbortSignal,
+  capture?: { notes: string[] },
 ): Promise<{ result: BuildOutcome; smoke: SmokeSummary }> {
-  const progress = makeProgress(o, opts);
+  const shown = makeProgress(o, opts);
+  // The notes an up-to-date build printed are what the no-change fast path replays.
+  const progress: ProgressSink = capture ? { ...shown, note: (t) => (capture.notes.push(t), shown.note(t)) } : shown;
   const events = smokeEvents({ quiet: opts.quiet || opts.json, json: false, ...(opts.junit ? { junit: opts.junit } : {}) }, o);
   try {
     const r = await buildAndTest(engine, planned, buildAndTestOptions(opts, { progress, events: { ...events, note: (t) => progress.note(t) }, signal }));

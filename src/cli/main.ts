@@ -6,7 +6,7 @@ import { printIssues, processOutput, type Output } from './output.js';
 // The only place that decides exit codes and how errors look. Commands are loaded on demand, so
 // `render` never loads the engine client.
 
-function makeProgram(o: Output, setExit: (code: number) => void): Command {
+function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] = []): Command {
   const program = new Command('dynamo-image')
     .description('Build, test and publish runtime images of LLM inference backends from a recipe')
     .version(TOOL_VERSION)
@@ -101,7 +101,7 @@ function makeProgram(o: Output, setExit: (code: number) => void): Command {
     .action(async (files: string[], opts: Record<string, unknown>) => {
       const { runBuild } = await import('./commands/build.js');
       // commander's --no-cache sets cache=false
-      setExit(await runBuild(files, { ...(opts as never as import('./build-options.js').BuildCliOptions), noCache: opts['cache'] === false }, o));
+      setExit(await runBuild(files, { ...(opts as never as import('./build-options.js').BuildCliOptions), noCache: opts['cache'] === false, invocation: argv }, o));
     });
 
   program
@@ -206,7 +206,7 @@ export function parseIntOption(v: string): number {
 
 export async function main(argv: string[], o: Output = processOutput): Promise<number> {
   let exit: number = ExitCode.ok;
-  const program = makeProgram(o, (c) => (exit = c));
+  const program = makeProgram(o, (c) => (exit = c), argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exit;

@@ -17,6 +17,11 @@ export interface TestRecord {
   at: string;
 }
 
+/** Where the record of an image's smoke tests lives. */
+export function testRecordPath(imageId: string): string {
+  return fileFor(imageId);
+}
+
 function fileFor(imageId: string): string {
   return path.join(cacheDir(), 'test-records', `${imageId.replace(/^sha256:/, '')}.json`);
 }

@@ -1,3 +1,9 @@
+import path from 'node:path';
+import { BUILD_KEY_LABEL } from '../../build/run-build.js';
+import { recordNoChange, stampOf } from '../../fast/no-change.js';
+import { PACKAGE_ROOT } from '../../matrix/load.js';
+import { lockPathFor } from '../../plan/lock-file.js';
+import { testRecordPath } from '../../smoke/records.js';
 import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
@@ -5,6 +11,8 @@ import { buildWithTests, checkTags, parseBuildArgs, summarize, type BuildCliOpti
 import { checkOutputPath, printIssues, type Output } from '../output.js';
 import { interruptSignal } from '../signals.js';
 import { variantOption } from '../variant-option.js';
+
+const SUPPORT_FILES = ['support-matrix.yaml', 'base-images.yaml'];
 
 export async function runBuild(files: string[], opts: BuildCliOptions, o: Output): Promise<number> {
   if (opts.matrix) {
@@ -26,9 +34,28 @@ export async function runBuild(files: string[], opts: BuildCliOptions, o: Output
   const engine = await connectDocker();
   const { signal, dispose } = interruptSignal();
   try {
-    const { result, smoke } = await buildWithTests(engine, planned, opts, o, signal);
+    const capture = { notes: [] as string[] };
+    const { result, smoke } = await buildWithTests(engine, planned, opts, o, signal, capture);
     if (opts.json) o.out(JSON.stringify({ ...result, smoke }));
     else if (!opts.quiet) o.err(summarize(result));
+    // Only a run that did nothing can be replayed: up to date, tests not run (passed before, or off).
+    if (result.upToDate && !smoke.ran && planned.warnings.length === 0 && opts.invocation) {
+      // What this up-to-date run read and printed, for the next identical one to replay.
+      const files = [
+        path.resolve(file),
+        ...planned.plan.inputs.map((i) => path.join(planned.recipeDir, i.source)),
+        ...SUPPORT_FILES.map((f) => path.join(PACKAGE_ROOT, 'base-images', f)),
+        ...(opts.locked ? [lockPathFor(file)] : []),
+        testRecordPath(result.image),
+      ];
+      await recordNoChange(opts.invocation, {
+        files: files.map(stampOf),
+        image: { id: result.image, tags: result.tags, label: BUILD_KEY_LABEL, key: result.buildKey },
+        notes: capture.notes,
+        summary: summarize(result),
+        json: { ...result, smoke },
+      });
+    }
     return ExitCode.ok;
   } finally {
     dispose();
