@@ -5,7 +5,7 @@ import { renderDockerfile } from '../dockerfile/render.js';
 import { contextEntries, contextMtime } from '../context/files.js';
 import type { BuildEvent, Engine } from '../engine/port.js';
 import { OperationError, UsageError } from '../errors.js';
-import { LABEL_PREFIX } from '../plan/build-plan.js';
+import { BUILD_KEY_LABEL, LABEL_PREFIX } from '../plan/build-plan.js';
 import { canonicalJson, sha256Hex } from '../plan/canonical.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { countSteps, type ProgressSink } from './progress.js';
@@ -13,7 +13,7 @@ import { countSteps, type ProgressSink } from './progress.js';
 // plan -> image on the engine. Tags are applied only after everything that can fail has passed
 // (the build, then the smoke tests through `beforeTag`): a broken image never carries a tag.
 
-export const BUILD_KEY_LABEL = `${LABEL_PREFIX}.build-key`;
+export { BUILD_KEY_LABEL };
 export const TARGET_LABEL = `${LABEL_PREFIX}.target`;
 
 export interface BuildOptions {

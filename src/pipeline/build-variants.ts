@@ -18,6 +18,8 @@ export interface BuildVariantsOptions {
   /** The options of one variant's build (its own progress sink, etc.). */
   optionsFor: (e: MatrixEntry, signal: AbortSignal) => BuildAndTestOptions;
   onStart?: (e: MatrixEntry) => void;
+  /** After a variant is built and tested (e.g. publish it); a throw fails the variant. */
+  afterBuild?: (e: MatrixEntry, r: BuildAndTestResult, signal: AbortSignal) => Promise<void>;
   onDone?: (e: MatrixEntry, o: VariantOutcome) => void;
 }
 
@@ -34,6 +36,7 @@ export async function buildVariants(engine: Engine, entries: MatrixEntry[], reci
       opts.onStart?.(e);
       try {
         const r = await buildAndTest(engine, { plan: e.plan, recipeDir: recipeDirs.get(e.recipe)! }, opts.optionsFor(e, combined));
+        await opts.afterBuild?.(e, r, combined);
         o = { id: e.id, result: r.build.upToDate ? 'up to date' : 'built', seconds: secs(), outcome: r };
       } catch (err) {
         if (opts.signal.aborted) throw opts.signal.reason;

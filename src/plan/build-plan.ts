@@ -9,6 +9,8 @@ import { PLAN_VERSION, type Plan, type PlanInput, type PlanStage } from './types
 export const VENV = '/opt/dynamo/venv';
 export const LABEL_PREFIX = 'dev.dynamo-image';
 export const PLAN_DIGEST_LABEL = `${LABEL_PREFIX}.plan-digest`;
+/** Set through the build API on every image: the same value means the same build (plan, target, args, platform). */
+export const BUILD_KEY_LABEL = `${LABEL_PREFIX}.build-key`;
 
 export interface BuildPlanArgs {
   recipe: Recipe;

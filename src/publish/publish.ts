@@ -6,6 +6,7 @@ import { registryHostProblem } from '../recipe/schema.js';
 import { referenceProblem } from './reference.js';
 import { RegistryClient, TransientError, withRetries, type RetryPolicy } from './registry-client.js';
 import { renderTags, tagVariables } from './tags.js';
+import { BUILD_KEY_LABEL } from '../plan/build-plan.js';
 
 // image on the engine -> verified tags in a registry. Every tag is checked before the first push,
 // so a refused publish changes nothing; a push succeeded only when the engine reported its digest,
@@ -56,11 +57,84 @@ export class PublishFailure extends OperationError {
   }
 }
 
+/** What publishing will do to one tag, decided before anything changes. */
+export interface PublishStep {
+  tag: string;
+  reference: string;
+  mutable: boolean;
+  /** The digest the registry has under the tag now, or null. */
+  current: string | null;
+  /**
+   * `push`: the tag is absent, or mutable, or moved by --force. `unchanged`: the registry already
+   * has this image (or this exact build, by its build key) under the tag. `copy`: another tag holds
+   * this build; its manifest is put under this tag, nothing is uploaded. `refused`: an immutable
+   * tag holds another image.
+   */
+  action: 'push' | 'unchanged' | 'copy' | 'refused';
+  /** For `copy`: the digest that holds this build. */
+  from?: string;
+  reason: string;
+}
+
+export interface PublishPlan {
+  registry: string;
+  repository: string;
+  buildKey: string;
+  steps: PublishStep[];
+  /** Every tag already holds this build: nothing to build, test or push. */
+  upToDate: boolean;
+}
+
+/**
+ * Asks the registry, read-only, what each tag holds, and decides each tag's step. `imageId` is the
+ * local image when there is one (its config digest identifies it in the registry); the build key
+ * identifies this exact build whoever pushed it (a fresh CI runner rebuilds the same build as
+ * another image id).
+ */
+export async function planPublish(client: RegistryClient, target: PublishTarget, opts: { buildKey: string; imageId?: string | null; knownDigests?: Set<string>; force?: boolean }): Promise<PublishPlan> {
+  const steps: PublishStep[] = [];
+  let holder: string | null = null;
+  for (const t of target.tags) {
+    const m = await client.manifestDigest(target.repository, t.tag).catch((e: unknown) => {
+      if (e instanceof TransientError) throw new OperationError('publish.check-failed', `could not read ${t.reference}: ${e.message}`);
+      throw e;
+    });
+    const base = { tag: t.tag, reference: t.reference, mutable: t.mutable, current: m?.digest ?? null };
+    if (!m) {
+      steps.push({ ...base, action: 'push', reason: 'absent' });
+      continue;
+    }
+    const sameImage = opts.knownDigests?.has(m.digest) || (opts.imageId ? (await client.configDigest(target.repository, m.digest)) === opts.imageId : false);
+    const labels = sameImage ? null : await client.imageLabels(target.repository, m.digest);
+    const sameBuild = sameImage || labels?.[BUILD_KEY_LABEL] === opts.buildKey;
+    if (sameBuild) {
+      holder ??= m.digest;
+      steps.push({ ...base, action: 'unchanged', reason: sameImage ? 'already this image' : `already this build (${BUILD_KEY_LABEL} ${opts.buildKey.slice(0, 19)})` });
+    } else if (t.mutable) steps.push({ ...base, action: 'push', reason: `mutable: moves from ${m.digest.slice(0, 19)}` });
+    else if (opts.force) steps.push({ ...base, action: 'push', reason: `--force: moves from ${m.digest.slice(0, 19)}` });
+    else steps.push({ ...base, action: 'refused', reason: `is ${m.digest}, another image` });
+  }
+  // A tag another run already filled with this build is copied to the absent ones, so siblings
+  // share one digest even when this runner's own build has another.
+  if (holder && !opts.imageId) for (const s of steps) if (s.action === 'push' && s.current === null) Object.assign(s, { action: 'copy', from: holder, reason: `copy of ${holder.slice(0, 19)}, which holds this build` });
+  return { registry: target.registry, repository: target.repository, buildKey: opts.buildKey, steps, upToDate: steps.every((s) => s.action === 'unchanged') };
+}
+
+export function refusal(plan: PublishPlan): OperationError | null {
+  const refused = plan.steps.filter((s) => s.action === 'refused');
+  if (!refused.length) return null;
+  return new OperationError('publish.tag-exists', `refusing to move existing tags to another image: ${refused.map((s) => `${s.reference} ${s.reason}`).join('; ')}`, {
+    hint: 'tags are immutable unless listed in publish.mutableTags; --force moves them anyway. Nothing was pushed.',
+  });
+}
+
 export interface PublishOptions {
   engine: Engine;
   imageId: string;
   target: PublishTarget;
   creds: Credentials;
+  /** The build key of the image (its label): the same build in the registry counts as unchanged. */
+  buildKey?: string;
   force?: boolean;
   policy: RetryPolicy;
   signal: AbortSignal;
@@ -71,6 +145,7 @@ function isTransientPush(e: unknown): boolean {
   return e instanceof EnvironmentError && e.code === 'registry.unreachable';
 }
 
+/** Plans against the registry (every tag checked before the first push), then applies the plan. */
 export async function publishImage(opts: PublishOptions): Promise<PushedTag[]> {
   const { engine, imageId, target, creds } = opts;
   const client = new RegistryClient(target.registry, creds, opts.policy, opts.note);
@@ -80,48 +155,49 @@ export async function publishImage(opts: PublishOptions): Promise<PushedTag[]> {
   if (!image) throw new OperationError('publish.no-image', `image ${imageId} is gone from the engine`);
   const repoKey = `${target.registry}/${target.repository}`;
   const known = new Set(image.repoDigests.filter((d) => d.startsWith(`${repoKey}@`)).map((d) => d.slice(repoKey.length + 1)));
+  const plan = await planPublish(client, target, { buildKey: opts.buildKey ?? image.labels[BUILD_KEY_LABEL] ?? '', imageId, knownDigests: known, force: opts.force ?? false });
+  const refused = refusal(plan);
+  if (refused) throw refused;
+  return applyPublish(plan, { ...opts, client });
+}
 
-  // 1. Every tag checked before the first push.
-  const current = new Map<string, string | null>();
-  const conflicts: string[] = [];
-  for (const t of target.tags) {
-    const m = await client.manifestDigest(target.repository, t.tag).catch((e: unknown) => {
-      if (e instanceof TransientError) throw new OperationError('publish.check-failed', `could not read ${t.reference}: ${e.message}`);
-      throw e;
-    });
-    current.set(t.reference, m?.digest ?? null);
-    // This image already, under that tag? The engine's RepoDigests may have forgotten a push (a
-    // failed run removes its push aliases), so the manifest's config is compared with the image id.
-    if (m && !known.has(m.digest) && (await client.configDigest(target.repository, m.digest)) === image.id) known.add(m.digest);
-    if (m && !known.has(m.digest) && !t.mutable && !opts.force) conflicts.push(`${t.reference} is ${m.digest}`);
-  }
-  if (conflicts.length)
-    throw new OperationError('publish.tag-exists', `refusing to move existing tags to another image: ${conflicts.join('; ')}`, {
-      hint: 'tags are immutable unless listed in publish.mutableTags; --force moves them anyway. Nothing was pushed.',
-    });
-
-  // 2. Push. The engine sends layers once; later tags only add a manifest reference.
+/**
+ * Applies a plan: immutable tags first, mutable ones (latest) last; `copy` steps put an existing
+ * manifest under the tag, `push` steps push the local image. Every tag is read back at the end.
+ */
+export async function applyPublish(plan: PublishPlan, opts: PublishOptions & { client: RegistryClient }): Promise<PushedTag[]> {
+  const { engine, imageId, target, creds, client } = opts;
+  const repoKey = `${target.registry}/${target.repository}`;
   const auth = engineAuth(target.registry, creds.secret);
   const out: PushedTag[] = [];
   const localTagged: string[] = [];
   let digest: string | null = null;
+  const ordered = [...plan.steps.filter((s) => !s.mutable), ...plan.steps.filter((s) => s.mutable)];
   try {
-    for (const t of target.tags) {
-      const prev = current.get(t.reference) ?? null;
-      if (prev !== null && known.has(prev)) {
-        out.push({ reference: t.reference, digest: prev, action: 'unchanged', previous: prev });
-        digest ??= prev;
+    for (const s of ordered) {
+      if (s.action === 'unchanged') {
+        out.push({ reference: s.reference, digest: s.current!, action: 'unchanged', previous: s.current });
+        digest ??= s.current;
         continue;
       }
-      await engine.tagImage(imageId, repoKey, t.tag);
-      localTagged.push(t.tag);
-      opts.note(`pushing ${t.reference}`);
+      if (s.action === 'copy') {
+        const m = await client.manifestBytes(target.repository, s.from!);
+        if (!m) throw new OperationError('publish.failed', `${s.from} vanished from ${repoKey} while publishing`);
+        opts.note(`tagging ${s.reference} as ${s.from!.slice(0, 19)} (already holds this build)`);
+        const d = await client.putManifest(target.repository, s.tag, m);
+        out.push({ reference: s.reference, digest: d, action: 'pushed', previous: null });
+        continue;
+      }
+      if (s.action === 'refused') throw refusal(plan)!;
+      await engine.tagImage(imageId, repoKey, s.tag);
+      localTagged.push(s.tag);
+      opts.note(`pushing ${s.reference}`);
       const pushed = await withRetries(
-        `push ${t.reference}`,
+        `push ${s.reference}`,
         opts.policy,
         async () => {
           try {
-            return await engine.push(repoKey, t.tag, auth, opts.signal);
+            return await engine.push(repoKey, s.tag, auth, opts.signal);
           } catch (e) {
             if (opts.signal.aborted) throw opts.signal.reason;
             if (isTransientPush(e)) throw new TransientError((e as Error).message);
@@ -136,10 +212,11 @@ export async function publishImage(opts: PublishOptions): Promise<PushedTag[]> {
           });
         throw e;
       });
-      if (digest !== null && pushed.digest !== digest) throw new OperationError('publish.digest-mismatch', `${t.reference} was pushed as ${pushed.digest}, the first tag as ${digest}`);
+      if (digest !== null && pushed.digest !== digest && !plan.steps.some((x) => x.action === 'unchanged' && x.current === digest))
+        throw new OperationError('publish.digest-mismatch', `${s.reference} was pushed as ${pushed.digest}, the first tag as ${digest}`);
       digest ??= pushed.digest;
-      out.push({ reference: t.reference, digest: pushed.digest, action: 'pushed', previous: prev });
-      opts.note(`pushed ${t.reference} ${pushed.digest}`);
+      out.push({ reference: s.reference, digest: pushed.digest, action: 'pushed', previous: s.current });
+      opts.note(`pushed ${s.reference} ${pushed.digest}`);
     }
   } catch (e) {
     // The local aliases made for pushing go again; the image and its own tags stay.
@@ -148,10 +225,12 @@ export async function publishImage(opts: PublishOptions): Promise<PushedTag[]> {
     throw e;
   }
 
-  // 3. Verify over the registry's API that every tag resolves to that digest.
+  // Verify over the registry's API that every tag resolves to what was pushed.
   for (const p of out) {
     const m = await client.manifestDigest(target.repository, p.reference.slice(repoKey.length + 1));
     if (!m || m.digest !== p.digest) throw new OperationError('publish.verify-failed', `${p.reference} resolves to ${m?.digest ?? 'nothing'} in the registry, not the pushed ${p.digest}`);
   }
-  return out;
+  // Report in the order of the templates, as before.
+  const order = new Map(plan.steps.map((s, i) => [s.reference, i]));
+  return out.sort((a, b) => order.get(a.reference)! - order.get(b.reference)!);
 }

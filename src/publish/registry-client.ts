@@ -154,18 +154,18 @@ export class RegistryClient {
     });
   }
 
-  private async request(method: 'GET' | 'HEAD', pathAndQuery: string, scope: string, headers: Record<string, string> = {}): Promise<Response> {
+  private async request(method: 'GET' | 'HEAD' | 'PUT', pathAndQuery: string, scope: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Response> {
     const url = `${this.base}${pathAndQuery}`;
     return withRetries(`${method} ${url}`, this.policy, async () => {
       const auth = this.token ? `Bearer ${this.token}` : this.basic();
-      let res = await this.fetchOnce(url, { method, headers: { ...headers, ...(auth ? { Authorization: auth } : {}) } });
+      let res = await this.fetchOnce(url, { method, headers: { ...headers, ...(auth ? { Authorization: auth } : {}) }, ...(body ? { body } : {}) });
       if (res.status === 401) {
         const ch = parseChallenge(res.headers.get('www-authenticate'));
         if (!ch) throw this.refused(401);
         if (ch.scheme === 'basic' && auth?.startsWith('Basic')) throw this.refused(401);
         await this.authenticate(ch, scope);
         const again = this.token ? `Bearer ${this.token}` : this.basic();
-        res = await this.fetchOnce(url, { method, headers: { ...headers, ...(again ? { Authorization: again } : {}) } });
+        res = await this.fetchOnce(url, { method, headers: { ...headers, ...(again ? { Authorization: again } : {}) }, ...(body ? { body } : {}) });
       }
       if (res.status === 401 || res.status === 403) throw this.refused(res.status);
       return res;
@@ -196,6 +196,40 @@ export class RegistryClient {
     const m = await this.manifest(repository, digest);
     const cfg = (m?.body as { config?: { digest?: unknown } } | undefined)?.config?.digest;
     return typeof cfg === 'string' ? cfg : null;
+  }
+
+  /**
+   * The labels of the image a single-platform manifest describes (from its config blob), or null.
+   * They carry the build key: the registry can say "this exact build is here" without a pull.
+   */
+  async imageLabels(repository: string, digest: string): Promise<Record<string, string> | null> {
+    const m = await this.manifest(repository, digest);
+    const cfg = (m?.body as { config?: { digest?: unknown } } | undefined)?.config?.digest;
+    if (typeof cfg !== 'string') return null;
+    const res = await this.request('GET', `/v2/${repository}/blobs/${cfg}`, `repository:${repository}:pull`);
+    if (!res.ok) return null;
+    try {
+      const c = JSON.parse(await res.text()) as { config?: { Labels?: Record<string, string> | null } };
+      return c.config?.Labels ?? {};
+    } catch {
+      return null;
+    }
+  }
+
+  /** The manifest's bytes as stored, for copying it under another tag. */
+  async manifestBytes(repository: string, digest: string): Promise<{ mediaType: string; bytes: Buffer } | null> {
+    const res = await this.request('GET', `/v2/${repository}/manifests/${digest}`, `repository:${repository}:pull`, { Accept: MANIFEST_ACCEPT });
+    if (res.status === 404) return null;
+    if (!res.ok) throw new OperationError('registry.error', `${this.domain} answered HTTP ${res.status} for ${repository}@${digest}`);
+    return { mediaType: res.headers.get('content-type') ?? 'application/vnd.docker.distribution.manifest.v2+json', bytes: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  /** Puts a manifest under a tag (the blobs it names must be in the repository already). */
+  async putManifest(repository: string, tag: string, manifest: { mediaType: string; bytes: Buffer }): Promise<string> {
+    const res = await this.request('PUT', `/v2/${repository}/manifests/${tag}`, `repository:${repository}:pull,push`, { 'Content-Type': manifest.mediaType }, manifest.bytes);
+    if (res.status !== 201 && res.status !== 200) throw new OperationError('publish.failed', `${this.domain} refused the manifest for ${repository}:${tag}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
+    const { createHash } = await import('node:crypto');
+    return res.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}`;
   }
 
   /** A manifest's JSON and media type, or null when the registry has none. */

@@ -38,21 +38,33 @@ function xml(s: string): string {
   return s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/g, '').replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
+/** One report as a JUnit file. */
 export function formatJunit(rep: SmokeReport): string {
-  const cases = rep.results.map((r) => {
-    const open = `    <testcase name="${xml(r.name)}" classname="dynamo-image.smoke.${r.kind}" time="${secs(r.durationMs)}"`;
-    if (r.status === 'passed') return `${open}/>`;
-    if (r.status === 'skipped') return `${open}>\n      <skipped message="${xml(r.reason ?? '')}"/>\n    </testcase>`;
-    const body = [r.reason, r.expected && `expected: ${r.expected}`, r.actual && `got: ${r.actual}`, r.exitExplained && `exit: ${r.exitExplained}`, r.tail?.length && `output:\n${r.tail.join('\n')}`].filter(Boolean).join('\n');
-    return `${open}>\n      <failure message="${xml(r.reason ?? 'failed')}">${xml(body)}</failure>\n    </testcase>`;
-  });
+  return formatJunitSuites([rep]);
+}
+
+/** Several reports (a matrix's variants) as one JUnit file: a testsuite each. */
+export function formatJunitSuites(reps: SmokeReport[]): string {
+  const suite = (rep: SmokeReport) => {
+    const cases = rep.results.map((r) => {
+      const open = `    <testcase name="${xml(r.name)}" classname="dynamo-image.smoke.${r.kind}" time="${secs(r.durationMs)}"`;
+      if (r.status === 'passed') return `${open}/>`;
+      if (r.status === 'skipped') return `${open}>\n      <skipped message="${xml(r.reason ?? '')}"/>\n    </testcase>`;
+      const body = [r.reason, r.expected && `expected: ${r.expected}`, r.actual && `got: ${r.actual}`, r.exitExplained && `exit: ${r.exitExplained}`, r.tail?.length && `output:\n${r.tail.join('\n')}`].filter(Boolean).join('\n');
+      return `${open}>\n      <failure message="${xml(r.reason ?? 'failed')}">${xml(body)}</failure>\n    </testcase>`;
+    });
+    return [
+      `  <testsuite name="${xml(rep.image)}" tests="${rep.results.length}" failures="${rep.failed}" errors="0" skipped="${rep.skipped}" time="${secs(rep.durationMs)}" timestamp="${rep.startedAt}">`,
+      `    <properties><property name="image.id" value="${xml(rep.imageId)}"/><property name="gpu-requests" value="${xml(`${rep.gpu.available ? 'accepted' : 'not possible'}: ${rep.gpu.detail}`)}"/><property name="gpu-request-via" value="${rep.gpu.request?.via ?? 'none'}"/>${rep.gpu.driver ? `<property name="gpu-driver" value="${xml(rep.gpu.driver.detail)}"/>` : ''}</properties>`,
+      ...cases,
+      '  </testsuite>',
+    ];
+  };
+  const sum = (f: (r: SmokeReport) => number) => reps.reduce((n, r) => n + f(r), 0);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="dynamo-image smoke" tests="${rep.results.length}" failures="${rep.failed}" skipped="${rep.skipped}" time="${secs(rep.durationMs)}">`,
-    `  <testsuite name="${xml(rep.image)}" tests="${rep.results.length}" failures="${rep.failed}" errors="0" skipped="${rep.skipped}" time="${secs(rep.durationMs)}" timestamp="${rep.startedAt}">`,
-    `    <properties><property name="image.id" value="${xml(rep.imageId)}"/><property name="gpu-requests" value="${xml(`${rep.gpu.available ? 'accepted' : 'not possible'}: ${rep.gpu.detail}`)}"/><property name="gpu-request-via" value="${rep.gpu.request?.via ?? 'none'}"/>${rep.gpu.driver ? `<property name="gpu-driver" value="${xml(rep.gpu.driver.detail)}"/>` : ''}</properties>`,
-    ...cases,
-    '  </testsuite>',
+    `<testsuites name="dynamo-image smoke" tests="${sum((r) => r.results.length)}" failures="${sum((r) => r.failed)}" skipped="${sum((r) => r.skipped)}" time="${secs(sum((r) => r.durationMs))}">`,
+    ...reps.flatMap(suite),
     '</testsuites>',
     '',
   ].join('\n');

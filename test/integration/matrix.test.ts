@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { allContainers, imageExists, inspectImage, privateExample, removeImages } from '../support/docker.js';
+import { allContainers, docker, imageExists, inspectImage, privateExample, removeImages } from '../support/docker.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
@@ -168,5 +169,41 @@ describe('init on a terminal', () => {
     expect(text).toContain('name: tty-echo');
     expect(text).toContain('image: dynamo-image-base/debian-python:bookworm');
     expect((await runCli(['validate', path.join(target, 'recipe.yaml')])).code).toBe(0);
+  });
+});
+
+describe('build --matrix honours the build and publish flags (issue 11, point 2)', () => {
+  it('--push --registry -t {variant} --junit: every variant published, tagged, and reported', async () => {
+    const { startRegistry, skopeoDigest } = await import('../support/registry.js');
+    const reg = await startRegistry();
+    const ex = privateExample('recipes/examples/echo-matrix', 'mxpub');
+    try {
+      const junit = path.join(ex.dir, 'matrix-junit.xml');
+      const r = await runCli(['build', '--matrix', ex.recipe, '--push', '--registry', reg.host, '-t', `${ex.name}-extra:{variant}`, '--junit', junit, '--json', '--jobs', '2']);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { variants: { variant: string; result: string; published?: string }[] };
+      expect(out.variants).toHaveLength(3);
+      for (const v of out.variants) {
+        const id = v.variant.split('/')[1]!;
+        expect(v.published).toContain(`pushed ${reg.host}/${ex.name}:0.1.0-cuda${id.replace('cuda', '')}`);
+        // skopeo (another client) reads each pushed tag; the extra tag is on the same image locally.
+        const digest = skopeoDigest(`${reg.host}/${ex.name}:0.1.0-cuda${id.replace('cuda', '')}`);
+        expect(digest).toMatch(/^sha256:/);
+        expect(docker(['image', 'inspect', '--format', '{{.Id}}', `${ex.name}-extra:${id}`]).stdout.trim()).toBe(docker(['image', 'inspect', '--format', '{{.Id}}', `${ex.name}:0.1.0-${id}`]).stdout.trim());
+      }
+      // The JUnit file: one testsuite per variant, read by Python's own XML parser.
+      const suites = execFileSync('python3', ['-c', 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); print(len(r.findall("testsuite")), r.get("tests"))', junit]).toString().trim();
+      expect(suites).toBe('3 9');
+    } finally {
+      removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((x) => x.includes(ex.name)));
+      ex.cleanup();
+      await reg.dispose();
+    }
+  });
+
+  it('-t without {variant} is refused when it would name several variants', async () => {
+    const r = await runCli(['build', '--matrix', 'recipes/examples/echo-matrix/recipe.yaml', '-t', 'one:tag']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('would name all 3 variants');
   });
 });

@@ -1,6 +1,15 @@
+import { rename, writeFile } from 'node:fs/promises';
 import { quietProgress } from '../../build/progress.js';
 import { connectDocker } from '../../engine/dockerode-engine.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import type { MatrixEntry } from '../../matrix/outputs.js';
+import type { BuildAndTestResult } from '../../pipeline/build-and-test.js';
+import { findCredentials } from '../../publish/credentials.js';
+import { publishImage, publishTarget } from '../../publish/publish.js';
+import { retryPolicy } from '../../publish/registry-client.js';
+import { formatJunitSuites } from '../../smoke/report.js';
+import type { SmokeReport } from '../../smoke/types.js';
+import { checkOutputPath } from '../output.js';
 import { buildVariants, type VariantOutcome } from '../../pipeline/build-variants.js';
 import { buildAndTestOptions, type BuildCliOptions } from '../build-options.js';
 import type { Output } from '../output.js';
@@ -32,8 +41,18 @@ function row(o: VariantOutcome): MatrixRow {
 
 /** `build --matrix`: the pipeline's buildVariants, with a line per variant and a table at the end. */
 export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: Output): Promise<number> {
+  checkOutputPath(opts.junit, '--junit');
   const { expandRecipes } = await import('../../pipeline/variants.js');
   const { entries, recipeDirs } = await expandRecipes(args.length ? args : ['recipe.yaml'], { allowUnsupported: opts.allowUnsupported ?? false });
+  // Extra tags name one image each: with several variants they need {variant} to stay apart.
+  const shared = opts.tag.filter((t) => !t.includes('{variant}'));
+  if (entries.length > 1 && shared.length)
+    throw new UsageError(`-t ${shared[0]} would name all ${entries.length} variants`, 'put {variant} in the tag, e.g. -t registry.example.com/team/img:{variant}');
+  const tagsFor = (variant: string) => opts.tag.map((t) => t.replaceAll('{variant}', variant || 'default'));
+  // Publishing targets, resolved before any build: a bad registry or tag stops everything first.
+  const targets = new Map(opts.push ? entries.map((e) => [e.id, publishTarget(e.plan, { registry: opts.registry, gitSha: null })] as const) : []);
+  const reports = new Map<string, SmokeReport>();
+  const published = new Map<string, string>();
   const engine = await connectDocker();
   const { signal, dispose } = interruptSignal();
   let outcomes: VariantOutcome[];
@@ -42,7 +61,18 @@ export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: O
       jobs: opts.jobs,
       failFast: opts.failFast ?? false,
       signal,
-      optionsFor: (_e, s) => buildAndTestOptions({ ...opts, tag: [], quiet: true, json: true, jobs: 1 }, { progress: quietProgress, signal: s }),
+      optionsFor: (e, s) => buildAndTestOptions({ ...opts, tag: tagsFor(e.variant), quiet: true, json: true, jobs: 1 }, { progress: quietProgress, signal: s, events: { onReport: (r) => reports.set(e.id, r) } }),
+      // --push: each variant is published as soon as it is built and tested.
+      ...(opts.push
+        ? {
+            afterBuild: async (e: MatrixEntry, r: BuildAndTestResult, s: AbortSignal) => {
+              const target = targets.get(e.id)!;
+              const creds = await findCredentials(target.registry);
+              const pushed = await publishImage({ engine, imageId: r.build.image, target, creds, buildKey: r.build.buildKey, force: false, policy: retryPolicy(), signal: s, note: () => undefined });
+              published.set(e.id, pushed.map((p) => `${p.action === 'pushed' ? 'pushed' : 'unchanged'} ${p.reference}`).join(', '));
+            },
+          }
+        : {}),
       onStart: (e) => o.err(`building ${e.id}`),
       onDone: (e, x) => o.err('outcome' in x ? `done ${e.id} (${x.seconds.toFixed(1)}s)` : `${x.result === 'cancelled' ? 'cancelled' : 'FAILED'} ${e.id}: ${x.error.message}`),
     });
@@ -51,7 +81,12 @@ export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: O
   }
   const table = outcomes.map(row);
   const failed = table.filter((r) => r.result === 'failed').length;
-  if (opts.json) o.out(JSON.stringify({ variants: table, failed }));
+  if (opts.junit && reports.size) {
+    const file = opts.junit;
+    await writeFile(`${file}.${process.pid}.tmp`, formatJunitSuites(entries.flatMap((e) => (reports.has(e.id) ? [reports.get(e.id)!] : []))));
+    await rename(`${file}.${process.pid}.tmp`, file);
+  }
+  if (opts.json) o.out(JSON.stringify({ variants: table.map((r) => ({ ...r, ...(published.has(r.variant) ? { published: published.get(r.variant) } : {}) })), failed }));
   const cols = ['variant', 'result', 'seconds', 'sizeMB', 'cache', 'smoke'] as const;
   const w = cols.map((c) => Math.max(c.length, ...table.map((r) => String(r[c]).length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(w[i]!)).join('  ').trimEnd();
