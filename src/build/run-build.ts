@@ -5,7 +5,7 @@ import { renderDockerfile } from '../dockerfile/render.js';
 import { contextEntries, contextMtime } from '../context/files.js';
 import type { BuildEvent, Engine } from '../engine/port.js';
 import { OperationError, UsageError } from '../errors.js';
-import { BUILD_KEY_LABEL, LABEL_PREFIX } from '../plan/build-plan.js';
+import { BUILD_KEY_LABEL, buildKeyOf, LABEL_PREFIX, planFetches } from '../plan/build-plan.js';
 import { canonicalJson, sha256Hex } from '../plan/canonical.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { countSteps, type ProgressSink } from './progress.js';
@@ -13,7 +13,7 @@ import { countSteps, type ProgressSink } from './progress.js';
 // plan -> image on the engine. Tags are applied only after everything that can fail has passed
 // (the build, then the smoke tests through `beforeTag`): a broken image never carries a tag.
 
-export { BUILD_KEY_LABEL };
+export { BUILD_KEY_LABEL, buildKeyOf, planFetches };
 export const TARGET_LABEL = `${LABEL_PREFIX}.target`;
 
 export interface BuildOptions {
@@ -48,15 +48,7 @@ export interface BuildOutcome {
   contextBytes: number;
 }
 
-/** Whether any build step downloads: packages from an index or apt. */
-export function planFetches(plan: PlannedRecipe['plan']): boolean {
-  return plan.engine.source.kind === 'index' || plan.dynamo !== null || plan.systemPackages.length > 0 || !plan.base.pythonIncluded;
-}
 
-/** Everything that makes two builds produce the same image. */
-export function buildKeyOf(planDigest: string, o: Pick<BuildOptions, 'target' | 'buildArgs' | 'platform'>): string {
-  return `sha256:${sha256Hex(canonicalJson({ plan: planDigest, target: o.target, buildArgs: o.buildArgs ?? {}, platform: o.platform ?? null }))}`;
-}
 
 export function splitTag(ref: string): { repository: string; tag: string } {
   const at = ref.lastIndexOf(':');

@@ -1,5 +1,9 @@
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { BUILD_KEY_LABEL, buildKeyOf, LABEL_PREFIX, PLAN_DIGEST_LABEL, planFetches } from '../plan/build-plan.js';
+
+const TARGET_LABEL = `${LABEL_PREFIX}.target`;
+
 import { dockerfileFromPlan } from '../dockerfile/from-plan.js';
 import { renderDockerfile, shellQuote } from '../dockerfile/render.js';
 import type { Plan } from '../plan/types.js';
@@ -65,6 +69,17 @@ function bakeName(id: string): string {
 }
 
 /**
+ * bake reads every JSON string as an HCL template: `${...}` and `%{...}` are interpolation. Each
+ * is doubled (`$${`, `%%{`) so the text reaches the builder as written.
+ */
+export function bakeEscape(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+  if (Array.isArray(value)) return value.map(bakeEscape);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [bakeEscape(k) as string, bakeEscape(v)]));
+  return value;
+}
+
+/**
  * docker-bake.json: one target per variant, the recipe's folder as context and the rendered
  * Dockerfile inline, plus a `default` group. For users who run the matrix on BuildKit builders
  * with `docker buildx bake`. (bake does not check input digests; `dynamo-image build` does.)
@@ -73,15 +88,18 @@ export function bakeFile(entries: MatrixEntry[], opts: { cwd: string; recipeDirs
   const target: Record<string, unknown> = {};
   for (const e of entries) {
     const dir = opts.recipeDirs.get(e.recipe)!;
-    target[bakeName(e.id)] = {
+    target[bakeName(e.id)] = bakeEscape({
       context: path.relative(opts.cwd, dir) || '.',
       'dockerfile-inline': renderDockerfile(dockerfileFromPlan(e.plan, 'runtime')),
       target: 'runtime',
       platforms: e.plan.platforms,
       tags: e.plan.tags,
-      args: e.plan.buildArgs,
-      labels: { 'dev.dynamo-image.plan-digest': e.plan.digest, 'dev.dynamo-image.target': 'runtime' },
-    };
+      // RUN steps see the network only when the plan downloads (as `dynamo-image build` decides).
+      network: planFetches(e.plan) ? 'default' : 'none',
+      // The same labels `dynamo-image build` sets through the build API: a bake-built image is
+      // found as up to date by `build` and `publish`.
+      labels: { [PLAN_DIGEST_LABEL]: e.plan.digest, [TARGET_LABEL]: 'runtime', [BUILD_KEY_LABEL]: buildKeyOf(e.plan.digest, { target: 'runtime' }) },
+    });
   }
   return { group: { default: { targets: Object.keys(target) } }, target };
 }

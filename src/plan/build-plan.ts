@@ -110,6 +110,16 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
   return { ...withoutDigest, digest: `sha256:${planDigest(withoutDigest)}` };
 }
 
+/** Whether any build step downloads: packages from an index or apt (then RUN steps get a network). */
+export function planFetches(plan: Plan): boolean {
+  return plan.engine.source.kind === 'index' || plan.dynamo !== null || plan.systemPackages.length > 0 || !plan.base.pythonIncluded;
+}
+
+/** Everything that makes two builds produce the same image: plan, target, build args, platform. */
+export function buildKeyOf(planDigest: string, o: { target: string; buildArgs?: Record<string, string>; platform?: string | undefined }): string {
+  return `sha256:${sha256Hex(canonicalJson({ plan: planDigest, target: o.target, buildArgs: o.buildArgs ?? {}, platform: o.platform ?? null }))}`;
+}
+
 /** The digest ignores where the recipe was read from: the same build from another folder is the same image. */
 export function planDigest(plan: Omit<Plan, 'digest'>): string {
   return sha256Hex(canonicalJson({ ...plan, recipe: { ...plan.recipe, file: null } }));
