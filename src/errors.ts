@@ -53,6 +53,7 @@ export const ISSUE_CODES = [
   'publish.tag-invalid',
   'publish.tag-variable',
   'recipe.base-missing',
+  'recipe.base-override',
   'recipe.cuda-missing',
   'recipe.dynamo-missing',
   'recipe.empty',

@@ -6,7 +6,6 @@ import { contextEntries, contextMtime } from '../context/files.js';
 import type { BuildEvent, Engine } from '../engine/port.js';
 import { OperationError, UsageError } from '../errors.js';
 import { BUILD_KEY_LABEL, buildKeyOf, LABEL_PREFIX, planFetches } from '../plan/build-plan.js';
-import { canonicalJson, sha256Hex } from '../plan/canonical.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { countSteps, type ProgressSink } from './progress.js';
 

@@ -39,6 +39,8 @@ export interface BuildCliOptions {
   /** `build --push`: publish after the build. */
   push?: boolean;
   registry?: string;
+  /** `--base-image REF` instead of the recipe's base.image. */
+  baseImage?: string;
   /** The command line as given (for the no-change fast path's record). */
   invocation?: string[];
   /** Shown instead of --no-test when tests are skipped for another reason (publish --skip-tests). */

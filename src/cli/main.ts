@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DynamoImageError, ExitCode, InputError } from '../errors.js';
+import { IMAGE_REF_RE, referencePathIsLowercase } from '../recipe/image-ref.js';
 import { TOOL_VERSION } from '../version.js';
 import { printIssues, processOutput, type Output } from './output.js';
 
@@ -22,6 +23,11 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
 
   const locked = new Option('--locked', 'use the digests in recipe.lock.yaml for every image named by tag (refuse names it lacks)');
   const variantOpt = () => new Option('--variant <axes>', 'one variant of the recipe\'s matrix, e.g. cuda=12.9,platform=linux/arm64');
+  const baseImageOpt = () =>
+    new Option('--base-image <ref>', 'base image instead of the recipe\'s base.image (e.g. a mirror, or what a CI runner can pull)').argParser((v: string) => {
+      if (!IMAGE_REF_RE.test(v) || !referencePathIsLowercase(v)) throw new InvalidArgumentError('is not a valid image reference (e.g. python:3.11-slim-bookworm)');
+      return v;
+    });
   // Smoke-test options shared by build, test and publish.
   const gpuOpt = () => new Option('--gpu <mode>', 'GPU tests: auto (run where GPUs can be requested), require, off').choices(['auto', 'require', 'off']).default('auto');
   const gpuDevicesOpt = () => new Option('--gpu-devices <ids>', 'GPU ids for GPU tests, comma-separated: 0,1 (or CDI names, nvidia.com/gpu=0) (default: all)');
@@ -50,7 +56,8 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .addOption(allowUnsupported)
     .addOption(locked)
     .addOption(variantOpt())
-    .action(async (file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean; variant?: string }) => {
+    .addOption(baseImageOpt())
+    .action(async (file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean; variant?: string; baseImage?: string }) => {
       const { runPlan } = await import('./commands/plan.js');
       setExit(await runPlan(file, opts, o));
     });
@@ -64,6 +71,7 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .addOption(allowUnsupported)
     .addOption(locked)
     .addOption(variantOpt())
+    .addOption(baseImageOpt())
     .action(async (file: string, opts: { output?: string; target: 'runtime' | 'dev'; allowUnsupported?: boolean; locked?: boolean; variant?: string }) => {
       const { runRender } = await import('./commands/render.js');
       setExit(await runRender(file, opts, o));
@@ -96,6 +104,7 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .option('--push', 'publish after building (as `dynamo-image publish`)')
     .option('--registry <host>', 'with --push: registry HOST[:PORT] instead of publish.registry')
     .addOption(variantOpt())
+    .addOption(baseImageOpt())
     .option('--matrix', 'build every variant of every recipe given (files or folders); --jobs builds in parallel')
     .option('--fail-fast', 'with --matrix: cancel the other builds at the first failure')
     .action(async (files: string[], opts: Record<string, unknown>) => {
@@ -112,8 +121,9 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .option('--shard <I/N>', 'only shard I of N (stable, disjoint, covering)')
     .option('--explain', 'list included and excluded combinations, with the reasons, on stderr')
     .option('--command <cmd>', 'github: the command each entry runs', 'npx dynamo-image publish')
+    .addOption(baseImageOpt())
     .addOption(allowUnsupported)
-    .action(async (args: string[], opts: { format: 'json' | 'github' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string }) => {
+    .action(async (args: string[], opts: { format: 'json' | 'github' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string; baseImage?: string }) => {
       const { runMatrix } = await import('./commands/matrix.js');
       setExit(await runMatrix(args, opts, o));
     });
@@ -137,6 +147,7 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .addOption(allowUnsupported)
     .addOption(locked)
     .addOption(variantOpt())
+    .addOption(baseImageOpt())
     .action(async (file: string, opts: Record<string, unknown>) => {
       const { runPublish } = await import('./commands/publish.js');
       // Building for a publish: the runtime target, the recipe's settings, smoke tests on.
@@ -168,6 +179,7 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .addOption(junitOpt())
     .option('-q, --quiet', 'print only failures')
     .addOption(variantOpt())
+    .addOption(baseImageOpt())
     .action(async (target: string, opts: import('./commands/test.js').SmokeCliOptions) => {
       const { runTest } = await import('./commands/test.js');
       setExit(await runTest(target, opts, o));

@@ -23,7 +23,7 @@ const RECORD_VERSION = 1;
 
 /** Flags after which the result of an up-to-date build is the same every time. */
 const REPLAYABLE = new Set(['--no-test', '-q', '--quiet', '--json', '--allow-unsupported', '--locked']);
-const REPLAYABLE_WITH_VALUE = new Set(['--target', '--variant', '--builder', '--gpu', '--gpu-devices', '--gpu-request', '-j', '--jobs', '--build-arg', '-t', '--tag', '--platform', '--network']);
+const REPLAYABLE_WITH_VALUE = new Set(['--base-image', '--target', '--variant', '--builder', '--gpu', '--gpu-devices', '--gpu-request', '-j', '--jobs', '--build-arg', '-t', '--tag', '--platform', '--network']);
 
 /** Environment that changes what a build does or prints. */
 const ENV_KEYS = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DYNAMO_IMAGE_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME', 'CI', 'GITHUB_ACTIONS', 'SOURCE_DATE_EPOCH', 'DYNAMO_IMAGE_NO_DIGEST_CACHE', 'DYNAMO_IMAGE_NO_FAST_PATH'];

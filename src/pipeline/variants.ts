@@ -41,7 +41,7 @@ export interface Variants {
   recipeDirs: Map<string, string>;
 }
 
-export async function expandRecipes(args: string[], opts: { allowUnsupported?: boolean } = {}): Promise<Variants> {
+export async function expandRecipes(args: string[], opts: { allowUnsupported?: boolean; baseImage?: string | undefined } = {}): Promise<Variants> {
   const data = loadSupportData();
   const allowUnsupported = opts.allowUnsupported ?? false;
   const cache = await DigestCache.open();
@@ -59,7 +59,7 @@ export async function expandRecipes(args: string[], opts: { allowUnsupported?: b
       continue;
     }
     const loaded = l.loaded;
-    const base = await planLoaded(loaded, { allowUnsupported, supportData: data, cache });
+    const base = await planLoaded(loaded, { allowUnsupported, supportData: data, cache, ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
     if (!base.ok) {
       issues.push(...base.issues);
       continue;
@@ -69,7 +69,7 @@ export async function expandRecipes(args: string[], opts: { allowUnsupported?: b
     const exp = (loaded.expansion = expandMatrix(loaded.parsed.recipe, data, { allowUnsupported }));
     for (const x of exp.excluded) excluded.push({ ...x, id: `${name}/${x.id}`, recipe: file });
     for (const v of exp.variants) {
-      const r = v.id ? await planLoaded(loaded, { allowUnsupported, supportData: data, cache, variant: v.axes }) : base;
+      const r = v.id ? await planLoaded(loaded, { allowUnsupported, supportData: data, cache, variant: v.axes, ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) }) : base;
       if (!r.ok) {
         issues.push(...r.issues);
         continue;

@@ -37,6 +37,8 @@ export interface PlanOptions {
   variant?: VariantAxes;
   supportData?: SupportData;
   cache?: DigestCache;
+  /** `--base-image REF`: the base image instead of the recipe's `base.image` (CI runners, mirrors). */
+  baseImage?: string;
 }
 
 export type PlanOutcome = { ok: true; planned: PlannedRecipe } | { ok: false; issues: Issue[] };
@@ -79,6 +81,10 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
   const { doc, lines } = parsed;
   let recipe = parsed.recipe;
   const where = (p: (string | number)[]) => locate(doc, lines, p);
+  if (opts.baseImage) {
+    if (recipe.engine.image) return { ok: false, issues: [{ code: 'recipe.base-override', severity: 'error', file, ...where(['engine', 'image']), path: ['engine', 'image'], message: `--base-image ${opts.baseImage}: this recipe builds on its engine's image, not on base.image`, hint: 'leave --base-image out for this recipe' }] };
+    recipe = { ...recipe, base: { ...recipe.base, image: opts.baseImage } };
+  }
   const data = opts.supportData ?? loadSupportData();
   let variant: Plan['variant'] = null;
   if (opts.variant && Object.keys(opts.variant).length) {

@@ -24,7 +24,9 @@ export function publishTarget(plan: Plan, opts: { registry?: string | undefined;
   if (!registry) throw new UsageError('no registry to publish to', 'set publish.registry in the recipe or pass --registry HOST[:PORT]');
   const hostProblem = registryHostProblem(registry);
   if (hostProblem) throw new UsageError(`registry "${registry}": ${hostProblem}`, 'e.g. --registry registry.example.com or --registry 127.0.0.1:5000');
-  const repository = plan.publish?.repository ?? plan.image.name;
+  // `HOST[:PORT]/NAMESPACE` (ghcr.io/OWNER): the namespace goes in front of the repository.
+  const [host, ...ns] = registry.split('/');
+  const repository = [...ns, plan.publish?.repository ?? plan.image.name].join('/');
   const vars = tagVariables(plan, { gitSha: opts.gitSha ?? null });
   const fixed = renderTags(plan.publish?.tags ?? ['{version}'], vars);
   const mutable = renderTags(plan.publish?.mutableTags ?? [], vars);
@@ -33,10 +35,10 @@ export function publishTarget(plan: Plan, opts: { registry?: string | undefined;
   const tags = [
     ...fixed.tags.filter((t) => !mutable.tags.includes(t)).map((tag) => ({ tag, mutable: false })),
     ...mutable.tags.map((tag) => ({ tag, mutable: true })),
-  ].map((t) => ({ ...t, reference: `${registry}/${repository}:${t.tag}` }));
+  ].map((t) => ({ ...t, reference: `${host}/${repository}:${t.tag}` }));
   const bad = tags.map((t) => referenceProblem(t.reference)).filter((p): p is string => p !== null);
   if (bad.length) throw new UsageError(`cannot publish: ${bad.join('; ')}`, 'shorten publish.repository, the registry or the tag templates');
-  return { registry, repository, tags };
+  return { registry: host!, repository, tags };
 }
 
 export interface PushedTag {

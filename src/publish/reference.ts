@@ -1,4 +1,4 @@
-import { IMAGE_REF_RE } from '../recipe/schema.js';
+import { IMAGE_REF_RE } from '../recipe/image-ref.js';
 
 // Image references as the docker CLI reads them (distribution/reference's normalisation).
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import semver from 'semver';
 import { FRAMEWORKS } from '../matrix/schema.js';
 import { parseSpecifier } from '../versions/pep440.js';
+import { IMAGE_REF_RE, referencePathIsLowercase } from './image-ref.js';
 
 // The recipe as written. This zod schema is the single source of truth: the TypeScript types, the
 // committed JSON Schema (schema/recipe.schema.json) and the README's reference all come from it.
@@ -41,17 +42,7 @@ const absolutePath = z
   .refine((p) => !p.split('/').includes('..'), { error: 'must not contain ".."' })
   .max(4095, { error: 'is longer than Linux allows for a path (4095 bytes)' });
 
-// The Docker reference grammar (distribution/reference), tag and digest both optional.
-export const IMAGE_REF_RE =
-  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
-/** Without a registry part (a dot, a port, localhost), the first component is a lowercase path. */
-export function referencePathIsLowercase(ref: string): boolean {
-  const name = ref.split('@')[0]!.replace(/:[\w][\w.-]*$/, '');
-  const first = name.split('/')[0]!;
-  const hasDomain = name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['));
-  const rest = hasDomain ? name.slice(first.length + 1) : name;
-  return rest === rest.toLowerCase();
-}
+export { IMAGE_REF_RE, referencePathIsLowercase };
 
 const imageRef = z
   .string()
@@ -98,8 +89,15 @@ export function memoryBytes(m: string): number {
 
 /** HOST or HOST:PORT where HOST is a DNS name (labels of 1-63 characters) or an IPv4 address. */
 export function registryHostProblem(r: string): string | null {
+  const slash = r.indexOf('/');
+  if (slash >= 0) {
+    // HOST[:PORT]/NAMESPACE: repositories go under NAMESPACE (ghcr.io/OWNER, registry.example.com/team).
+    const ns = r.slice(slash + 1);
+    if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(ns)) return `namespace "${ns}" must be lowercase path components (e.g. "team" or "org/team")`;
+    r = r.slice(0, slash);
+  }
   const m = /^([A-Za-z0-9.-]+)(?::([0-9]+))?$/.exec(r);
-  if (!m) return 'must be HOST or HOST:PORT';
+  if (!m) return 'must be HOST, HOST:PORT or HOST[:PORT]/NAMESPACE';
   const [, host, port] = m;
   if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return `port ${port} is out of range (1-65535)`;
   if (host!.length > 253) return 'the host name is longer than 253 characters';

@@ -115,7 +115,7 @@ describe('matrix outputs for recipes/ (golden files)', () => {
 
   it('the example workflow uses the github output with fail-fast off', () => {
     const wf = parse(readFileSync(path.join(ROOT, '.github', 'workflows', 'dynamo-images.yml'), 'utf8'));
-    expect(wf.jobs.matrix.steps.at(-1).run).toContain('dynamo-image matrix recipes --format github');
+    expect(wf.jobs.matrix.steps.at(-1).run).toContain('dynamo-image matrix $RECIPES --base-image "$BASE_IMAGE" --format github');
     expect(wf.jobs.image.strategy['fail-fast']).toBe(false);
     expect(wf.jobs.image.strategy.matrix).toBe('${{ fromJSON(needs.matrix.outputs.matrix) }}');
     expect(wf.jobs.image['runs-on']).toBe('${{ matrix.runner }}');

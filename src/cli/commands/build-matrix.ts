@@ -43,7 +43,7 @@ function row(o: VariantOutcome): MatrixRow {
 export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: Output): Promise<number> {
   checkOutputPath(opts.junit, '--junit');
   const { expandRecipes } = await import('../../pipeline/variants.js');
-  const { entries, recipeDirs } = await expandRecipes(args.length ? args : ['recipe.yaml'], { allowUnsupported: opts.allowUnsupported ?? false });
+  const { entries, recipeDirs } = await expandRecipes(args.length ? args : ['recipe.yaml'], { allowUnsupported: opts.allowUnsupported ?? false, baseImage: opts.baseImage });
   // Extra tags name one image each: with several variants they need {variant} to stay apart.
   const shared = opts.tag.filter((t) => !t.includes('{variant}'));
   if (entries.length > 1 && shared.length)

@@ -29,7 +29,7 @@ export async function runBuild(files: string[], opts: BuildCliOptions, o: Output
   parseBuildArgs(opts.buildArg);
   checkTags(opts.tag);
   const variant = variantOption(opts.variant);
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}) });
+  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
   printIssues(o, planned.warnings);
   const engine = await connectDocker();
   const { signal, dispose } = interruptSignal();

@@ -14,7 +14,7 @@ export function parseShard(s: string | undefined): { index: number; count: numbe
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-export async function runMatrix(args: string[], opts: { format: 'json' | 'github' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string }, o: Output): Promise<number> {
+export async function runMatrix(args: string[], opts: { format: 'json' | 'github' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string; baseImage?: string }, o: Output): Promise<number> {
   const sh = parseShard(opts.shard);
   const { entries: all, excluded, recipeDirs } = await expandRecipes(args, opts);
   const entries = sh ? shard(all, sh.index, sh.count) : all;

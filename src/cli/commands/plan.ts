@@ -27,9 +27,9 @@ export function describePlan(p: Plan): string {
   return lines.join('\n');
 }
 
-export async function runPlan(file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean; variant?: string }, o: Output): Promise<number> {
+export async function runPlan(file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean; variant?: string; baseImage?: string }, o: Output): Promise<number> {
   const variant = variantOption(opts.variant);
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}) });
+  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
   printIssues(o, planned.warnings);
   o.out(opts.json ? JSON.stringify(planned.plan, null, 2) : describePlan(planned.plan));
   return ExitCode.ok;

@@ -33,7 +33,7 @@ function gitSha(dir: string): string | null {
 export async function runPublish(file: string, opts: PublishCliOptions, o: Output): Promise<number> {
   checkOutputPath(opts.junit, '--junit');
   const variant = variantOption(opts.variant);
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}) });
+  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
   printIssues(o, planned.warnings);
   const target = publishTarget(planned.plan, { registry: opts.registry, gitSha: gitSha(path.dirname(path.resolve(file))) });
   const skipTests = opts.skipTests === true || opts.test === false;

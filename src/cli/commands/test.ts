@@ -24,6 +24,7 @@ export interface SmokeCliOptions {
   quiet?: boolean;
   /** With a recipe: one variant of its matrix. */
   variant?: string;
+  baseImage?: string;
 }
 
 /** Runs the tests, prints the reports, records the outcome. Returns the report. */
@@ -46,7 +47,7 @@ export async function runTest(target: string, opts: SmokeCliOptions, o: Output):
   let engine: Engine;
   if (looksLikeRecipe(target)) {
     const variant = variantOption(opts.variant);
-    const { plan } = await planRecipe(target, variant ? { variant } : {});
+    const { plan } = await planRecipe(target, { ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
     settings ??= plan.smoke;
     engine = await connectDocker();
     // The image built from exactly this plan, whatever it is tagged.
