@@ -1,7 +1,9 @@
 import type { BuildEvent } from '../engine/port.js';
 
-// Shows build progress. TTY: a live list of steps (running, cached, done, duration). Otherwise:
-// plain timestamped lines, inside GitHub Actions log groups when GITHUB_ACTIONS is set.
+// Shows build progress (--progress auto|tty|plain|json). TTY: a live list of steps (running, cached,
+// done, duration) bounded by the terminal, then one summary. Plain: timestamped lines, inside GitHub
+// Actions log groups (and ::error annotations for failures) when GITHUB_ACTIONS is set. JSON: one
+// object per event.
 
 export interface ProgressSink {
   event(e: BuildEvent): void;
@@ -43,7 +45,15 @@ export function plainProgress(write: (line: string) => void, opts: { github?: bo
           } else write(`${stamp()} ${e.name}`);
         } else if (e.state === 'cached') write(`${stamp()} CACHED ${e.name}`);
         else if (e.state === 'done') write(`${stamp()} DONE ${fmtMs(e.durationMs)} ${e.name}`);
-        else write(`${stamp()} ERROR ${e.name}${e.error ? `: ${e.error}` : ''}`);
+        else {
+          write(`${stamp()} ERROR ${e.name}${e.error ? `: ${e.error}` : ''}`);
+          // An annotation on the run's summary page, outside the collapsed group.
+          if (opts.github) {
+            if (group) write('::endgroup::');
+            group = false;
+            write(`::error title=build step failed::${annotation(`${e.name}${e.error ? `: ${e.error}` : ''}`)}`);
+          }
+        }
       } else if (e.type === 'log') write(`${stamp()}   ${e.line}`);
     },
     note(text) {
@@ -56,29 +66,71 @@ export function plainProgress(write: (line: string) => void, opts: { github?: bo
   };
 }
 
-export function ttyProgress(stream: NodeJS.WriteStream): ProgressSink {
+/** A workflow command's message: %, CR and LF escaped as GitHub expects. */
+export function annotation(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** `--progress json`: one JSON object per event, with its time, for machines. */
+export function jsonProgress(write: (line: string) => void, opts: { now?: () => Date } = {}): ProgressSink {
+  const now = opts.now ?? (() => new Date());
+  return {
+    event(e) {
+      write(JSON.stringify({ time: now().toISOString(), ...e }));
+    },
+    note(text) {
+      write(JSON.stringify({ time: now().toISOString(), type: 'note', text }));
+    },
+    close() {},
+  };
+}
+
+interface TtyStream {
+  write(s: string): boolean;
+  columns?: number;
+  rows?: number;
+}
+
+/**
+ * A live view of the steps, redrawn in place: never taller than the terminal (the most recent steps
+ * when they do not all fit) nor wider (lines cut to its width). Notes print above it. At the end
+ * the view is replaced by one summary of every step.
+ */
+export function ttyProgress(stream: TtyStream, opts: { now?: () => number } = {}): ProgressSink {
+  const now = opts.now ?? (() => Date.now());
   const steps = new Map<string, { name: string; state: string; durationMs?: number; started: number; last?: string }>();
   let drawn = 0;
   let timer: NodeJS.Timeout | null = null;
-  const width = () => Math.max(40, (stream.columns ?? 100) - 1);
+  const width = () => Math.max(20, (stream.columns ?? 80) - 1);
+  const height = () => Math.max(3, (stream.rows ?? 24) - 2);
+  const visible = () => [...steps.values()].filter((s) => !/^\[internal\]|^\[auth\]/.test(s.name));
+  const line = (s: { name: string; state: string; durationMs?: number; started: number }) => {
+    const icon = s.state === 'running' ? '…' : s.state === 'cached' ? '=' : s.state === 'done' ? '✓' : '✗';
+    const dur = s.state === 'running' ? fmtMs(now() - s.started) : s.state === 'cached' ? 'cached' : fmtMs(s.durationMs);
+    const w = width();
+    const head = `${icon} ${s.name}`;
+    return w > 12 ? `${head.slice(0, w - 10).padEnd(w - 9)}${dur.padStart(9).slice(-9)}` : head.slice(0, w);
+  };
+  const clear = () => {
+    if (drawn) stream.write(`\x1b[${drawn}F\x1b[0J`);
+    drawn = 0;
+  };
   const draw = () => {
     const lines: string[] = [];
-    const list = [...steps.values()].filter((s) => !/^\[internal\]/.test(s.name)).slice(-12);
-    for (const s of list) {
-      const icon = s.state === 'running' ? '…' : s.state === 'cached' ? '=' : s.state === 'done' ? '✓' : '✗';
-      const dur = s.state === 'running' ? fmtMs(Date.now() - s.started) : s.state === 'cached' ? 'cached' : fmtMs(s.durationMs);
-      lines.push(`${icon} ${s.name}`.slice(0, width() - 10).padEnd(width() - 9) + dur.padStart(8));
+    for (const s of visible()) {
+      lines.push(line(s));
       if (s.state === 'running' && s.last) lines.push(`    ${s.last}`.slice(0, width()));
     }
-    if (drawn) stream.write(`\x1b[${drawn}F\x1b[0J`);
-    stream.write(lines.length ? `${lines.join('\n')}\n` : '');
-    drawn = lines.length;
+    const shown = lines.slice(-height());
+    clear();
+    if (shown.length) stream.write(`${shown.join('\n')}\n`);
+    drawn = shown.length;
   };
   return {
     event(e) {
       if (e.type === 'step') {
         const prev = steps.get(e.id);
-        steps.set(e.id, { name: e.name, state: e.state, started: prev?.started ?? Date.now(), ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) });
+        steps.set(e.id, { name: e.name, state: e.state, started: prev?.started ?? now(), ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) });
       } else if (e.type === 'log') {
         const s = steps.get(e.id);
         if (s) s.last = e.line;
@@ -86,15 +138,19 @@ export function ttyProgress(stream: NodeJS.WriteStream): ProgressSink {
       timer ??= setInterval(draw, 200);
     },
     note(text) {
-      draw();
-      drawn = 0;
-      stream.write(`${text}\n`);
+      // Above the live view, which is drawn again below it.
+      clear();
+      stream.write(`${text.slice(0, Math.max(width(), text.length))}\n`);
+      if (timer) draw();
     },
     close() {
       if (timer) clearInterval(timer);
+      const hadView = timer !== null;
       timer = null;
-      draw();
-      drawn = 0;
+      clear();
+      // One summary of every step (not only the ones that fit the live view), once.
+      if (hadView) for (const s of visible()) stream.write(`${line(s)}\n`);
+      steps.clear();
     },
   };
 }

@@ -1,7 +1,7 @@
 // What build, build --matrix and publish share on the command line: the flags, their parsing, the
 // progress view, and the pipeline's build-and-test with the CLI's reports.
 import type { BuildOutcome } from '../build/run-build.js';
-import { plainProgress, quietProgress, ttyProgress, type ProgressSink } from '../build/progress.js';
+import { jsonProgress, plainProgress, quietProgress, ttyProgress, type ProgressSink } from '../build/progress.js';
 import type { Target } from '../dockerfile/from-plan.js';
 import { InputError, type Issue } from '../errors.js';
 import type { Engine } from '../engine/port.js';
@@ -41,6 +41,8 @@ export interface BuildCliOptions {
   registry?: string;
   /** `--base-image REF` instead of the recipe's base.image. */
   baseImage?: string;
+  /** `--progress auto|tty|plain|json`. */
+  progress?: ProgressMode;
   /** The command line as given (for the no-change fast path's record). */
   invocation?: string[];
   /** Shown instead of --no-test when tests are skipped for another reason (publish --skip-tests). */
@@ -68,9 +70,20 @@ export function checkTags(tags: string[]): void {
   if (issues.length) throw new InputError(issues, 'bad --tag');
 }
 
-export function makeProgress(o: Output, opts: { quiet?: boolean; json?: boolean }): ProgressSink {
+export type ProgressMode = 'auto' | 'tty' | 'plain' | 'json';
+
+/** Which view `--progress auto` means here: a live view only on a real terminal that can draw one. */
+export function progressMode(mode: ProgressMode | undefined, env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stderr.isTTY)): Exclude<ProgressMode, 'auto'> {
+  if (mode && mode !== 'auto') return mode;
+  if (!isTTY || env['CI'] || env['TERM'] === 'dumb' || env['GITHUB_ACTIONS'] === 'true') return 'plain';
+  return 'tty';
+}
+
+export function makeProgress(o: Output, opts: { quiet?: boolean; json?: boolean; progress?: ProgressMode }): ProgressSink {
   if (opts.quiet) return quietProgress;
-  if (process.stderr.isTTY && !process.env['CI']) return ttyProgress(process.stderr);
+  const mode = progressMode(opts.progress);
+  if (mode === 'tty') return ttyProgress(process.stderr);
+  if (mode === 'json') return jsonProgress((l) => o.err(l));
   return plainProgress((l) => o.err(l), { github: process.env['GITHUB_ACTIONS'] === 'true' });
 }
 

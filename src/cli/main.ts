@@ -35,6 +35,7 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     new Option('--gpu-request <way>', 'how GPU tests ask for GPUs: auto (NVIDIA runtime when registered, else CDI), nvidia (as --gpus), cdi (as --device nvidia.com/gpu=N)').choices(['auto', 'nvidia', 'cdi']).default('auto');
   const jobsOpt = (what: string) => new Option('-j, --jobs <n>', what).argParser(parseIntOption).default(2);
   const junitOpt = () => new Option('--junit <file>', 'write the smoke tests\' JUnit XML report');
+  const progressOpt = () => new Option('--progress <mode>', 'build progress: auto (a live view on a terminal, plain lines elsewhere or with TERM=dumb), tty, plain, json (one object per event)').choices(['auto', 'tty', 'plain', 'json']).default('auto');
   const allowUnsupported = new Option('--allow-unsupported', 'build combinations the support matrix does not list (recorded in the plan as a warning)');
 
   program
@@ -105,6 +106,7 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .option('--registry <host>', 'with --push: registry HOST[:PORT] instead of publish.registry')
     .addOption(variantOpt())
     .addOption(baseImageOpt())
+    .addOption(progressOpt())
     .option('--matrix', 'build every variant of every recipe given (files or folders); --jobs builds in parallel')
     .option('--fail-fast', 'with --matrix: cancel the other builds at the first failure')
     .action(async (files: string[], opts: Record<string, unknown>) => {
@@ -132,10 +134,11 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .command('publish')
     .description('build (up to date when nothing changed), test, push every tag, and verify the digests in the registry')
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
-    .option('--registry <host>', 'registry HOST[:PORT] instead of publish.registry')
+    .option('--registry <host>', 'registry HOST[:PORT][/NAMESPACE] instead of publish.registry')
+    .addOption(progressOpt())
     .option('--force', 'move existing immutable tags to this image')
     .option('--skip-tests', 'publish without running the smoke tests (the result says so)')
-    .option('--dry-run', 'print the exact checks and pushes without doing them')
+    .option('--dry-run', 'ask the registry (read-only) and print the plan: what is pushed, unchanged, copied or refused; build and push nothing')
     .option('--json', 'print {"pushed": [{"reference", "digest"}], ...} on stdout')
     .option('-q, --quiet', 'no progress output')
     .addOption(gpuOpt())

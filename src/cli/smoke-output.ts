@@ -1,5 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import type { SmokeRunOptions, TestEvents } from '../pipeline/build-and-test.js';
+import { annotation } from '../build/progress.js';
 import { formatHuman, formatJunit, formatResultLine } from '../smoke/report.js';
 import type { SmokeReport, TestResult } from '../smoke/types.js';
 import type { SmokeCliOptions } from './commands/test.js';
@@ -18,7 +19,11 @@ export function smokeEvents(opts: Pick<SmokeCliOptions, 'quiet' | 'json' | 'juni
   const written: Promise<void>[] = [];
   return {
     written,
-    ...(opts.quiet || opts.json ? {} : { onResult: (r: TestResult) => o.err(`  ${formatResultLine(r)}`) }),
+    onResult: (r: TestResult) => {
+      if (!opts.quiet && !opts.json) o.err(`  ${formatResultLine(r)}`);
+      // On GitHub, a failing test is an annotation on the run's summary page too.
+      if (r.status === 'failed' && process.env['GITHUB_ACTIONS'] === 'true') o.err(`::error title=smoke test failed::${annotation(`${r.name}: ${r.reason ?? 'failed'}`)}`);
+    },
     onReport: (report: SmokeReport) => {
       if (opts.junit) {
         const file = opts.junit;

@@ -186,7 +186,16 @@ function demux(buf: Buffer): { stdout: string; stderr: string } {
 }
 
 /** Follows one build's events and keeps per-step logs for the error message. */
-class BuildTracker {
+const CLASSIC = '\u0000classic';
+
+/** `a\rb\rc` -> `c`: what a terminal would show last on that line. */
+function lastSegment(line: string): string {
+  const s = line.replace(/\r$/, '');
+  return s.slice(s.lastIndexOf('\r') + 1);
+}
+
+/** Turns the engine's build stream (BuildKit trace or classic) into our events. Exported for tests. */
+export class BuildTracker {
   imageId: string | null = null;
   error: string | null = null;
   private readonly logs = new Map<string, string[]>();
@@ -195,8 +204,27 @@ class BuildTracker {
   private failedStep: string | null = null;
   private classicStep: { id: string; name: string; started: number; cached: boolean } | null = null;
   private readonly messages: string[] = [];
+  /** The unfinished last line of each step's output: the engine's chunks split lines anywhere. */
+  private readonly partial = new Map<string, string>();
 
   constructor(private readonly emit: (e: BuildEvent) => void) {}
+
+  /** Appends output to a step and hands on each complete line (a progress bar's \r keeps its last state). */
+  private chunk(id: string, text: string, line: (l: string) => void): void {
+    const parts = ((this.partial.get(id) ?? '') + text).split('\n');
+    this.partial.set(id, parts.pop()!);
+    for (const p of parts) line(lastSegment(p));
+  }
+
+  /** The unfinished lines, at the end of the build. */
+  flush(): void {
+    for (const [id, rest] of this.partial) {
+      const l = lastSegment(rest);
+      if (id === CLASSIC) this.classicLine(l);
+      else if (l.trim()) this.log(id, l);
+    }
+    this.partial.clear();
+  }
 
   private log(id: string, line: string): void {
     const l = this.logs.get(id) ?? [];
@@ -242,29 +270,31 @@ class BuildTracker {
       return;
     }
     if (typeof item['stream'] === 'string') {
-      for (const raw of item['stream'].split('\n')) {
-        const line = raw.trimEnd();
-        if (!line) continue;
-        const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
-        if (step) {
-          this.finishClassicStep('done');
-          const id = `step-${step[1]}`;
-          this.names.set(id, `[${step[1]}/${step[2]}] ${step[3]}`);
-          this.classicStep = { id, name: this.names.get(id)!, started: Date.now(), cached: false };
-          this.emit({ type: 'step', id, name: this.classicStep.name, state: 'running' });
-          continue;
-        }
-        if (line.trim() === '---> Using cache' && this.classicStep) this.classicStep.cached = true;
-        if (/^Successfully (built|tagged)/.test(line)) {
-          this.finishClassicStep('done');
-          continue;
-        }
-        if (/^ ---> |^Removing intermediate container /.test(line)) continue;
-        this.log(this.classicStep?.id ?? 'build', line);
-      }
+      this.chunk(CLASSIC, item['stream'], (l) => this.classicLine(l));
       return;
     }
     if (typeof item['status'] === 'string') this.emit({ type: 'message', text: `${item['id'] ? `${String(item['id'])}: ` : ''}${item['status']}` });
+  }
+
+  private classicLine(raw: string): void {
+    const line = raw.trimEnd();
+    if (!line) return;
+    const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+    if (step) {
+      this.finishClassicStep('done');
+      const id = `step-${step[1]}`;
+      this.names.set(id, `[${step[1]}/${step[2]}] ${step[3]}`);
+      this.classicStep = { id, name: this.names.get(id)!, started: Date.now(), cached: false };
+      this.emit({ type: 'step', id, name: this.classicStep.name, state: 'running' });
+      return;
+    }
+    if (line.trim() === '---> Using cache' && this.classicStep) this.classicStep.cached = true;
+    if (/^Successfully (built|tagged)/.test(line)) {
+      this.finishClassicStep('done');
+      return;
+    }
+    if (/^ ---> |^Removing intermediate container /.test(line)) return;
+    this.log(this.classicStep?.id ?? 'build', line);
   }
 
   private handleTrace(b64: string): void {
@@ -299,11 +329,14 @@ class BuildTracker {
       });
     }
     for (const l of trace.logs) {
-      for (const line of Buffer.from(l.data).toString('utf8').split('\n')) if (line.trim()) this.log(l.vertex, line.trimEnd());
+      this.chunk(l.vertex, Buffer.from(l.data).toString('utf8'), (line) => {
+        if (line.trim()) this.log(l.vertex, line.trimEnd());
+      });
     }
   }
 
   failure(): OperationError {
+    this.flush();
     const stepId = this.failedStep;
     const name = stepId ? (this.names.get(stepId) ?? stepId) : null;
     const tail = (stepId ? this.logs.get(stepId) : undefined) ?? this.messages;
@@ -374,6 +407,7 @@ class DockerodeEngine implements Engine {
     }
     try {
       await forEachJsonLine(stream, (item) => tracker.handle(item));
+      tracker.flush();
     } catch (e) {
       if (req.signal.aborted) throw req.signal.reason;
       // The stream breaks when the engine goes away: say so when it no longer answers.

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { countSteps, plainProgress } from '../../src/build/progress.js';
 import type { BuildEvent } from '../../src/engine/port.js';
 
@@ -54,5 +54,81 @@ describe('progress on a terminal', () => {
     expect(out).toMatch(/✓ \[framework 2\/3\] RUN pip install\s+1\.5s/);
     expect(out).not.toContain('[internal]');
     expect(out).toContain('up to date\n');
+  });
+});
+
+describe('issue 11, point 7: progress like buildx', () => {
+  const steps = (n: number): BuildEvent[] =>
+    Array.from({ length: n }, (_, i) => [
+      { type: 'step' as const, id: `s${i}`, name: `[runtime ${i + 1}/${n}] RUN step number ${i + 1} with a rather long command line that does not fit`, state: 'running' as const },
+      { type: 'step' as const, id: `s${i}`, name: `[runtime ${i + 1}/${n}] RUN step number ${i + 1} with a rather long command line that does not fit`, state: 'done' as const, durationMs: 100 * i },
+    ]).flat();
+
+  it('tty: never taller or wider than the terminal while live; one summary of every step at the end', async () => {
+    const { ttyProgress } = await import('../../src/build/progress.js');
+    vi.useFakeTimers();
+    try {
+      const frames: string[] = [];
+      const stream = { columns: 40, rows: 10, write: (s: string) => (frames.push(s), true) };
+      const p = ttyProgress(stream);
+      for (const e of steps(30)) p.event(e);
+      vi.advanceTimersByTime(250);
+      p.note('running 6 smoke test(s)');
+      vi.advanceTimersByTime(250);
+      const live = frames.join('');
+      p.close();
+      const all = frames.join('');
+      const summary = all.slice(live.length).replace(/\x1b\[\d+F\x1b\[0J/g, '');
+      // Each live frame: at most rows - 2 lines, each at most columns - 1 wide.
+      for (const f of frames.slice(0, -1)) {
+        const lines = f.replace(/\x1b\[\d+F\x1b\[0J/g, '').split('\n').filter(Boolean);
+        if (lines.length > 1) expect(lines.length).toBeLessThanOrEqual(8);
+        for (const l of lines) expect([...l].length).toBeLessThanOrEqual(39);
+      }
+      // The summary lists all 30 steps, once.
+      expect(summary.split('\n').filter(Boolean)).toHaveLength(30);
+      expect(all.split('[runtime 1/30]').length - 1).toBe(1);
+      expect(all).toContain('running 6 smoke test(s)\n');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('auto means plain where a terminal cannot draw: TERM=dumb, CI, GitHub, not a TTY', async () => {
+    const { progressMode } = await import('../../src/cli/build-options.js');
+    expect(progressMode('auto', { TERM: 'xterm-256color' }, true)).toBe('tty');
+    expect(progressMode('auto', { TERM: 'dumb' }, true)).toBe('plain');
+    expect(progressMode('auto', { CI: 'true' }, true)).toBe('plain');
+    expect(progressMode('auto', { GITHUB_ACTIONS: 'true' }, true)).toBe('plain');
+    expect(progressMode('auto', {}, false)).toBe('plain');
+    expect(progressMode('json', {}, true)).toBe('json');
+    expect(progressMode('tty', { TERM: 'dumb' }, false)).toBe('tty');
+  });
+
+  it('json: one parseable object per event', async () => {
+    const { jsonProgress } = await import('../../src/build/progress.js');
+    const lines: string[] = [];
+    const p = jsonProgress((l) => lines.push(l));
+    for (const e of events) p.event(e);
+    p.note('up to date');
+    expect(lines.map((l) => JSON.parse(l).type)).toEqual(['step', 'step', 'step', 'log', 'step', 'step', 'note']);
+  });
+
+  it('GitHub: a failing step is an ::error annotation outside its group', () => {
+    const lines: string[] = [];
+    const p = plainProgress((l) => lines.push(l), { github: true, now: () => new Date(0) });
+    p.event({ type: 'step', id: 'x', name: 'RUN apt-get install curl', state: 'running' });
+    p.event({ type: 'step', id: 'x', name: 'RUN apt-get install curl', state: 'error', error: 'exit code: 100\n50% done' });
+    expect(lines.slice(-2)).toEqual(['::endgroup::', '::error title=build step failed::RUN apt-get install curl: exit code: 100%0A50%25 done']);
+  });
+
+  it('whole lines: output split at any byte still arrives as whole lines (classic builder stream)', async () => {
+    const { BuildTracker } = await import('../../src/engine/dockerode-engine.js');
+    const got: BuildEvent[] = [];
+    const t = new BuildTracker((e) => got.push(e));
+    t.handle({ stream: 'Step 1/2 : RUN apt-get install -y curl\n' });
+    for (const part of ['E', ':', ' Unable to locate package curl', '\nRead', 'ing package lists... 50%\rReading package lists... Done', '\n', 'last line without newline']) t.handle({ stream: part });
+    t.flush();
+    expect(got.filter((e) => e.type === 'log').map((e) => (e as { line: string }).line)).toEqual(['E: Unable to locate package curl', 'Reading package lists... Done', 'last line without newline']);
   });
 });
