@@ -20,6 +20,9 @@ command -v skopeo >/dev/null 2>&1 || need_pkgs+=(skopeo)
 command -v htpasswd >/dev/null 2>&1 || need_pkgs+=(apache2-utils)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 [ -d /usr/share/python-wheels ] && ls /usr/share/python-wheels/pip-*.whl >/dev/null 2>&1 || need_pkgs+=(python3-pip-whl)
+# arm64 images build and run here under QEMU user emulation.
+command -v qemu-aarch64-static >/dev/null 2>&1 || need_pkgs+=(qemu-user-static)
+command -v update-binfmts >/dev/null 2>&1 || need_pkgs+=(binfmt-support)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing from Debian: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -61,26 +64,35 @@ if [ -z "$MIRROR" ]; then
 fi
 
 make_base() {
-  local ref="$1" include="$2"
+  local ref="$1" include="$2" arch="${3:-amd64}"
   if docker image inspect "$ref" >/dev/null 2>&1; then
     log "base image $ref present"
     return
   fi
   local dir
   dir=$(mktemp -d "$STATE_DIR/rootfs.XXXXXX")
-  log "debootstrap bookworm ($include) from $MIRROR -> $ref (about a minute)"
-  if ! $SUDO debootstrap --variant=minbase --include="$include" bookworm "$dir" "$MIRROR" >"$STATE_DIR/debootstrap.log" 2>&1; then
-    tail -n 20 "$STATE_DIR/debootstrap.log" >&2
+  log "debootstrap bookworm $arch ($include) from $MIRROR -> $ref ($([ "$arch" = amd64 ] && echo 'about a minute' || echo 'several minutes under emulation'))"
+  if ! $SUDO debootstrap --arch="$arch" --variant=minbase --include="$include" bookworm "$dir" "$MIRROR" >"$STATE_DIR/debootstrap-$arch.log" 2>&1; then
+    tail -n 20 "$STATE_DIR/debootstrap-$arch.log" >&2
     $SUDO rm -rf "$dir"
     exit 3
   fi
   # Drop apt lists and caches: smaller image, and no timestamps of this run inside it.
   $SUDO rm -rf "$dir/var/cache/apt/archives"/*.deb "$dir/var/lib/apt/lists"/* "$dir/var/log"/*
-  $SUDO tar -C "$dir" -c . | docker import -c 'CMD ["/bin/bash"]' - "$ref" >/dev/null
+  $SUDO tar -C "$dir" -c . | docker import --platform "linux/$arch" -c 'CMD ["/bin/bash"]' - "$ref" >/dev/null
   $SUDO rm -rf "$dir"
   log "imported $ref"
 }
 make_base "dynamo-image-base/debian-python:bookworm" "python3,python3-venv"
+
+# --- 3b. arm64: QEMU user emulation registered with the kernel, and the arm64 base image ----------
+if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+  $SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || log "warning: cannot mount binfmt_misc; arm64 builds will fail"
+fi
+if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  $SUDO update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || log "warning: cannot register qemu-aarch64; arm64 builds will fail"
+fi
+make_base "dynamo-image-base/debian-python:bookworm-arm64" "python3,python3-venv" arm64
 
 # --- 4. The third-party wheel example's input (Debian's own pip wheel) ----------------------------
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"

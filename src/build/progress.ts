@@ -17,9 +17,14 @@ export interface StepStats {
   cached: number;
 }
 
+/**
+ * Counts the Dockerfile's own steps (`[stage 2/6] RUN ...`, `[2/21] COPY ...`): not the builder's
+ * bookkeeping (loading the context, resolving or importing, exporting) nor FROM, which is resolved,
+ * never built, so never "cached".
+ */
 export function countSteps(events: BuildEvent[]): StepStats {
   const final = new Map<string, string>();
-  for (const e of events) if (e.type === 'step' && !/^\[internal\]|^\[auth\]/.test(e.name)) final.set(e.id, e.state);
+  for (const e of events) if (e.type === 'step' && /^\[(?:[\w.-]+ )?\d+\/\d+\] /.test(e.name) && !/^\[[^\]]+\] FROM /.test(e.name)) final.set(e.id, e.state);
   let cached = 0;
   for (const s of final.values()) if (s === 'cached') cached++;
   return { total: final.size, cached };

@@ -21,6 +21,8 @@ export interface BuildOptions {
   force?: boolean;
   buildArgs?: Record<string, string>;
   extraTags?: string[];
+  /** Local tags instead of the plan's (one platform of a multi-platform recipe: NAME:VERSION-ARCH). */
+  tags?: string[];
   platform?: string;
   cacheFrom?: string[];
   builder: 'auto' | 'buildkit' | 'classic';
@@ -62,7 +64,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   if (opts.platform && !plan.platforms.includes(opts.platform))
     throw new UsageError(`--platform ${opts.platform} is not one of the recipe's platforms (${plan.platforms.join(', ')})`);
   const buildKey = buildKeyOf(plan.digest, opts);
-  const tags = [...new Set([...plan.tags, ...(opts.extraTags ?? [])])];
+  const tags = [...new Set([...(opts.tags ?? plan.tags), ...(opts.extraTags ?? [])])];
 
   const applyTags = async (imageId: string) => {
     for (const t of tags) {
@@ -108,7 +110,9 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
       dockerfile: 'Dockerfile',
       target: opts.target,
       noCache: opts.noCache ?? false,
-      buildArgs: opts.buildArgs ?? {},
+      // BuildKit writes its cache metadata into the image (inline cache), so a pushed image can
+      // serve as --cache-from for a fresh runner. Not part of the build key: it changes no layer.
+      buildArgs: { ...(opts.buildArgs ?? {}), ...(builder === 'buildkit' ? { BUILDKIT_INLINE_CACHE: '1' } : {}) },
       labels: { [BUILD_KEY_LABEL]: buildKey, [TARGET_LABEL]: opts.target },
       ...(opts.platform ? { platform: opts.platform } : {}),
       cacheFrom: opts.cacheFrom ?? [],

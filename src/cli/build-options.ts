@@ -41,6 +41,8 @@ export interface BuildCliOptions {
   registry?: string;
   /** `--base-image REF` instead of the recipe's base.image. */
   baseImage?: string;
+  /** Local tags instead of the plan's (one platform of a multi-platform recipe). */
+  tags?: string[];
   /** `--progress auto|tty|plain|json`. */
   progress?: ProgressMode;
   /** The command line as given (for the no-change fast path's record). */
@@ -125,6 +127,7 @@ export function buildAndTestOptions(opts: BuildCliOptions, with_: { progress: Pr
     force: opts.force ?? false,
     buildArgs: parseBuildArgs(opts.buildArg),
     extraTags: opts.tag,
+    ...(opts.tags ? { tags: opts.tags } : {}),
     ...(opts.platform ? { platform: opts.platform } : {}),
     cacheFrom: opts.cacheFrom,
     builder: opts.builder,

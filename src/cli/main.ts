@@ -147,6 +147,7 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .addOption(jobsOpt('smoke tests in parallel'))
     .addOption(junitOpt())
     .addOption(new Option('--builder <builder>', 'builder to use').choices(['auto', 'buildkit', 'classic']).default('auto'))
+    .option('--cache-from <ref>', 'image to use as a cache source, e.g. the last release in the registry (repeatable)', collect, [])
     .addOption(allowUnsupported)
     .addOption(locked)
     .addOption(variantOpt())

@@ -95,3 +95,32 @@ describe('a fresh runner re-running an unchanged publish', () => {
     expect(docker(['images', '-q', `${ex.name}:0.1.0`]).stdout.trim()).toBe('');
   });
 });
+
+describe('registry build cache on a fresh engine (issue 11, point 4)', () => {
+  it('the next version, built on a new engine with --cache-from the published image: every Dockerfile step cached', async () => {
+    const { startSecondEngine } = await import('../support/second-engine.js');
+    const reg = await startRegistry();
+    cleanups.push(() => reg.dispose());
+    const ex = example(reg.host, '["{version}"]');
+    const pub = await runCli(['publish', ex.recipe, '--quiet', '--builder', 'buildkit']);
+    expect(pub.code, pub.stderr).toBe(0);
+    ex.edit((t) => t.replace(/^version: 0\.1\.0$/m, 'version: 0.2.0'));
+    const engine = await startSecondEngine(['dynamo-image-base/debian-python:bookworm'], { gpuHook: false });
+    cleanups.push(() => engine.stop());
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-fresh-cache-'));
+    cleanups.push(() => rmSync(cache, { recursive: true, force: true }));
+    const env = { DOCKER_HOST: engine.host, DYNAMO_IMAGE_CACHE_DIR: cache };
+    const r = await runCli(['build', ex.recipe, '--no-test', '--json', '--builder', 'buildkit', '--cache-from', `${reg.host}/${ex.name}:0.1.0`], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.upToDate).toBe(false);
+    expect(out.totalSteps).toBeGreaterThan(5);
+    expect(out.cachedSteps).toBe(out.totalSteps);
+    // Without it, the same fresh engine builds everything (here: a version it has not seen).
+    ex.edit((t) => t.replace(/^version: 0\.2\.0$/m, 'version: 0.3.0'));
+    const engine2 = await startSecondEngine(['dynamo-image-base/debian-python:bookworm'], { gpuHook: false });
+    cleanups.push(() => engine2.stop());
+    const cold = await runCli(['build', ex.recipe, '--no-test', '--json', '--builder', 'buildkit'], { env: { ...env, DOCKER_HOST: engine2.host } });
+    expect(JSON.parse(cold.stdout).cachedSteps).toBe(0);
+  });
+});

@@ -36,8 +36,9 @@ describe('progress without a terminal', () => {
     expect(lines.filter((l) => l.startsWith('::'))).toEqual(['::group::[framework 1/3] FROM base', '::endgroup::', '::group::[framework 2/3] RUN pip install', '::endgroup::']);
   });
 
-  it('counts steps and cache hits, leaving out internal ones', () => {
-    expect(countSteps(events)).toEqual({ total: 2, cached: 1 });
+  it('counts the Dockerfile steps and their cache hits, leaving out internal ones and FROM', () => {
+    expect(countSteps(events)).toEqual({ total: 1, cached: 0 });
+    expect(countSteps([...events, { type: 'step', id: 'c', name: '[runtime 3/5] COPY --from=framework /a /a', state: 'cached' }, { type: 'step', id: 'd', name: 'exporting cache', state: 'done' }, { type: 'step', id: 'e', name: '[2/21] RUN x', state: 'cached' }])).toEqual({ total: 3, cached: 2 });
   });
 });
 

@@ -34,6 +34,21 @@ export async function runBuild(files: string[], opts: BuildCliOptions, o: Output
   const engine = await connectDocker();
   const { signal, dispose } = interruptSignal();
   try {
+    if (planned.plan.platforms.length > 1 && !opts.platform) {
+      // Every platform the recipe lists, each its own image (NAME:VERSION-ARCH); the one for this
+      // machine's architecture also gets NAME:VERSION. Non-native ones run under emulation (QEMU).
+      const native = `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`;
+      const out = [];
+      for (const platform of planned.plan.platforms) {
+        const base = `${planned.plan.image.name}:${planned.plan.image.version}`;
+        const tags = [`${base}-${platform.split('/')[1]}`, ...(platform === native ? [base] : [])];
+        const { result, smoke } = await buildWithTests(engine, planned, { ...opts, platform, tags }, o, signal);
+        out.push({ platform, ...result, smoke });
+        if (!opts.json && !opts.quiet) o.err(`${platform}: ${summarize(result)}`);
+      }
+      if (opts.json) o.out(JSON.stringify({ platforms: out }));
+      return ExitCode.ok;
+    }
     const capture = { notes: [] as string[] };
     const { result, smoke } = await buildWithTests(engine, planned, opts, o, signal, capture);
     if (opts.json) o.out(JSON.stringify({ ...result, smoke }));

@@ -5,7 +5,13 @@ import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { findCredentials } from '../../publish/credentials.js';
-import { applyPublish, planPublish, PublishFailure, publishImage, publishTarget, refusal, type PublishStep } from '../../publish/publish.js';
+import { applyPublish, planPublish, PublishFailure, publishImage, publishTarget, refusal, type PublishStep, type PublishTarget } from '../../publish/publish.js';
+import { archOf, buildIndex, checkIndexTags, platformTarget, putIndex } from '../../publish/manifest-list.js';
+import type { Credentials } from '../../publish/credentials.js';
+import type { Engine } from '../../engine/port.js';
+import type { PlannedRecipe } from '../../plan/make-plan.js';
+import type { SmokeSummary } from '../../pipeline/build-and-test.js';
+import { OperationError } from '../../errors.js';
 import { RegistryClient, retryPolicy } from '../../publish/registry-client.js';
 import { buildKeyOf } from '../../build/run-build.js';
 import { checkOutputPath, printIssues, type Output } from '../output.js';
@@ -39,6 +45,7 @@ export async function runPublish(file: string, opts: PublishCliOptions, o: Outpu
   const skipTests = opts.skipTests === true || opts.test === false;
 
   const creds = await findCredentials(target.registry);
+  if (planned.plan.platforms.length > 1 && !opts.platform) return publishPlatforms(planned, target, creds, opts, o);
   const buildKey = buildKeyOf(planned.plan.digest, { target: 'runtime', buildArgs: parseBuildArgs(opts.buildArg), ...(opts.platform ? { platform: opts.platform } : {}) });
   const note = (t: string) => {
     if (!opts.quiet) o.err(t);
@@ -97,6 +104,69 @@ export async function runPublish(file: string, opts: PublishCliOptions, o: Outpu
       o.out(JSON.stringify({ image: result.image, upToDate: result.upToDate, smoke, testsSkipped: skipTests, credentials: creds.source, pushed: pushed.filter((p) => p.action === 'pushed').map(({ reference, digest }) => ({ reference, digest })), unchanged: pushed.filter((p) => p.action === 'unchanged').map(({ reference, digest }) => ({ reference, digest })) }));
     } else if (!opts.quiet) {
       for (const p of pushed) o.err(`${p.action === 'pushed' ? 'published' : 'already there'} ${p.reference}@${p.digest}`);
+    }
+    return ExitCode.ok;
+  } finally {
+    dispose();
+  }
+}
+
+/**
+ * A recipe for several platforms: each platform's image is built, tested and pushed under its own
+ * tag (TAG-ARCH; unchanged when the registry holds that build already), then every publish tag gets
+ * one manifest list naming them all.
+ */
+async function publishPlatforms(planned: PlannedRecipe, target: PublishTarget, creds: Credentials, opts: PublishCliOptions, o: Output): Promise<number> {
+  const note = (t: string) => {
+    if (!opts.quiet) o.err(t);
+  };
+  const skipTests = opts.skipTests === true || opts.test === false;
+  const client = new RegistryClient(target.registry, creds, retryPolicy(), note);
+  await client.ping();
+  const buildArgs = parseBuildArgs(opts.buildArg);
+  const platforms = planned.plan.platforms.map((platform) => ({ platform, target: platformTarget(target, platform), buildKey: buildKeyOf(planned.plan.digest, { target: 'runtime', buildArgs, platform }) }));
+  // The registry first: platforms whose tag already holds their build need no build at all.
+  const before = await Promise.all(platforms.map((p) => planPublish(client, p.target, { buildKey: p.buildKey, force: opts.forceTags ?? false })));
+  for (const b of before) {
+    const r = refusal(b);
+    if (r) throw r;
+  }
+  const known = before.every((b) => b.upToDate) ? await buildIndex(client, target.repository, platforms.map((p, i) => ({ platform: p.platform, digest: before[i]!.steps[0]!.current! }))) : null;
+  const early = await checkIndexTags(client, target, known?.digest ?? null, opts.forceTags ?? false);
+  if (early.refused.length)
+    throw new OperationError('publish.tag-exists', `refusing to move existing tags to another manifest list: ${early.refused.join('; ')}`, { hint: 'tags are immutable unless listed in publish.mutableTags; --force moves them anyway. Nothing was built or pushed.' });
+  if (opts.dryRun) {
+    for (const [i, p] of platforms.entries()) o.out(`${before[i]!.upToDate ? 'unchanged' : 'build, test, push'} ${p.target.tags[0]!.reference} (${p.platform})`);
+    for (const t of target.tags) o.out(`manifest list ${t.reference}: ${known && early.current.get(t.tag) === known.digest ? 'unchanged' : `the ${platforms.length} platforms`}`);
+    return ExitCode.ok;
+  }
+  const results: { platform: string; image: string | null; digest: string; action: 'pushed' | 'unchanged'; smoke: SmokeSummary | null }[] = [];
+  let engine: Engine | null = null;
+  const { signal, dispose } = interruptSignal();
+  try {
+    for (const [i, p] of platforms.entries()) {
+      const b = before[i]!;
+      if (b.upToDate) {
+        results.push({ platform: p.platform, image: null, digest: b.steps[0]!.current!, action: 'unchanged', smoke: null });
+        continue;
+      }
+      engine ??= await connectDocker();
+      note(`building ${p.platform}`);
+      const tags = [`${planned.plan.image.name}:${planned.plan.image.version}-${archOf(p.platform)}`];
+      const { result, smoke } = await buildWithTests(engine, planned, { ...opts, platform: p.platform, tags, test: !skipTests, ...(skipTests ? { skipTestsReason: '--skip-tests' } : {}) }, o, signal);
+      if (skipTests) await recordSkippedTests(result.image, testsDigest(planned.plan.smoke));
+      const pushed = await publishImage({ engine, imageId: result.image, target: p.target, creds, buildKey: p.buildKey, force: opts.forceTags ?? false, policy: retryPolicy(), signal, note });
+      results.push({ platform: p.platform, image: result.image, digest: pushed[0]!.digest, action: pushed[0]!.action, smoke });
+    }
+    const index = await buildIndex(client, target.repository, results.map((r) => ({ platform: r.platform, digest: r.digest })));
+    const check = await checkIndexTags(client, target, index.digest, opts.forceTags ?? false);
+    if (check.refused.length) throw new OperationError('publish.tag-exists', `refusing to move existing tags to another manifest list: ${check.refused.join('; ')}`, { hint: 'the platform images were pushed under their own tags; the publish tags were not moved' });
+    const tagged = await putIndex(client, target, index, check.current);
+    const summary = { manifestList: index.digest, platforms: results, pushed: tagged.filter((t) => t.action === 'pushed').map(({ reference, digest }) => ({ reference, digest })), unchanged: tagged.filter((t) => t.action === 'unchanged').map(({ reference, digest }) => ({ reference, digest })), testsSkipped: skipTests, credentials: creds.source, registryUpToDate: results.every((r) => r.action === 'unchanged') && tagged.every((t) => t.action === 'unchanged') };
+    if (opts.json) o.out(JSON.stringify(summary));
+    else if (!opts.quiet) {
+      for (const r of results) o.err(`${r.action === 'pushed' ? 'published' : 'already there'} ${r.platform} ${r.digest}`);
+      for (const t of tagged) o.err(`${t.action === 'pushed' ? 'published' : 'already there'} ${t.reference}@${t.digest} (manifest list of ${results.length} platforms)`);
     }
     return ExitCode.ok;
   } finally {
