@@ -79,7 +79,13 @@ make_base() {
   fi
   # Drop apt lists and caches: smaller image, and no timestamps of this run inside it.
   $SUDO rm -rf "$dir/var/cache/apt/archives"/*.deb "$dir/var/lib/apt/lists"/* "$dir/var/log"/*
-  $SUDO tar -C "$dir" -c . | docker import --platform "linux/$arch" -c 'CMD ["/bin/bash"]' - "$ref" >/dev/null
+  if [ "$arch" = amd64 ]; then
+    $SUDO tar -C "$dir" -c . | docker import -c 'CMD ["/bin/bash"]' - "$ref" >/dev/null
+  else
+    # `docker import --platform` is ignored without experimental features: write the image's
+    # config (with its architecture) ourselves and `docker load` it.
+    python3 "$(dirname "$0")/import-rootfs.py" "$dir" "$ref" "$arch" >/dev/null
+  fi
   $SUDO rm -rf "$dir"
   log "imported $ref"
 }

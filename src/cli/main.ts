@@ -119,13 +119,13 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .command('matrix')
     .description('expand recipes\' matrices through the support matrix: JSON, a GitHub Actions matrix, or a docker-bake.json')
     .argument('<recipes...>', 'recipe files or folders')
-    .addOption(new Option('--format <format>', 'output').choices(['json', 'github', 'bake']).default('json'))
+    .addOption(new Option('--format <format>', 'output: json, github (one job per variant and platform), github-merge (the multi-platform variants, for publish --merge), bake').choices(['json', 'github', 'github-merge', 'bake']).default('json'))
     .option('--shard <I/N>', 'only shard I of N (stable, disjoint, covering)')
     .option('--explain', 'list included and excluded combinations, with the reasons, on stderr')
     .option('--command <cmd>', 'github: the command each entry runs', 'npx dynamo-image publish')
     .addOption(baseImageOpt())
     .addOption(allowUnsupported)
-    .action(async (args: string[], opts: { format: 'json' | 'github' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string; baseImage?: string }) => {
+    .action(async (args: string[], opts: { format: 'json' | 'github' | 'github-merge' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string; baseImage?: string }) => {
       const { runMatrix } = await import('./commands/matrix.js');
       setExit(await runMatrix(args, opts, o));
     });
@@ -138,6 +138,8 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .addOption(progressOpt())
     .option('--force', 'move existing immutable tags to this image')
     .option('--skip-tests', 'publish without running the smoke tests (the result says so)')
+    .option('--platform <platform>', 'a recipe for several platforms: build and push this one only (under TAG-ARCH), as a CI job on a runner of that architecture')
+    .option('--merge', 'a recipe for several platforms: put each tag\'s manifest list together from the platforms\' pushed images (after the --platform jobs)')
     .option('--dry-run', 'ask the registry (read-only) and print the plan: what is pushed, unchanged, copied or refused; build and push nothing')
     .option('--json', 'print {"pushed": [{"reference", "digest"}], ...} on stdout')
     .option('-q, --quiet', 'no progress output')

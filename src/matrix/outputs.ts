@@ -36,31 +36,50 @@ const UNQUOTABLE = /[\u0000-\u001f\u007f]/;
  * `$(...)` or quotes stays one argument. `command` is the workflow author's own prefix and is kept
  * as written.
  */
-export function entryCommand(prefix: string, recipe: string, axes: VariantAxes): string {
+export function entryCommand(prefix: string, recipe: string, axes: VariantAxes, platform: string | null = null): string {
   const v = variantArg(axes);
-  const args = [recipe, ...(v ? ['--variant', v] : [])];
+  const args = [recipe, ...(v ? ['--variant', v] : []), ...(platform ? ['--platform', platform] : [])];
   for (const a of args) if (UNQUOTABLE.test(a)) throw new UsageError(`${JSON.stringify(a)} holds a line break or control character and cannot be passed safely to a CI shell`, 'rename the recipe\'s folder');
   return [prefix, ...args.map(shellQuote)].join(' ');
 }
 
 /** GitHub Actions `strategy.matrix`: `{"include": [...]}`, every value a string. */
+/**
+ * GitHub Actions `strategy.matrix`: `{"include": [...]}`, every value a string. A variant for
+ * several platforms is one entry per platform (`platformArg`: each builds and pushes its platform
+ * on a runner of that architecture); `merge` lists those variants once, for the job that puts
+ * the manifest lists together afterwards (`publish --merge`).
+ */
 export function githubMatrix(entries: MatrixEntry[], opts: { command: string }): { include: Record<string, string>[] } {
   return {
-    include: entries.map((e) => ({
-      id: e.id,
-      name: `${e.plan.image.name} ${e.variant || 'default'}`,
-      recipe: e.recipe,
-      variant: e.variant,
-      cuda: e.plan.cuda?.version ?? '',
-      platform: e.plan.platforms[0] ?? '',
-      python: e.plan.python,
-      // arm64 variants go to arm64 runners (GitHub's hosted ubuntu-24.04-arm); they have no GPUs.
-      runner: e.plan.platforms[0] === 'linux/arm64' ? 'ubuntu-24.04-arm' : 'ubuntu-24.04',
-      // The workflow passes `recipe` and `variantArg` through environment variables; `command`
-      // is the same, quoted, for workflows that run it as it is.
-      variantArg: variantArg(e.axes),
-      command: entryCommand(opts.command, e.recipe, e.axes),
-    })),
+    include: entries.flatMap((e) => {
+      const multi = e.plan.platforms.length > 1;
+      return e.plan.platforms.map((platform) => ({
+        id: multi ? `${e.id}@${platform.split('/')[1]}` : e.id,
+        name: `${e.plan.image.name} ${e.variant || 'default'}${multi ? ` ${platform.split('/')[1]}` : ''}`,
+        recipe: e.recipe,
+        variant: e.variant,
+        cuda: e.plan.cuda?.version ?? '',
+        platform,
+        python: e.plan.python,
+        // arm64 entries go to arm64 runners (GitHub's hosted ubuntu-24.04-arm); they have no GPUs.
+        runner: platform === 'linux/arm64' ? 'ubuntu-24.04-arm' : 'ubuntu-24.04',
+        // The workflow passes `recipe`, `variantArg` and `platformArg` through environment
+        // variables; `command` is the same, quoted, for workflows that run it as it is.
+        variantArg: variantArg(e.axes),
+        platformArg: multi ? platform : '',
+        command: entryCommand(opts.command, e.recipe, e.axes, multi ? platform : null),
+      }));
+    }),
+  };
+}
+
+/** The variants that need their manifest lists assembled after the per-platform jobs. */
+export function githubMerge(entries: MatrixEntry[], opts: { command: string }): { include: Record<string, string>[] } {
+  return {
+    include: entries
+      .filter((e) => e.plan.platforms.length > 1)
+      .map((e) => ({ id: e.id, name: `${e.plan.image.name} ${e.variant || 'default'} (manifest lists)`, recipe: e.recipe, variantArg: variantArg(e.axes), command: `${entryCommand(opts.command, e.recipe, e.axes)} --merge` })),
   };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -48,7 +49,7 @@ describe('multi-platform images', () => {
       `${t
         .replace('image: dynamo-image-base/debian-python:bookworm', `image: ${reg.host}/base/debian-python:bookworm`)
         .replace('platforms: [linux/amd64]', 'platforms: [linux/amd64, linux/arm64]')
-        .replace(/\n    - kind: serve[\s\S]*?(?=\n    - kind: command\n      name: a GPU)/, '')}\npublish:\n  registry: "${reg.host}"\n  tags: ["{version}", "{version_major}.{version_minor}"]\n`,
+        .replace(/\n    - kind: serve[\s\S]*?(?=\n    - kind: command\n      name: a GPU)/, '')}\npublish:\n  registry: "${reg.host}"\n  tags: ["{version}", "{version_minor}"]\n`,
     );
     cleanups.push(() => removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((r) => r.includes(ex.name))));
     const r = await runCli(['publish', ex.recipe, '--json'], { timeoutMs: 900_000 });
@@ -75,5 +76,38 @@ describe('multi-platform images', () => {
     const again = await runCli(['publish', ex.recipe, '--json'], { env: { DYNAMO_IMAGE_CACHE_DIR: cache } });
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ registryUpToDate: true, manifestList: out.manifestList });
+  }, 900_000);
+
+  it('CI with a runner per platform: `--platform` jobs push TAG-ARCH, one `--merge` job assembles the lists', async () => {
+    const ex = privateExample('recipes/examples/echo-python', 'merge');
+    cleanups.push(ex.cleanup);
+    ex.edit((t) =>
+      `${t
+        .replace('image: dynamo-image-base/debian-python:bookworm', `image: ${reg.host}/base/debian-python:bookworm`)
+        .replace('platforms: [linux/amd64]', 'platforms: [linux/amd64, linux/arm64]')
+        .replace(/\n    - kind: serve[\s\S]*?(?=\n    - kind: command\n      name: a GPU)/, '')}\npublish:\n  registry: "${reg.host}"\n`,
+    );
+    cleanups.push(() => removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((r) => r.includes(ex.name))));
+    // The GitHub matrix: one job per platform, and the variant once in the merge list.
+    const gh = JSON.parse((await runCli(['matrix', ex.recipe, '--format', 'github'])).stdout) as { include: { platformArg: string; runner: string; command: string }[] };
+    expect(gh.include.map((e) => [e.platformArg, e.runner])).toEqual([['linux/amd64', 'ubuntu-24.04'], ['linux/arm64', 'ubuntu-24.04-arm']]);
+    expect(gh.include[1]!.command).toContain('--platform linux/arm64');
+    const merge = JSON.parse((await runCli(['matrix', ex.recipe, '--format', 'github-merge'])).stdout) as { include: { command: string }[] };
+    expect(merge.include).toHaveLength(1);
+    expect(merge.include[0]!.command).toMatch(/--merge$/);
+    // Merging before the platforms are there is refused, naming what is missing.
+    const early = await runCli(['publish', ex.recipe, '--merge']);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain(`${reg.host}/${ex.name}:0.1.0-amd64 (linux/amd64)`);
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const r = await runCli(['publish', ex.recipe, '--platform', platform, '--json'], { timeoutMs: 900_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).pushed[0].reference).toBe(`${reg.host}/${ex.name}:0.1.0-${platform.split('/')[1]}`);
+    }
+    const m = await runCli(['publish', ex.recipe, '--merge', '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${reg.host}/${ex.name}:0.1.0`]).toString());
+    expect(raw.manifests.map((x: { platform: { architecture: string } }) => x.platform.architecture)).toEqual(['amd64', 'arm64']);
+    expect(JSON.parse(m.stdout).manifestList).toBe(`sha256:${createHash('sha256').update(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${reg.host}/${ex.name}:0.1.0`])).digest('hex')}`);
   }, 900_000);
 });

@@ -1,6 +1,6 @@
 import { ExitCode, UsageError } from '../../errors.js';
 import { shard } from '../../matrix/expand.js';
-import { bakeFile, githubMatrix } from '../../matrix/outputs.js';
+import { bakeFile, githubMatrix, githubMerge } from '../../matrix/outputs.js';
 import { expandRecipes } from '../../pipeline/variants.js';
 import type { Output } from '../output.js';
 
@@ -14,7 +14,7 @@ export function parseShard(s: string | undefined): { index: number; count: numbe
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-export async function runMatrix(args: string[], opts: { format: 'json' | 'github' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string; baseImage?: string }, o: Output): Promise<number> {
+export async function runMatrix(args: string[], opts: { format: 'json' | 'github' | 'github-merge' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string; baseImage?: string }, o: Output): Promise<number> {
   const sh = parseShard(opts.shard);
   const { entries: all, excluded, recipeDirs } = await expandRecipes(args, opts);
   const entries = sh ? shard(all, sh.index, sh.count) : all;
@@ -22,15 +22,21 @@ export async function runMatrix(args: string[], opts: { format: 'json' | 'github
     for (const e of all) o.err(`included ${e.id} (${e.recipe})${sh && !entries.includes(e) ? ` [other shard]` : ''}`);
     for (const x of excluded) o.err(`excluded ${x.id} (${x.recipe}): ${x.reason}`);
   }
-  if (opts.format === 'github' && entries.length > GITHUB_MAX_JOBS) {
-    // GitHub Actions refuses a matrix of more than 256 jobs at the expand step: say so here, with the split that fits.
-    const need = Math.ceil(all.length / GITHUB_MAX_JOBS);
+  const jobsOf = (list: typeof all) => githubMatrix(list, { command: '' }).include.length;
+  const jobs = opts.format === 'github' ? jobsOf(entries) : 0;
+  if (opts.format === 'github' && jobs > GITHUB_MAX_JOBS) {
+    // GitHub Actions refuses a matrix of more than 256 jobs at the expand step: say so here, with
+    // the split that fits (shards deal variants; a variant for several platforms is several jobs).
+    let need = Math.ceil(jobsOf(all) / GITHUB_MAX_JOBS);
+    while (Array.from({ length: need }, (_, i) => jobsOf(shard(all, i + 1, need))).some((n) => n > GITHUB_MAX_JOBS)) need++;
+    const what = jobs === entries.length ? `${jobs} variants` : `${jobs} jobs (${entries.length} variants, one job per platform)`;
     throw new UsageError(
-      `${entries.length} variants${sh ? ` in shard ${sh.index}/${sh.count}` : ''}: GitHub Actions runs at most ${GITHUB_MAX_JOBS} jobs from one matrix`,
+      `${what}${sh ? ` in shard ${sh.index}/${sh.count}` : ''}: GitHub Actions runs at most ${GITHUB_MAX_JOBS} jobs from one matrix`,
       `split the ${all.length} variants into ${need} shards: --shard 1/${need} ... --shard ${need}/${need}, one matrix job each (the shards are disjoint and cover every variant)`,
     );
   }
-  if (opts.format === 'github') o.out(JSON.stringify(githubMatrix(entries, { command: opts.command ?? 'npx dynamo-image publish' })));
+  if (opts.format === 'github-merge') o.out(JSON.stringify(githubMerge(all, { command: opts.command ?? 'npx dynamo-image publish' })));
+  else if (opts.format === 'github') o.out(JSON.stringify(githubMatrix(entries, { command: opts.command ?? 'npx dynamo-image publish' })));
   else if (opts.format === 'bake') o.out(JSON.stringify(bakeFile(entries, { cwd: process.cwd(), recipeDirs }), null, 2));
   else
     o.out(

@@ -11,7 +11,7 @@ import type { Credentials } from '../../publish/credentials.js';
 import type { Engine } from '../../engine/port.js';
 import type { PlannedRecipe } from '../../plan/make-plan.js';
 import type { SmokeSummary } from '../../pipeline/build-and-test.js';
-import { OperationError } from '../../errors.js';
+import { OperationError, UsageError } from '../../errors.js';
 import { RegistryClient, retryPolicy } from '../../publish/registry-client.js';
 import { buildKeyOf } from '../../build/run-build.js';
 import { checkOutputPath, printIssues, type Output } from '../output.js';
@@ -26,6 +26,8 @@ export interface PublishCliOptions extends BuildCliOptions {
   dryRun?: boolean;
   /** publish --force: move existing immutable tags. */
   forceTags?: boolean;
+  /** publish --merge: put the manifest lists together from the platforms' pushed images. */
+  merge?: boolean;
 }
 
 function gitSha(dir: string): string | null {
@@ -36,16 +38,26 @@ function gitSha(dir: string): string | null {
   }
 }
 
-export async function runPublish(file: string, opts: PublishCliOptions, o: Output): Promise<number> {
+export async function runPublish(file: string, cliOpts: PublishCliOptions, o: Output): Promise<number> {
+  let opts = cliOpts;
   checkOutputPath(opts.junit, '--junit');
   const variant = variantOption(opts.variant);
   const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
   printIssues(o, planned.warnings);
-  const target = publishTarget(planned.plan, { registry: opts.registry, gitSha: gitSha(path.dirname(path.resolve(file))) });
+  let target = publishTarget(planned.plan, { registry: opts.registry, gitSha: gitSha(path.dirname(path.resolve(file))) });
+  const multi = planned.plan.platforms.length > 1;
+  if (opts.merge && !multi) throw new UsageError('--merge assembles manifest lists of a recipe for several platforms; this one has one', 'leave --merge out');
+  if (multi && opts.platform) {
+    // One platform of several (its own CI runner): its image under TAG-ARCH; `publish --merge`
+    // later puts the manifest lists together.
+    target = platformTarget(target, opts.platform);
+    opts = { ...opts, tags: [`${planned.plan.image.name}:${planned.plan.image.version}-${archOf(opts.platform)}`] };
+  }
   const skipTests = opts.skipTests === true || opts.test === false;
 
   const creds = await findCredentials(target.registry);
-  if (planned.plan.platforms.length > 1 && !opts.platform) return publishPlatforms(planned, target, creds, opts, o);
+  if (multi && opts.merge) return mergeManifestLists(planned, target, creds, opts, o);
+  if (multi && !opts.platform) return publishPlatforms(planned, target, creds, opts, o);
   const buildKey = buildKeyOf(planned.plan.digest, { target: 'runtime', buildArgs: parseBuildArgs(opts.buildArg), ...(opts.platform ? { platform: opts.platform } : {}) });
   const note = (t: string) => {
     if (!opts.quiet) o.err(t);
@@ -172,4 +184,26 @@ async function publishPlatforms(planned: PlannedRecipe, target: PublishTarget, c
   } finally {
     dispose();
   }
+}
+
+/** `publish --merge`: every platform's image was pushed by its own job; put the lists together. */
+async function mergeManifestLists(planned: PlannedRecipe, target: PublishTarget, creds: Credentials, opts: PublishCliOptions, o: Output): Promise<number> {
+  const client = new RegistryClient(target.registry, creds, retryPolicy(), (t) => (opts.quiet ? undefined : o.err(t)));
+  await client.ping();
+  const found: { platform: string; digest: string }[] = [];
+  const missing: string[] = [];
+  for (const platform of planned.plan.platforms) {
+    const pt = platformTarget(target, platform);
+    const m = await client.manifestDigest(target.repository, pt.tags[0]!.tag);
+    if (m) found.push({ platform, digest: m.digest });
+    else missing.push(`${pt.tags[0]!.reference} (${platform})`);
+  }
+  if (missing.length) throw new OperationError('publish.platforms-missing', `cannot assemble the manifest lists: not pushed yet: ${missing.join(', ')}`, { hint: 'run publish --platform P for each of them first' });
+  const index = await buildIndex(client, target.repository, found);
+  const check = await checkIndexTags(client, target, index.digest, opts.forceTags ?? false);
+  if (check.refused.length) throw new OperationError('publish.tag-exists', `refusing to move existing tags to another manifest list: ${check.refused.join('; ')}`, { hint: 'tags are immutable unless listed in publish.mutableTags; --force moves them anyway' });
+  const tagged = await putIndex(client, target, index, check.current);
+  if (opts.json) o.out(JSON.stringify({ manifestList: index.digest, platforms: found, pushed: tagged.filter((t) => t.action === 'pushed').map(({ reference, digest }) => ({ reference, digest })), unchanged: tagged.filter((t) => t.action === 'unchanged').map(({ reference, digest }) => ({ reference, digest })) }));
+  else if (!opts.quiet) for (const t of tagged) o.err(`${t.action === 'pushed' ? 'published' : 'already there'} ${t.reference}@${t.digest} (manifest list of ${found.length} platforms)`);
+  return ExitCode.ok;
 }
