@@ -105,12 +105,15 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
     const mfw = fw as MatrixFramework;
     const fwRows = data.rows.filter((r) => r.framework === mfw);
     if (!recipe.dynamo) err(['engine', 'framework'], 'recipe.dynamo-missing', `framework "${fw}" needs the Dynamo runtime version (top-level "dynamo")`, `e.g. dynamo: "${data.matrix.releases[0]?.dynamo}"`);
-    if (!cuda) err(['base'], 'recipe.cuda-missing', `framework "${fw}" needs base.cuda to check the support matrix`, `${fw} images exist for CUDA ${data.matrix.frameworks[mfw]?.cuda.join(', ')}`);
+    if (!cuda) err(['base'], 'recipe.cuda-missing', `framework "${fw}" needs base.cuda to check the support matrix`, `${fw} images exist for CUDA ${[...new Set(fwRows.map((r) => r.cuda))].sort().join(', ')}`);
     const dynSpec = recipe.dynamo ? spec(recipe.dynamo) : null;
     const matchDyn = (r: MatrixRow) => (dynSpec ? satisfies(r.dynamo, dynSpec) : true);
     const matchEng = (r: MatrixRow) => satisfies(r.engine, engineSpec);
     const matchCuda = (r: MatrixRow) => (cuda ? r.cuda === cuda : true);
-    const matchPy = (r: MatrixRow) => r.python.includes(recipe.python);
+    // The upstream engine images are Python 3.12 (imagePython); 3.10-3.12 is the wheels' range.
+    const imagePython = data.matrix.frameworks[mfw]?.imagePython;
+    const pythonsOf = (r: MatrixRow) => (engine.image && imagePython ? [imagePython] : r.python);
+    const matchPy = (r: MatrixRow) => pythonsOf(r).includes(recipe.python);
     const matchArch = (r: MatrixRow) => archs.every((a) => r.architectures.includes(a));
     const all = fwRows.filter((r) => matchDyn(r) && matchEng(r) && matchCuda(r) && matchPy(r) && matchArch(r));
     if (all.length > 0 && recipe.dynamo && cuda) {
@@ -146,8 +149,8 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
         hint = `supported: ${versionRanges(fwRows.filter((r) => r.cuda === cuda).length ? fwRows.filter((r) => r.cuda === cuda) : pair)}`;
       } else if (!pair.some((r) => matchCuda(r) && matchPy(r))) {
         path = ['python'];
-        const pys = pair.find(matchCuda)!.python;
-        message = `${fw} ${pair[0]!.engine} does not support Python ${recipe.python}`;
+        const pys = pythonsOf(pair.find(matchCuda)!);
+        message = `${fw} ${pair[0]!.engine} does not support Python ${recipe.python}${engine.image ? ' in its upstream image' : ''}`;
         hint = `supported: Python ${pys.join(', ')}`;
       } else {
         path = ['base', 'platforms'];

@@ -11,17 +11,22 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 
 const cudaVersion = z.string().regex(/^\d+\.\d+$/);
 
+const status = z.enum(['supported', 'experimental']);
+
 export const SupportMatrixFile = z.strictObject({
-  schemaVersion: z.literal(1),
+  schemaVersion: z.literal(2),
+  /** Where the rows come from: a file of a repository at a commit. */
+  sources: z.record(z.string(), z.strictObject({ repo: z.string(), file: z.string(), commit: z.string().regex(/^[0-9a-f]{40}$/) })),
   cuda: z.record(cudaVersion, z.strictObject({ minDriver: z.string() })),
   frameworks: z.record(
     z.enum(MATRIX_FRAMEWORKS),
     z.strictObject({
       package: z.string(),
       module: z.string(),
-      cuda: z.array(cudaVersion),
+      /** Python versions of the wheels. */
       python: z.array(z.string()),
-      architectures: z.array(z.enum(ARCHITECTURES)),
+      /** Python of Dynamo's runtime images. */
+      imagePython: z.string(),
       image: z.string(),
       index: z.string().optional(),
     }),
@@ -29,9 +34,21 @@ export const SupportMatrixFile = z.strictObject({
   releases: z.array(
     z.strictObject({
       dynamo: z.string(),
-      engines: z.partialRecord(z.enum(MATRIX_FRAMEWORKS), z.string()),
+      source: z.string(),
+      cudaSource: z.string(),
       nixl: z.record(z.string(), z.string()),
-      status: z.enum(['supported', 'experimental']),
+      engines: z.partialRecord(
+        z.enum(MATRIX_FRAMEWORKS),
+        z.strictObject({
+          version: z.string(),
+          cuda: z.record(cudaVersion, status),
+          architectures: z.array(z.enum(ARCHITECTURES)).default(['amd64', 'arm64']),
+        }),
+      ),
+      variants: z
+        .array(z.strictObject({ name: z.string(), framework: z.enum(MATRIX_FRAMEWORKS), cuda: cudaVersion, architectures: z.array(z.enum(ARCHITECTURES)), status }))
+        .default([]),
+      notes: z.array(z.string()).default([]),
     }),
   ),
 });
@@ -64,6 +81,8 @@ export interface MatrixRow {
   architectures: Architecture[];
   nixl: string;
   status: 'supported' | 'experimental';
+  /** `repo file@commit` of the engine version and of the CUDA entry. */
+  source: string;
 }
 
 export interface SupportData {
@@ -74,22 +93,27 @@ export interface SupportData {
 
 export function flattenMatrix(matrix: SupportMatrixFile): MatrixRow[] {
   const rows: MatrixRow[] = [];
+  const cite = (key: string) => {
+    const src = matrix.sources[key];
+    return src ? `${src.repo} ${src.file}@${src.commit.slice(0, 12)}` : key;
+  };
   for (const rel of matrix.releases) {
     for (const fw of MATRIX_FRAMEWORKS) {
-      const engine = rel.engines[fw];
+      const e = rel.engines[fw];
       const fwInfo = matrix.frameworks[fw];
-      if (!engine || !fwInfo) continue;
-      for (const cuda of fwInfo.cuda) {
+      if (!e || !fwInfo) continue;
+      for (const [cuda, status] of Object.entries(e.cuda)) {
         rows.push({
           dynamo: rel.dynamo,
           framework: fw,
-          engine,
+          engine: e.version,
           cuda,
           minDriver: matrix.cuda[cuda]?.minDriver ?? 'unknown',
           python: [...fwInfo.python],
-          architectures: [...fwInfo.architectures],
+          architectures: [...e.architectures],
           nixl: rel.nixl[fw] ?? rel.nixl['default'] ?? 'unknown',
-          status: rel.status,
+          status,
+          source: rel.source === rel.cudaSource ? cite(rel.source) : `${cite(rel.source)} (versions), ${cite(rel.cudaSource)} (CUDA)`,
         });
       }
     }

@@ -30,7 +30,8 @@ describe('matrix expansion through the support matrix', () => {
   it.each([
     ['vllm', '0.19.0', '{ cuda: ["12.8", "12.9", "13.0", "13.1"] }', ['cuda12.9', 'cuda13.0'], ['cuda12.8', 'cuda13.1']],
     ['trtllm', '1.3.0rc11', '{ cuda: ["12.9", "13.0", "13.1"], platform: [linux/amd64, linux/arm64] }', ['cuda13.1-amd64', 'cuda13.1-arm64'], ['cuda12.9-amd64', 'cuda12.9-arm64', 'cuda13.0-amd64', 'cuda13.0-arm64']],
-    ['trtllm', '1.3.0rc11', '{ cuda: ["13.1"], python: ["3.10", "3.11", "3.12"] }', ['cuda13.1-py3.10', 'cuda13.1-py3.12'], ['cuda13.1-py3.11']],
+    // The upstream images are Python 3.12 only (3.10-3.12 is the wheels' range).
+    ['trtllm', '1.3.0rc11', '{ cuda: ["13.1"], python: ["3.10", "3.11", "3.12"] }', ['cuda13.1-py3.12'], ['cuda13.1-py3.10', 'cuda13.1-py3.11']],
     ['sglang', '0.5.10.post1', '{ cuda: ["12.9", "13.0"], exclude: [{ cuda: "13.0" }] }', ['cuda12.9'], ['cuda13.0']],
     ['sglang', '0.5.10.post1', '{ cuda: ["12.9"], include: [{ cuda: "13.0" }, { cuda: "13.1" }] }', ['cuda12.9', 'cuda13.0'], ['cuda13.1']],
   ])('%s %s %s', (fw, engine, matrix, variants, excluded) => {

@@ -50,13 +50,13 @@ describe('version resolution against the support matrix', () => {
   it.each([
     ['vllm', '~0.19', '1.1.1', '12.9', '3.12', '0.19.0', '1.1.1', 'supported', 'vllm/vllm-openai:v0.19.0-cu129-ubuntu2404'],
     ['vllm', '~0.19', '~1.1', '13.0', '3.12', '0.19.0', '1.1.1', 'supported', 'vllm/vllm-openai:v0.19.0-cu130-ubuntu2404'],
-    ['vllm', '0.16.0', '>=1.0,<1.1', '12.9', '3.10', '0.16.0', '1.0.2', 'supported', 'vllm/vllm-openai:v0.16.0-cu129-ubuntu2404'],
-    ['vllm', '*', '0.9.1', '12.9', '3.11', '0.14.1', '0.9.1', 'supported', 'vllm/vllm-openai:v0.14.1-cu129-ubuntu2404'],
+    ['vllm', '0.16.0', '>=1.0,<1.1', '12.9', '3.12', '0.16.0', '1.0.2', 'supported', 'vllm/vllm-openai:v0.16.0-cu129-ubuntu2404'],
+    ['vllm', '*', '0.9.1', '12.9', '3.12', '0.14.1', '0.9.1', 'supported', 'vllm/vllm-openai:v0.14.1-cu129-ubuntu2404'],
     ['sglang', '0.5.10.post1', '1.1.0', '13.0', '3.12', '0.5.10.post1', '1.1.0', 'supported', 'lmsysorg/sglang:v0.5.10.post1-cu130-runtime'],
     ['sglang', '~0.5', '0.8.1', '12.9', '3.12', '0.5.6.post2', '0.8.1', 'supported', 'lmsysorg/sglang:v0.5.6.post2-cu129-runtime'],
     ['trtllm', '1.3.0rc11', '1.1.1', '13.1', '3.12', '1.3.0rc11', '1.1.1', 'supported', 'nvcr.io/nvidia/tensorrt-llm/release:1.3.0rc11'],
-    ['trtllm', '~1.3', '1.0.0', '13.1', '3.10', '1.3.0rc5.post1', '1.0.0', 'supported', 'nvcr.io/nvidia/tensorrt-llm/release:1.3.0rc5.post1'],
-    ['trtllm', '1.3.0-RC3', '0.9.1', '13.1', '3.12', '1.3.0rc3', '0.9.1', 'supported', 'nvcr.io/nvidia/tensorrt-llm/release:1.3.0rc3'],
+    ['trtllm', '~1.3', '1.0.0', '13.1', '3.12', '1.3.0rc5.post1', '1.0.0', 'supported', 'nvcr.io/nvidia/tensorrt-llm/release:1.3.0rc5.post1'],
+    ['trtllm', '1.3.0-RC3', '0.9.1', '13.0', '3.12', '1.3.0rc3', '0.9.1', 'supported', 'nvcr.io/nvidia/tensorrt-llm/release:1.3.0rc3'],
   ])('%s %s with Dynamo %s on CUDA %s, Python %s -> %s / %s', (framework, engine, dynamo, cuda, python, pin, dyn, status, image) => {
     const { resolution, issues } = resolve({ framework, engine, dynamo, cuda, python });
     expect(issues).toEqual([]);
@@ -70,13 +70,14 @@ describe('version resolution against the support matrix', () => {
   // Refusals: the message names the problem and the hint the nearest supported combinations.
   it.each([
     [{ framework: 'trtllm', engine: '1.3.0rc11', dynamo: '1.1.1', cuda: '12.9' }, 'base.cuda', 'trtllm 1.3.0rc11 needs CUDA 13.1, not 12.9', 'supported:'],
-    [{ framework: 'trtllm', engine: '1.3.0rc11', dynamo: '1.1.1', cuda: '13.1', python: '3.11' }, 'python', 'trtllm 1.3.0rc11 does not support Python 3.11', 'supported: Python 3.10, 3.12'],
+    [{ framework: 'trtllm', engine: '1.3.0rc11', dynamo: '1.1.1', cuda: '13.1', python: '3.11', source: 'index: {}' }, 'python', 'trtllm 1.3.0rc11 does not support Python 3.11', 'supported: Python 3.10, 3.12'],
+    [{ framework: 'trtllm', engine: '1.3.0rc11', dynamo: '1.1.1', cuda: '13.1', python: '3.10' }, 'python', 'trtllm 1.3.0rc11 does not support Python 3.10 in its upstream image', 'supported: Python 3.12'],
     [{ framework: 'vllm', engine: '0.16.0', dynamo: '1.1.1', cuda: '12.9' }, 'engine.version', 'that Dynamo release was tested with vllm 0.19.0', 'vllm 0.16.0 (Dynamo 1.0.0-1.0.2'],
     [{ framework: 'vllm', engine: '0.19.0', dynamo: '2.0.0', cuda: '12.9' }, 'dynamo', 'no Dynamo release matches "2.0.0"', 'vllm 0.19.0 (Dynamo 1.1.0-1.1.1'],
     [{ framework: 'sglang', engine: '0.5.9', dynamo: '1.0.0', cuda: '13.1' }, 'base.cuda', 'sglang 0.5.9 needs CUDA 12.9 or 13.0, not 13.1', 'supported'],
     [{ framework: 'vllm', engine: '~0.13', dynamo: '0.9.1', cuda: '12.9' }, 'engine.version', 'not a tested combination', 'vllm 0.14.1'],
     [{ framework: 'vllm', engine: '0.19.0', cuda: '12.9' }, 'engine.framework', 'needs the Dynamo runtime version', 'dynamo:'],
-    [{ framework: 'vllm', engine: '0.19.0', dynamo: '1.1.1' }, 'base', 'needs base.cuda', 'CUDA 12.9, 13.0'],
+    [{ framework: 'vllm', engine: '0.19.0', dynamo: '1.1.1' }, 'base', 'needs base.cuda', 'CUDA 12.8, 12.9, 13.0'],
   ] as [Case, string, string, string][])('refuses %j at %s', (c, path, message, hint) => {
     const { resolution, issues } = resolve(c);
     expect(resolution).toBeNull();
