@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { docker, privateExample, removeImages } from '../support/docker.js';
+import { docker, privateExample, removeImages, removeImagesNamed } from '../support/docker.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { skopeoDigest, startRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -31,7 +31,7 @@ function example(registry: string, tags: string) {
   const ex = privateExample('recipes/examples/echo-python', 'fresh');
   ex.edit((t) => `${t}\npublish:\n  registry: "${registry}"\n  tags: ${tags}\n`);
   cleanups.push(ex.cleanup);
-  cleanups.push(() => removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((r) => r.includes(ex.name))));
+  cleanups.push(() => removeImagesNamed(ex.name));
   return ex;
 }
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { allContainers, docker, privateExample, removeImages } from '../support/docker.js';
+import { allContainers, docker, privateExample, removeImagesNamed } from '../support/docker.js';
 import { startFaultProxy, startSilentServer, type FaultProxy } from '../support/fault-proxy.js';
 import { skopeoDigest, startRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -21,7 +21,7 @@ cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
 function example(prefix: string) {
   const ex = privateExample('recipes/examples/echo-python', prefix);
   cleanups.push(ex.cleanup);
-  cleanups.push(() => removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((r) => r.includes(ex.name))));
+  cleanups.push(() => removeImagesNamed(ex.name));
   return ex;
 }
 

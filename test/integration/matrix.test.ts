@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { allContainers, docker, imageExists, inspectImage, privateExample, removeImages } from '../support/docker.js';
+import { allContainers, docker, imageExists, inspectImage, privateExample, removeImages, removeImagesNamed } from '../support/docker.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
@@ -195,7 +195,7 @@ describe('build --matrix honours the build and publish flags (issue 11, point 2)
       const suites = execFileSync('python3', ['-c', 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); print(len(r.findall("testsuite")), r.get("tests"))', junit]).toString().trim();
       expect(suites).toBe('3 9');
     } finally {
-      removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((x) => x.includes(ex.name)));
+      removeImagesNamed(ex.name);
       ex.cleanup();
       await reg.dispose();
     }

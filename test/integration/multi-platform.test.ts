@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex, putIndex } from '../../src/publish/manifest-list.js';
 import { RegistryClient } from '../../src/publish/registry-client.js';
 import { runCli } from '../support/cli.js';
-import { docker, privateExample, removeImages } from '../support/docker.js';
+import { docker, privateExample, removeImages, removeImagesNamed } from '../support/docker.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 // A recipe for linux/amd64 and linux/arm64 on this amd64 machine: the arm64 image is built and
@@ -51,7 +51,7 @@ describe('multi-platform images', () => {
         .replace('platforms: [linux/amd64]', 'platforms: [linux/amd64, linux/arm64]')
         .replace(/\n    - kind: serve[\s\S]*?(?=\n    - kind: command\n      name: a GPU)/, '')}\npublish:\n  registry: "${reg.host}"\n  tags: ["{version}", "{version_minor}"]\n`,
     );
-    cleanups.push(() => removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((r) => r.includes(ex.name))));
+    cleanups.push(() => removeImagesNamed(ex.name));
     const r = await runCli(['publish', ex.recipe, '--json'], { timeoutMs: 900_000 });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -70,7 +70,7 @@ describe('multi-platform images', () => {
     const run = docker(['run', '--rm', '--network', 'none', '--platform', 'linux/arm64', '--entrypoint', 'python3', `${reg.host}/${ex.name}:0.1.0`, '-c', 'import platform, echo_engine; print(platform.machine())'], { allowFail: true });
     expect(run.stdout.trim(), run.stderr).toBe('aarch64');
     // A fresh runner re-running the publish: nothing built or pushed.
-    removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((x) => x.includes(ex.name)));
+    removeImagesNamed(ex.name);
     const cache = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-multi-cache-'));
     cleanups.push(() => rmSync(cache, { recursive: true, force: true }));
     const again = await runCli(['publish', ex.recipe, '--json'], { env: { DYNAMO_IMAGE_CACHE_DIR: cache } });
@@ -87,7 +87,7 @@ describe('multi-platform images', () => {
         .replace('platforms: [linux/amd64]', 'platforms: [linux/amd64, linux/arm64]')
         .replace(/\n    - kind: serve[\s\S]*?(?=\n    - kind: command\n      name: a GPU)/, '')}\npublish:\n  registry: "${reg.host}"\n`,
     );
-    cleanups.push(() => removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((r) => r.includes(ex.name))));
+    cleanups.push(() => removeImagesNamed(ex.name));
     // The GitHub matrix: one job per platform, and the variant once in the merge list.
     const gh = JSON.parse((await runCli(['matrix', ex.recipe, '--format', 'github'])).stdout) as { include: { platformArg: string; runner: string; command: string }[] };
     expect(gh.include.map((e) => [e.platformArg, e.runner])).toEqual([['linux/amd64', 'ubuntu-24.04'], ['linux/arm64', 'ubuntu-24.04-arm']]);

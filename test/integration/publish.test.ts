@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { docker, inspectImage, privateExample, removeImages } from '../support/docker.js';
+import { docker, inspectImage, privateExample, removeImages, removeImagesNamed } from '../support/docker.js';
 import { skopeoDigest, skopeoDigestAsync, startRegistry, type TestRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 
@@ -23,7 +23,7 @@ function example(registry: string, opts: { version?: string } = {}) {
   const ex = privateExample('recipes/examples/echo-python', 'pub');
   ex.edit((t) => `${t.replace(/^version: 0\.1\.0$/m, `version: ${opts.version ?? '0.1.0'}`)}${PUBLISH(registry)}`);
   cleanups.push(ex.cleanup);
-  cleanups.push(() => removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((r) => r.includes(ex.name))));
+  cleanups.push(() => removeImagesNamed(ex.name));
   return ex;
 }
 

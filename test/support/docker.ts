@@ -59,3 +59,8 @@ export function privateExample(example: string, prefix = 'it'): { dir: string; r
   edit((t) => t.replace(/^name: .*$/m, `name: ${name}`));
   return { ...c, name, edit };
 }
+
+/** Removes every local image whose repository:tag contains `fragment` (a test's unique name). */
+export function removeImagesNamed(fragment: string): void {
+  removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((r) => r.includes(fragment)));
+}
