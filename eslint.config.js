@@ -66,7 +66,7 @@ export default tseslint.config(
         'error',
         {
           paths: [...IO_MODULES, 'dockerode', 'tar-stream'].map((name) => ({ name, message: 'a pure module does no I/O (ARCHITECTURE.md)' })),
-          patterns: [{ group: ['**/engine/**', '**/cli/**', '**/pipeline/**', '**/build/**', '**/smoke/run-tests*', '**/publish/registry-client*', '**/publish/credentials*', '**/publish/publish*'], message: 'the pure core never imports the engine, the CLI or the I/O shells' }],
+          patterns: [{ group: ['**/engine/**', '**/cli/**', '**/pipeline/**', '**/builder/**', '**/smoke/run-tests*', '**/publish/registry-client*', '**/publish/credentials*', '**/publish/publish*'], message: 'the pure core never imports the engine, the CLI or the I/O shells' }],
         },
       ],
     },

@@ -149,6 +149,16 @@ export class OperationError extends DynamoImageError {
   }
 }
 
+/**
+ * A failure the command has already shown in full (a report, a table, every issue): main prints
+ * only its one-line summary and exits with its code.
+ */
+export class ReportedFailure extends DynamoImageError {
+  constructor(code: string, summary: string, exitCode: ExitCode) {
+    super(code, summary, { exitCode });
+  }
+}
+
 export class InterruptedError extends DynamoImageError {
   constructor(signal: 'SIGINT' | 'SIGTERM') {
     super('interrupted', `interrupted by ${signal}`, { exitCode: signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm });

@@ -1,7 +1,7 @@
 // What build, build --matrix and publish share on the command line: the flags, their parsing, the
 // progress view, and the pipeline's build-and-test with the CLI's reports.
-import type { BuildOutcome } from '../build/run-build.js';
-import { jsonProgress, plainProgress, quietProgress, ttyProgress, type ProgressSink } from '../build/progress.js';
+import type { BuildOutcome } from '../builder/run-build.js';
+import { jsonProgress, plainProgress, quietProgress, ttyProgress, type ProgressSink } from '../builder/progress.js';
 import type { Target } from '../dockerfile/from-plan.js';
 import { InputError, type Issue } from '../errors.js';
 import type { Engine } from '../engine/port.js';

@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { DynamoImageError, ExitCode, InputError } from '../errors.js';
+import { DynamoImageError, ExitCode, InputError, ReportedFailure } from '../errors.js';
 import { IMAGE_REF_RE, referencePathIsLowercase } from '../recipe/image-ref.js';
 import { TOOL_VERSION } from '../version.js';
 import { printIssues, processOutput, type Output } from './output.js';
@@ -237,6 +237,10 @@ export async function main(argv: string[], o: Output = processOutput): Promise<n
       printIssues(o, e.issues);
       const n = e.issues.filter((i) => i.severity === 'error').length;
       o.err(`${e.message}: ${n} error${n === 1 ? '' : 's'}`);
+      return e.exitCode;
+    }
+    if (e instanceof ReportedFailure) {
+      o.err(e.message);
       return e.exitCode;
     }
     if (e instanceof DynamoImageError) {

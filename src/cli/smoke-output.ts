@@ -1,6 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import type { SmokeRunOptions, TestEvents } from '../pipeline/build-and-test.js';
-import { annotation } from '../build/progress.js';
+import { annotation } from '../builder/progress.js';
 import { formatHuman, formatJunit, formatResultLine } from '../smoke/report.js';
 import type { SmokeReport, TestResult } from '../smoke/types.js';
 import type { SmokeCliOptions } from './commands/test.js';

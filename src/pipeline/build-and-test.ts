@@ -1,4 +1,4 @@
-import { buildImage, type BuildOptions, type BuildOutcome } from '../build/run-build.js';
+import { buildImage, type BuildOptions, type BuildOutcome } from '../builder/run-build.js';
 import type { Engine } from '../engine/port.js';
 import { OperationError } from '../errors.js';
 import { canonicalJson, sha256Hex } from '../plan/canonical.js';

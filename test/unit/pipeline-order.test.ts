@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quietProgress } from '../../src/build/progress.js';
+import { quietProgress } from '../../src/builder/progress.js';
 import { expandRecipes } from '../../src/pipeline/variants.js';
 import { buildAndTest, type BuildAndTestOptions } from '../../src/pipeline/build-and-test.js';
 import { buildVariants } from '../../src/pipeline/build-variants.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { countSteps, plainProgress } from '../../src/build/progress.js';
+import { countSteps, plainProgress } from '../../src/builder/progress.js';
 import type { BuildEvent } from '../../src/engine/port.js';
 
 const events: BuildEvent[] = [
@@ -44,7 +44,7 @@ describe('progress without a terminal', () => {
 
 describe('progress on a terminal', () => {
   it('redraws a list of steps with state and duration', async () => {
-    const { ttyProgress } = await import('../../src/build/progress.js');
+    const { ttyProgress } = await import('../../src/builder/progress.js');
     let out = '';
     const stream = { columns: 80, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
     const p = ttyProgress(stream);
@@ -66,7 +66,7 @@ describe('issue 11, point 7: progress like buildx', () => {
     ]).flat();
 
   it('tty: never taller or wider than the terminal while live; one summary of every step at the end', async () => {
-    const { ttyProgress } = await import('../../src/build/progress.js');
+    const { ttyProgress } = await import('../../src/builder/progress.js');
     vi.useFakeTimers();
     try {
       const frames: string[] = [];
@@ -107,7 +107,7 @@ describe('issue 11, point 7: progress like buildx', () => {
   });
 
   it('json: one parseable object per event', async () => {
-    const { jsonProgress } = await import('../../src/build/progress.js');
+    const { jsonProgress } = await import('../../src/builder/progress.js');
     const lines: string[] = [];
     const p = jsonProgress((l) => lines.push(l));
     for (const e of events) p.event(e);

@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
-import { quietProgress } from '../../build/progress.js';
+import { quietProgress } from '../../builder/progress.js';
 import { connectDocker } from '../../engine/dockerode-engine.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, ReportedFailure, UsageError } from '../../errors.js';
 import type { MatrixEntry } from '../../matrix/outputs.js';
 import type { BuildAndTestResult } from '../../pipeline/build-and-test.js';
 import { findCredentials } from '../../publish/credentials.js';
@@ -92,6 +92,8 @@ export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: O
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(w[i]!)).join('  ').trimEnd();
   o.err(line([...cols]));
   for (const r of table) o.err(line(cols.map((c) => String(r[c]))));
-  o.err(`${table.length - failed} of ${table.length} variant(s) ok${failed ? `, ${failed} failed` : ''}`);
-  return failed ? ExitCode.failed : ExitCode.ok;
+  const summary = `${table.length - failed} of ${table.length} variant(s) ok${failed ? `, ${failed} failed` : ''}`;
+  if (failed) throw new ReportedFailure('matrix.failed', summary, ExitCode.failed);
+  o.err(summary);
+  return ExitCode.ok;
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { BUILD_KEY_LABEL } from '../../build/run-build.js';
+import { BUILD_KEY_LABEL } from '../../builder/run-build.js';
 import { recordNoChange, stampOf } from '../../fast/no-change.js';
 import { PACKAGE_ROOT } from '../../matrix/load.js';
 import { lockPathFor } from '../../plan/lock-file.js';

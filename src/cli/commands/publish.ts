@@ -11,9 +11,9 @@ import type { Credentials } from '../../publish/credentials.js';
 import type { Engine } from '../../engine/port.js';
 import type { PlannedRecipe } from '../../plan/make-plan.js';
 import type { SmokeSummary } from '../../pipeline/build-and-test.js';
-import { OperationError, UsageError } from '../../errors.js';
+import { OperationError, ReportedFailure, UsageError } from '../../errors.js';
 import { RegistryClient, retryPolicy } from '../../publish/registry-client.js';
-import { buildKeyOf } from '../../build/run-build.js';
+import { buildKeyOf } from '../../builder/run-build.js';
 import { checkOutputPath, printIssues, type Output } from '../output.js';
 import { interruptSignal } from '../signals.js';
 import { buildWithTests, parseBuildArgs, type BuildCliOptions } from '../build-options.js';
@@ -80,7 +80,9 @@ export async function runPublish(file: string, cliOpts: PublishCliOptions, o: Ou
     ];
     if (opts.json) o.out(JSON.stringify({ dryRun: true, registry: target.registry, repository: target.repository, buildKey, plan: before.steps, steps, pushed: [] }));
     else for (const st of steps) o.out(st);
-    return refusal(before) ? ExitCode.failed : ExitCode.ok;
+    const refused = refusal(before);
+    if (refused) throw new ReportedFailure(refused.code, `dry run: ${refused.message}`, ExitCode.failed);
+    return ExitCode.ok;
   }
   const refused = refusal(before);
   if (refused) throw refused;

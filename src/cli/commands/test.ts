@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { connectDocker } from '../../engine/dockerode-engine.js';
 import type { Engine } from '../../engine/port.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, ReportedFailure, UsageError } from '../../errors.js';
 import { PLAN_DIGEST_LABEL } from '../../plan/build-plan.js';
 import { planRecipe } from '../../plan/make-plan.js';
-import { TARGET_LABEL } from '../../build/run-build.js';
+import { TARGET_LABEL } from '../../builder/run-build.js';
 import { loadTestsFile, type SmokeSettings } from '../../smoke/load-tests.js';
 import type { SmokeReport } from '../../smoke/types.js';
 import { testImage } from '../../pipeline/build-and-test.js';
@@ -63,7 +63,8 @@ export async function runTest(target: string, opts: SmokeCliOptions, o: Output):
   const { signal, dispose } = interruptSignal();
   try {
     const report = await runAndReport({ engine, image, display, settings, opts, o, signal });
-    return report.failed ? ExitCode.failed : ExitCode.ok;
+    if (report.failed) throw new ReportedFailure('smoke.failed', `${report.failed} of ${report.results.length} smoke test(s) failed`, ExitCode.failed);
+    return ExitCode.ok;
   } finally {
     dispose();
   }

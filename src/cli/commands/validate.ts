@@ -1,4 +1,4 @@
-import { ExitCode } from '../../errors.js';
+import { ExitCode, ReportedFailure } from '../../errors.js';
 import { tryPlanRecipe } from '../../plan/make-plan.js';
 import { printIssues, type Output } from '../output.js';
 
@@ -17,9 +17,6 @@ export async function runValidate(files: string[], opts: { allowUnsupported?: bo
       bad++;
     }
   }
-  if (bad) {
-    o.err(`${errors} error${errors === 1 ? '' : 's'} in ${bad} of ${files.length} file${files.length === 1 ? '' : 's'}`);
-    return ExitCode.badInput;
-  }
+  if (bad) throw new ReportedFailure('validate.invalid', `${errors} error${errors === 1 ? '' : 's'} in ${bad} of ${files.length} file${files.length === 1 ? '' : 's'}`, ExitCode.badInput);
   return ExitCode.ok;
 }
