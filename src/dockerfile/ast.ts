@@ -18,7 +18,8 @@ export type Instruction =
   | { kind: 'cmd'; argv: string[] };
 
 /** `raw` values are the tool's own and may reference variables (`${PATH}`); recipe values never are. */
-export type EnvVar = { name: string; value: string; raw?: boolean };
+/** `raw`: a tool-made value with `${NAME}` references; `refs`: a recipe's value, `${NAME}` expanded, the rest literal. */
+export type EnvVar = { name: string; value: string; raw?: boolean; refs?: boolean };
 
 export interface Stage {
   name: string;

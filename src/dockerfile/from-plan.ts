@@ -100,7 +100,7 @@ function runtimeStage(plan: Plan): Stage {
   });
   body.push({ kind: 'copy', from: 'framework', sources: [`${STAGING}/`], dest: '/' });
   const env = Object.entries(rt.env);
-  if (env.length) body.push({ kind: 'env', vars: env.map(([k, v]) => ({ name: k, value: v })) });
+  if (env.length) body.push({ kind: 'env', vars: env.map(([k, v]) => ({ name: k, value: v, refs: true })) });
   body.push({ kind: 'workdir', path: rt.workdir });
   body.push({ kind: 'user', user: `${uid}:${gid}` });
   if (rt.ports.length) body.push({ kind: 'expose', ports: rt.ports });

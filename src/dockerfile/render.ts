@@ -23,6 +23,27 @@ export function quoteWord(value: string): string {
   return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
+/**
+ * A recipe's env value, double-quoted: `${NAME}` is a reference to the variable as the base image
+ * (or an earlier ENV) has it, expanded by the builder; every other `$`, `"` and `\` is literal.
+ */
+export function quoteEnvValue(value: string): string {
+  if (CONTROL.test(value)) throw new RenderError(`value ${JSON.stringify(value)} holds a line break or control character, which a Dockerfile value cannot carry`);
+  let out = '';
+  for (let i = 0; i < value.length; ) {
+    const ref = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}/.exec(value.slice(i));
+    if (ref) {
+      out += ref[0];
+      i += ref[0].length;
+    } else {
+      const c = value[i]!;
+      out += c === '\\' || c === '"' || c === '$' ? `\\${c}` : c;
+      i++;
+    }
+  }
+  return `"${out}"`;
+}
+
 /** A tool-generated value that may reference variables: only `${NAME}` and bare characters. */
 function rawWord(value: string): string {
   if (!/^(?:[A-Za-z0-9._@+=:,\/-]|\$\{[A-Z_]+\})+$/.test(value)) throw new RenderError(`bug: raw value ${JSON.stringify(value)}`);
@@ -63,7 +84,7 @@ function renderInstruction(i: Instruction): string {
       return `COPY ${flags.length ? `${flags.join(' ')} ` : ''}${[...i.sources.map((s) => bare('path', s)), bare('path', i.dest)].join(' ')}`;
     }
     case 'env':
-      return `ENV ${i.vars.map((v) => `${bare('env name', v.name)}=${v.raw ? rawWord(v.value) : quoteWord(v.value)}`).join(' \\\n    ')}`;
+      return `ENV ${i.vars.map((v) => `${bare('env name', v.name)}=${v.raw ? rawWord(v.value) : v.refs ? quoteEnvValue(v.value) : quoteWord(v.value)}`).join(' \\\n    ')}`;
     case 'label':
       return `LABEL ${i.labels.map(([k, v]) => `${quoteWord(k)}=${quoteWord(v)}`).join(' \\\n      ')}`;
     case 'workdir':

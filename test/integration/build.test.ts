@@ -113,7 +113,9 @@ describe('the examples build for real', () => {
     const img = inspectImage('escaping:0.0.1-test.1');
     expect(img.Config.Env).toEqual(expect.arrayContaining([
       'QUOTED=say "hi"',
-      'DOLLAR=$HOME and ${PATH} stay literal',
+      'DOLLAR=$HOME and $PATH stay literal, $ too, and ${not a name}',
+      // ${NAME} is a reference: expanded from what the image has (unset -> empty).
+      'REFERENCE=/opt/extra/lib::/opt/dynamo/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       'BACKSLASH=C:\\path\\to\\thing\\',
       "MIXED=spaces  here 'single' `tick` #hash",
     ]));
