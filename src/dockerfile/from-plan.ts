@@ -81,13 +81,11 @@ function runtimeStage(plan: Plan): Stage {
   body.push({
     kind: 'run',
     shell: [
-      // Ubuntu images ship a user with UID 1000; the runtime user takes that UID (OpenShift style, GID 0).
-      `if getent passwd ${uid} >/dev/null; then userdel --remove "$(getent passwd ${uid} | cut -d: -f1)" 2>/dev/null || userdel "$(getent passwd ${uid} | cut -d: -f1)"; fi`,
+      // The runtime user is created only when the base has no user with that UID; an existing one
+      // (Ubuntu's `ubuntu`, an upstream engine image's own user) is kept with its home.
       `(getent group ${gid} >/dev/null || groupadd --gid ${gid} ${shellQuote(name)})`,
-      `useradd --uid ${uid} --gid ${gid} --create-home --shell /bin/sh ${shellQuote(name)}`,
-      `mkdir -p ${shellQuote(rt.workdir)}`,
-      `chown ${uid}:${gid} ${shellQuote(rt.workdir)}`,
-      `chmod 0775 ${shellQuote(rt.workdir)}`,
+      `(getent passwd ${uid} >/dev/null || useradd --uid ${uid} --gid ${gid} --create-home --shell /bin/sh ${shellQuote(name)})`,
+      ...(rt.workdir ? [`mkdir -p ${shellQuote(rt.workdir)}`, `chown ${uid}:${gid} ${shellQuote(rt.workdir)}`, `chmod 0775 ${shellQuote(rt.workdir)}`] : []),
     ],
   });
   body.push({ kind: 'copy', from: 'framework', sources: [rt.venv], dest: rt.venv });
@@ -101,7 +99,7 @@ function runtimeStage(plan: Plan): Stage {
   body.push({ kind: 'copy', from: 'framework', sources: [`${STAGING}/`], dest: '/' });
   const env = Object.entries(rt.env);
   if (env.length) body.push({ kind: 'env', vars: env.map(([k, v]) => ({ name: k, value: v, refs: true })) });
-  body.push({ kind: 'workdir', path: rt.workdir });
+  if (rt.workdir) body.push({ kind: 'workdir', path: rt.workdir });
   body.push({ kind: 'user', user: `${uid}:${gid}` });
   if (rt.ports.length) body.push({ kind: 'expose', ports: rt.ports });
   if (rt.healthcheck) {
@@ -110,8 +108,8 @@ function runtimeStage(plan: Plan): Stage {
   }
   // The plan digest goes last: the up-to-date check finds the image by it.
   body.push({ kind: 'label', labels: [...Object.entries(plan.labels), [PLAN_DIGEST_LABEL, plan.digest]] });
-  body.push({ kind: 'entrypoint', argv: rt.entrypoint });
-  body.push({ kind: 'cmd', argv: rt.command });
+  if (rt.entrypoint) body.push({ kind: 'entrypoint', argv: rt.entrypoint });
+  if (rt.command) body.push({ kind: 'cmd', argv: rt.command });
   return { name: 'runtime', from: plan.base.runtime, body };
 }
 

@@ -88,9 +88,11 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     stages,
     runtime: {
       user: { ...recipe.backend.user },
-      workdir: recipe.backend.workdir,
-      entrypoint: [...recipe.backend.entrypoint],
-      command: [...recipe.backend.command],
+      // An upstream engine image keeps its own WORKDIR unless the recipe sets one; other bases get
+      // Dynamo's /workspace. ENTRYPOINT and CMD: the recipe's, or the base image's.
+      workdir: recipe.backend.workdir ?? (source.kind === 'image' ? null : '/workspace'),
+      entrypoint: recipe.backend.entrypoint ? [...recipe.backend.entrypoint] : null,
+      command: recipe.backend.command ? [...recipe.backend.command] : null,
       env,
       ports: [...recipe.backend.ports],
       healthcheck: recipe.backend.healthcheck ?? null,

@@ -59,9 +59,11 @@ export interface Plan {
   stages: PlanStage[];
   runtime: {
     user: { name: string; uid: number; gid: number };
-    workdir: string;
-    entrypoint: string[];
-    command: string[];
+    /** null: the base image's is kept (an upstream engine image). */
+    workdir: string | null;
+    /** null: the base image's is kept. */
+    entrypoint: string[] | null;
+    command: string[] | null;
     env: Record<string, string>;
     ports: number[];
     healthcheck: Recipe['backend']['healthcheck'] | null;

@@ -297,11 +297,11 @@ export const Recipe = z.strictObject({
   dynamo: pep440Constraint.optional().describe('Dynamo runtime version; needed for vllm, sglang and trtllm'),
   engine: Engine,
   backend: z.strictObject({
-    entrypoint: argv.min(1),
-    command: argv.default([]),
+    entrypoint: argv.min(1).optional().describe('the ENTRYPOINT; left out: the base image\'s is kept'),
+    command: argv.optional().describe('the CMD; left out: the base image\'s is kept ([] clears it)'),
     env: z.record(envName, singleLine).default({}),
     ports: z.array(z.number().int().min(1).max(65535)).default([]),
-    workdir: absolutePath.default('/workspace'),
+    workdir: absolutePath.optional().describe('default /workspace; on an upstream engine image, the image\'s own is kept'),
     user: z
       .strictObject({
         name: z

@@ -10,9 +10,8 @@ COPY bin/tokenecho /opt/dynamo/staging/usr/local/bin/tokenecho
 RUN chmod 0755 /opt/dynamo/staging/usr/local/bin/tokenecho
 
 FROM dynamo-image-base/debian-python:bookworm AS runtime
-RUN if getent passwd 1000 >/dev/null; then userdel --remove "$(getent passwd 1000 | cut -d: -f1)" 2>/dev/null || userdel "$(getent passwd 1000 | cut -d: -f1)"; fi \
-    && (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \
-    && useradd --uid 1000 --gid 0 --create-home --shell /bin/sh dynamo \
+RUN (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \
+    && (getent passwd 1000 >/dev/null || useradd --uid 1000 --gid 0 --create-home --shell /bin/sh dynamo) \
     && mkdir -p /workspace \
     && chown 1000:0 /workspace \
     && chmod 0775 /workspace

@@ -15,9 +15,8 @@ FROM nvidia/cuda:12.9.1-runtime-ubuntu24.04 AS runtime
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 libgomp1 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
-RUN if getent passwd 1001 >/dev/null; then userdel --remove "$(getent passwd 1001 | cut -d: -f1)" 2>/dev/null || userdel "$(getent passwd 1001 | cut -d: -f1)"; fi \
-    && (getent group 1001 >/dev/null || groupadd --gid 1001 svc) \
-    && useradd --uid 1001 --gid 1001 --create-home --shell /bin/sh svc \
+RUN (getent group 1001 >/dev/null || groupadd --gid 1001 svc) \
+    && (getent passwd 1001 >/dev/null || useradd --uid 1001 --gid 1001 --create-home --shell /bin/sh svc) \
     && mkdir -p /srv \
     && chown 1001:1001 /srv \
     && chmod 0775 /srv

@@ -11,9 +11,8 @@ COPY wheels/echo_engine-0.1.0-py3-none-any.whl /opt/dynamo/wheelhouse/
 RUN /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --no-cache-dir --disable-pip-version-check --no-index --no-deps /opt/dynamo/wheelhouse/echo_engine-0.1.0-py3-none-any.whl
 
 FROM dynamo-image-base/debian-python:bookworm AS runtime
-RUN if getent passwd 1000 >/dev/null; then userdel --remove "$(getent passwd 1000 | cut -d: -f1)" 2>/dev/null || userdel "$(getent passwd 1000 | cut -d: -f1)"; fi \
-    && (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \
-    && useradd --uid 1000 --gid 0 --create-home --shell /bin/sh dynamo \
+RUN (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \
+    && (getent passwd 1000 >/dev/null || useradd --uid 1000 --gid 0 --create-home --shell /bin/sh dynamo) \
     && mkdir -p /workspace \
     && chown 1000:0 /workspace \
     && chmod 0775 /workspace

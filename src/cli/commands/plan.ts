@@ -20,8 +20,8 @@ export function describePlan(p: Plan): string {
   for (const i of p.inputs) lines.push(`  ${i.contextPath}  ${i.size} bytes  sha256:${i.sha256}`);
   if (!p.inputs.length) lines.push('  (none)');
   lines.push(`stages     ${p.stages.map((s) => `${s.name} (from ${s.from})`).join(' -> ')}`);
-  lines.push(`user       ${p.runtime.user.name} ${p.runtime.user.uid}:${p.runtime.user.gid}, workdir ${p.runtime.workdir}`);
-  lines.push(`entrypoint ${JSON.stringify(p.runtime.entrypoint)} cmd ${JSON.stringify(p.runtime.command)}`);
+  lines.push(`user       ${p.runtime.user.name} ${p.runtime.user.uid}:${p.runtime.user.gid}, workdir ${p.runtime.workdir ?? '(the base image\'s)'}`);
+  lines.push(`entrypoint ${p.runtime.entrypoint ? JSON.stringify(p.runtime.entrypoint) : '(the base image\'s)'} cmd ${p.runtime.command ? JSON.stringify(p.runtime.command) : '(the base image\'s)'}`);
   lines.push(`tags       ${p.tags.join(', ')}`);
   lines.push(`smoke      ${p.smoke.tests.length} test(s)`);
   return lines.join('\n');
