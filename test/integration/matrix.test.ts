@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -144,7 +144,9 @@ describe('init on a terminal', () => {
       [/image version \(semver\) \[0\.1\.0\]: /, ''],
       [/entrypoint command \[tty-echo\]: /, 'echo-engine'],
       [/default arguments \(CMD\): /, 'serve --port 8000'],
-      [/port it listens on \(empty for none\): /, '8000'],
+      // A bad answer is refused on the spot and asked again (issue 10, point 10).
+      [/port it listens on \(empty for none\): /, '80x'],
+      [/"80x" must be a port number from 1 to 65535; try again[\s\S]*port it listens on \(empty for none\): /, '8000'],
       [/base: a CUDA version .* \[12\.9\]: /, 'dynamo-image-base/debian-python:bookworm'],
       [/Python version \[3\.11\]: /, ''],
     ];
@@ -169,6 +171,9 @@ describe('init on a terminal', () => {
     expect(text).toContain('name: tty-echo');
     expect(text).toContain('image: dynamo-image-base/debian-python:bookworm');
     expect((await runCli(['validate', path.join(target, 'recipe.yaml')])).code).toBe(0);
+    // The $schema line names a file that exists, so editors get completion.
+    const schema = /\$schema=(\S+)/.exec(text)![1]!;
+    expect(existsSync(path.resolve(target, schema))).toBe(true);
   });
 });
 

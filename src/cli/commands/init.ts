@@ -7,6 +7,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import { hashFile } from '../../plan/digest-cache.js';
 import { tryPlanRecipe } from '../../plan/make-plan.js';
 import { API_VERSION } from '../../recipe/schema.js';
+import { PACKAGE_ROOT } from '../../matrix/load.js';
 import { printIssues, type Output } from '../output.js';
 
 // Scaffolds a recipe for a custom backend (a Python wheel or a binary): flags for everything,
@@ -42,12 +43,22 @@ function words(s: string | undefined): string[] {
 export async function runInit(opts: InitOptions, o: Output): Promise<number> {
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !opts.yes;
   const rl = interactive ? createInterface({ input: process.stdin, output: process.stderr }) : null;
+  // Each answer is checked as it is given: a bad one is asked again (a bad flag is refused at once).
   const ask = async (key: keyof InitOptions, question: string, fallback?: string): Promise<string | undefined> => {
+    const check = CHECKS[key];
     const given = opts[key];
-    if (typeof given === 'string' && given) return given;
+    if (typeof given === 'string' && given) {
+      const bad = check?.(given);
+      if (bad) throw new UsageError(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${given}: ${bad}`);
+      return given;
+    }
     if (!rl) return fallback;
-    const a = (await rl.question(`${question}${fallback ? ` [${fallback}]` : ''}: `)).trim();
-    return a || fallback;
+    for (;;) {
+      const a = (await rl.question(`${question}${fallback ? ` [${fallback}]` : ''}: `)).trim() || fallback;
+      const bad = a ? check?.(a) : null;
+      if (!bad) return a;
+      o.err(`  ${JSON.stringify(a)} ${bad}; try again`);
+    }
   };
   try {
     return await scaffold(opts, o, rl, ask);
@@ -59,6 +70,15 @@ export async function runInit(opts: InitOptions, o: Output): Promise<number> {
     rl?.close();
   }
 }
+
+/** The recipe's own rules, applied to each answer as it comes (messages as `validate` gives them). */
+const CHECKS: Partial<Record<keyof InitOptions, (v: string) => string | null>> = {
+  name: (v) => (/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(v) ? null : 'must be lowercase letters, digits and separators (. _ - /), e.g. "my-backend"'),
+  imageVersion: (v) => (/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(v) ? null : 'must be a semantic version such as 1.4.0'),
+  port: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? null : 'must be a port number from 1 to 65535'),
+  python: (v) => (/^3\.\d{1,2}$/.test(v) ? null : 'must be a Python version such as 3.12'),
+  cuda: (v) => (/^\d{1,3}\.\d{1,3}$/.test(v) ? null : 'must be MAJOR.MINOR, e.g. 12.9'),
+};
 
 type Ask = (key: keyof InitOptions, question: string, fallback?: string) => Promise<string | undefined>;
 
@@ -117,7 +137,9 @@ async function scaffold(opts: InitOptions, o: Output, rl: Interface | null, ask:
     },
     publish: { tags: ['{version}'] },
   };
-  const text = `# yaml-language-server: $schema=https://dynamo-image.dev/schema/recipe.schema.json\n# Scaffolded by \`dynamo-image init\`. Reference: README.md, "Recipe reference".\n${stringify(recipe)}`;
+  // The schema as a path that exists, relative to the new recipe: the checkout's or the installed package's.
+  const schemaRef = path.relative(path.resolve(opts.dir), path.join(PACKAGE_ROOT, 'schema', 'recipe.schema.json')).split(path.sep).join('/');
+  const text = `# yaml-language-server: $schema=${schemaRef}\n# Scaffolded by \`dynamo-image init\`. Reference: README.md, "Recipe reference".\n${stringify(recipe)}`;
   // Validate in a scratch folder first: an invalid scaffold writes nothing.
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'dynamo-image-init-'));
   try {
