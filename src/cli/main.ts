@@ -173,6 +173,16 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     });
 
   program
+    .command('pin')
+    .description('recompute the sha256 of the recipe\'s local inputs (engine wheel or binary) and write them into the recipe, keeping its comments and layout')
+    .argument('[recipe]', 'recipe file', 'recipe.yaml')
+    .option('--json', 'print the changes as JSON on stdout')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const { runPin } = await import('./commands/pin.js');
+      setExit(await runPin(file, opts, o));
+    });
+
+  program
     .command('test')
     .description('run smoke tests inside an image: a recipe\'s built image, or an image with --tests FILE')
     .argument('<target>', 'recipe file, or image reference')

@@ -1,0 +1,56 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isScalar, LineCounter, parseDocument } from 'yaml';
+import { ExitCode, InputError, UsageError } from '../../errors.js';
+import { hashFile } from '../../plan/digest-cache.js';
+import { loadRecipe } from '../../plan/make-plan.js';
+import type { Output } from '../output.js';
+
+// `dynamo-image pin RECIPE`: after rebuilding a wheel or a binary, puts each local input's sha256
+// back into the recipe. Only those values change, byte for byte where the YAML document says the
+// value stands: comments, order, quoting and layout stay as written.
+
+const PINNED = [
+  ['engine', 'wheel'],
+  ['engine', 'binary'],
+] as const;
+
+export async function runPin(file: string, opts: { json?: boolean }, o: Output): Promise<number> {
+  const l = await loadRecipe(file);
+  if (!l.ok) throw new InputError(l.issues, `${file}: cannot pin`);
+  const text = await readFile(file, 'utf8');
+  const doc = parseDocument(text, { lineCounter: new LineCounter() });
+  const changes: { field: string; from: string; to: string; start: number; end: number }[] = [];
+  for (const at of PINNED) {
+    const node = doc.getIn([...at]);
+    if (!node) continue;
+    const p = doc.getIn([...at, 'path']);
+    if (typeof p !== 'string') continue;
+    const digest = await hashFile(path.join(path.dirname(file), p)).catch(() => {
+      throw new UsageError(`${[...at, 'path'].join('.')}: ${p} cannot be read`, 'pin only records what is there');
+    });
+    const current = doc.getIn([...at, 'sha256']);
+    const had = typeof current === 'string' ? current : '';
+    const want = had.startsWith('sha256:') ? `sha256:${digest}` : digest;
+    if (had === want) continue;
+    const scalar = doc.getIn([...at, 'sha256'], true);
+    if (!isScalar(scalar) || !scalar.range) throw new UsageError(`${[...at, 'sha256'].join('.')}: add the field first (any value); pin replaces values, it does not add keys`);
+    changes.push({ field: [...at, 'sha256'].join('.'), from: had, to: want, start: scalar.range[0], end: scalar.range[1] });
+  }
+  if (opts.json) o.out(JSON.stringify({ file, changes: changes.map(({ field, from, to }) => ({ field, from, to })) }));
+  else if (!changes.length) o.err(`${file}: every sha256 matches its file`);
+  else for (const c of changes) o.err(`${file}: ${c.field} ${c.from.slice(0, 19) || '(none)'}... -> ${c.to.slice(0, 19)}...`);
+  if (changes.length) {
+    // Only the bytes of each value change (in its own quoting): the rest of the file stays as written.
+    let out = text;
+    for (const c of [...changes].sort((a, b) => b.start - a.start)) {
+      const old = text.slice(c.start, c.end);
+      const quote = old.startsWith('"') ? '"' : old.startsWith("'") ? "'" : '';
+      out = `${out.slice(0, c.start)}${quote}${c.to}${quote}${out.slice(c.end)}`;
+    }
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, out);
+    await rename(tmp, file);
+  }
+  return ExitCode.ok;
+}
