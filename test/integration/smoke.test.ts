@@ -169,7 +169,7 @@ describe('build runs the smoke tests before tagging', () => {
       writeFileSync(c.recipe, text);
       const r = await runCli(['build', c.recipe, '--quiet']);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('error[smoke.failed]: 1 of 6 smoke test(s) failed');
+      expect(r.stderr).toContain('error[smoke.failed]: 1 of 7 smoke test(s) failed');
       expect(r.stderr).toContain('version 0.1.0 does not satisfy ==9.9.9');
       expect(imageExists(`${name}:0.1.0`)).toBe(false);
       // The image exists untagged; a second build finds it and refuses again without rebuilding.
