@@ -32,6 +32,7 @@ export const ISSUE_CODES = [
   'input.missing',
   'input.not-a-file',
   'input.outside',
+  'input.platform-mismatch',
   'input.reserved',
   'input.sha256-mismatch',
   'input.symlink-loop',
