@@ -64,6 +64,9 @@ function frameworkStage(plan: Plan): Stage {
     body.push({ kind: 'copy', sources: [src.input], dest: `${STAGING}${src.installPath}` });
     body.push({ kind: 'run', shell: [`chmod 0755 ${STAGING}${src.installPath}`] });
   }
+  // The recipe's own steps: after the engine, before the small files (an edited config file does
+  // not re-run them). Exec form: the script reaches sh as written, the Dockerfile parser never reads it.
+  for (const st of plan.steps.filter((x) => x.stage === 'framework')) body.push({ kind: 'run-exec', argv: ['/bin/sh', '-ec', st.run], comment: st.name });
   // Small files last: editing one re-runs only these steps.
   const files = plan.inputs.filter((i) => i.role === 'file');
   for (const f of files) body.push({ kind: 'copy', sources: [f.contextPath], dest: `${STAGING}${f.destination!}` });
@@ -97,6 +100,7 @@ function runtimeStage(plan: Plan): Stage {
     ],
   });
   body.push({ kind: 'copy', from: 'framework', sources: [`${STAGING}/`], dest: '/' });
+  for (const st of plan.steps.filter((x) => x.stage === 'runtime')) body.push({ kind: 'run-exec', argv: ['/bin/sh', '-ec', st.run], comment: st.name });
   const env = Object.entries(rt.env);
   if (env.length) body.push({ kind: 'env', vars: env.map(([k, v]) => ({ name: k, value: v, refs: true })) });
   if (rt.workdir) body.push({ kind: 'workdir', path: rt.workdir });

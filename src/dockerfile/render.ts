@@ -74,6 +74,9 @@ function renderInstruction(i: Instruction): string {
       return i.default === undefined ? `ARG ${bare('build arg', i.name)}` : `ARG ${bare('build arg', i.name)}=${quoteWord(i.default)}`;
     case 'from':
       return `FROM ${bare('image', i.image)} AS ${bare('stage', i.as)}`;
+    case 'run-exec':
+      if (CONTROL.test(i.comment)) throw new RenderError('step name holds a line break');
+      return `# step: ${i.comment}\nRUN ${execForm(i.argv)}`;
     case 'run':
       // Shell form, one command per continuation line. Parts are produced by our own code with
       // shellQuote() around any value that came from a recipe.

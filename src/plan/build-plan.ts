@@ -85,6 +85,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     support: { status: r.status, row, warnings: r.warnings.map((w) => w.message) },
     inputs: [...inputs].sort((a, b) => (a.contextPath < b.contextPath ? -1 : a.contextPath > b.contextPath ? 1 : 0)),
     systemPackages: [...recipe.systemPackages],
+    steps: recipe.steps.map((s) => ({ ...s })),
     stages,
     runtime: {
       user: { ...recipe.backend.user },
@@ -114,7 +115,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
 
 /** Whether any build step downloads: packages from an index or apt (then RUN steps get a network). */
 export function planFetches(plan: Plan): boolean {
-  return plan.engine.source.kind === 'index' || plan.dynamo !== null || plan.systemPackages.length > 0 || !plan.base.pythonIncluded;
+  return plan.engine.source.kind === 'index' || plan.dynamo !== null || plan.systemPackages.length > 0 || !plan.base.pythonIncluded || plan.steps.some((s) => s.network);
 }
 
 /** Everything that makes two builds produce the same image: plan, target, build args, platform. */

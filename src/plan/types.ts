@@ -56,6 +56,7 @@ export interface Plan {
   };
   inputs: PlanInput[];
   systemPackages: string[];
+  steps: { name: string; run: string; stage: 'framework' | 'runtime'; network: boolean }[];
   stages: PlanStage[];
   runtime: {
     user: { name: string; uid: number; gid: number };

@@ -323,6 +323,21 @@ export const Recipe = z.strictObject({
       })
       .optional(),
   }),
+  steps: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'must be one line' }).describe('shown in progress and errors'),
+        run: z
+          .string()
+          .min(1)
+          .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), { error: 'may hold line breaks and tabs, no other control characters' })
+          .describe('a shell script (sh -c), run as root'),
+        stage: z.enum(['framework', 'runtime']).default('framework').describe('framework: before the runtime image is assembled (files for the image go under /opt/dynamo/staging/<absolute path>); runtime: in the runtime image itself, before the user switch'),
+        network: z.boolean().default(false).describe('the step downloads: the build gets a network (otherwise RUN steps have none)'),
+      }),
+    )
+    .default([])
+    .describe('build steps, in order, after the engine is installed'),
   systemPackages: z
     .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/, { error: 'must be a Debian package name, optionally =version' }))
     .default([]),
