@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { REQUIREMENTS_FILE, requirementsLock } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
 
 // Which files go into the build context, and with which tar headers. Pure: the list is a function
@@ -10,6 +11,8 @@ export type ContextEntry =
 
 export function contextEntries(plan: Plan, recipeDir: string, dockerfile: string): ContextEntry[] {
   const entries: ContextEntry[] = [{ path: 'Dockerfile', mode: 0o644, content: new TextEncoder().encode(dockerfile) }];
+  const lock = requirementsLock(plan);
+  if (lock) entries.push({ path: REQUIREMENTS_FILE, mode: 0o644, content: new TextEncoder().encode(lock) });
   for (const i of plan.inputs) {
     entries.push({
       path: i.contextPath,

@@ -1,4 +1,4 @@
-import { PLAN_DIGEST_LABEL } from '../plan/build-plan.js';
+import { PLAN_DIGEST_LABEL, REQUIREMENTS_FILE, requirementsLock } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
 import type { DockerfileAst, Instruction, Stage } from './ast.js';
 import { RenderError, shellQuote } from './render.js';
@@ -54,7 +54,16 @@ function frameworkStage(plan: Plan): Stage {
   // The Dynamo runtime changes rarely: before the engine.
   if (plan.dynamo) body.push({ kind: 'run', shell: [pipInto(venv, ['--index-url', plan.dynamo.indexUrl, plan.dynamo.requirement])] });
   const src = plan.engine.source;
-  if (src.kind === 'wheel') {
+  const lock = requirementsLock(plan);
+  if (lock) {
+    // Dependencies (and the engine wheel): offline from the wheelhouse, every wheel hash-checked,
+    // every dependency named (pip refuses an unpinned one). The dependencies change least: first.
+    body.push({ kind: 'copy', sources: plan.dependencies.map((d) => d.input), dest: `${WHEELHOUSE}/` });
+    body.push({ kind: 'copy', sources: [REQUIREMENTS_FILE], dest: `${DYNAMO}/requirements.lock.txt` });
+    if (src.kind === 'wheel') body.push({ kind: 'copy', sources: [src.input], dest: `${WHEELHOUSE}/` });
+    body.push({ kind: 'run', shell: [pipInto(venv, ['--no-index', '--find-links', WHEELHOUSE, '--require-hashes', '-r', `${DYNAMO}/requirements.lock.txt`])] });
+  }
+  if (src.kind === 'wheel' && !lock) {
     const name = src.input.split('/').pop()!;
     body.push({ kind: 'copy', sources: [src.input], dest: `${WHEELHOUSE}/` });
     body.push({ kind: 'run', shell: [pipInto(venv, ['--no-index', '--no-deps', `${WHEELHOUSE}/${name}`])] });

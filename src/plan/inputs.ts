@@ -4,7 +4,7 @@ import type { Issue, IssueCode } from '../errors.js';
 import { formatPath } from '../recipe/positions.js';
 import { fsFailure, type FileIssueCode } from '../recipe/read.js';
 import type { Recipe } from '../recipe/schema.js';
-import { contextPathFor } from './build-plan.js';
+import { contextPathFor, REQUIREMENTS_FILE } from './build-plan.js';
 import type { DigestCache } from './digest-cache.js';
 import type { PlanInput } from './types.js';
 
@@ -25,6 +25,7 @@ export function inputsOf(recipe: Recipe): Wanted[] {
   const e = recipe.engine;
   if (e.wheel) out.push({ role: 'engine-wheel', source: e.wheel.path, sha256: e.wheel.sha256, fieldPath: ['engine', 'wheel', 'path'] });
   if (e.binary) out.push({ role: 'engine-binary', source: e.binary.path, sha256: e.binary.sha256, fieldPath: ['engine', 'binary', 'path'] });
+  recipe.dependencies.wheels.forEach((w, i) => out.push({ role: 'dependency-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dependencies', 'wheels', i, 'path'] }));
   recipe.files.forEach((f, i) =>
     out.push({ role: 'file', source: f.source, ...(f.mode ? { mode: f.mode } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] }),
   );
@@ -59,7 +60,7 @@ export async function collectInputs(opts: {
     }
     // Checked on the normalised path, before anything touches the file system: `.//Dockerfile` is `Dockerfile`.
     const contextPath = contextPathFor(w.role, w.source);
-    if (contextPath === 'Dockerfile') {
+    if (contextPath === 'Dockerfile' || contextPath === REQUIREMENTS_FILE) {
       err(w.fieldPath, 'input.reserved', `"${w.source}" is the top-level "Dockerfile" of the build context, where the rendered Dockerfile goes`, 'move the file into a subfolder');
       continue;
     }
@@ -111,7 +112,7 @@ export async function collectInputs(opts: {
       }
     }
     // An engine built for one architecture must not go into an image for another.
-    const platformProblem = w.role === 'engine-binary' ? await elfMismatch(real, opts.recipe.base.platforms) : w.role === 'engine-wheel' ? wheelMismatch(w.source, opts.recipe.base.platforms) : null;
+    const platformProblem = w.role === 'engine-binary' ? await elfMismatch(real, opts.recipe.base.platforms) : w.role === 'engine-wheel' || w.role === 'dependency-wheel' ? wheelMismatch(w.source, opts.recipe.base.platforms) : null;
     if (platformProblem) {
       err(w.fieldPath, 'input.platform-mismatch', `"${w.source}" ${platformProblem}`, 'build the engine for every platform in base.platforms, or list only the platforms it runs on');
       continue;

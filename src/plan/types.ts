@@ -8,7 +8,7 @@ export const PLAN_VERSION = 1;
 
 export interface PlanInput {
   /** What the file is for. */
-  role: 'engine-wheel' | 'engine-binary' | 'file';
+  role: 'engine-wheel' | 'engine-binary' | 'dependency-wheel' | 'file';
   /** Path as written in the recipe, relative to the recipe's folder. */
   source: string;
   /** Path inside the build context. */
@@ -57,6 +57,8 @@ export interface Plan {
   inputs: PlanInput[];
   systemPackages: string[];
   steps: { name: string; run: string; stage: 'framework' | 'runtime'; network: boolean }[];
+  /** Python dependencies installed with the engine (name, version, sha256 from the pinned wheels). */
+  dependencies: { name: string; version: string; input: string; sha256: string }[];
   stages: PlanStage[];
   runtime: {
     user: { name: string; uid: number; gid: number };

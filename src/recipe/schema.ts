@@ -323,6 +323,15 @@ export const Recipe = z.strictObject({
       })
       .optional(),
   }),
+  dependencies: z
+    .strictObject({
+      wheels: z
+        .array(z.strictObject({ path: relativePath.refine((p) => p.endsWith('.whl'), { error: 'must be a .whl file' }), sha256 }))
+        .default([])
+        .describe('wheels the engine needs, each pinned: installed offline with --require-hashes, every dependency named'),
+    })
+    .default({ wheels: [] })
+    .describe('Python dependencies of the engine, from the recipe\'s folder'),
   steps: z
     .array(
       z.strictObject({

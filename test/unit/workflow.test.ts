@@ -67,6 +67,6 @@ describe('the example workflow on a fresh checkout', () => {
     execFileSync('sh', ['-c', `mkdir -p "${checkout}" && git -C "${ROOT}" archive HEAD recipes base-images | tar -x -C "${checkout}"`]);
     const out = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'dynamo-image.js'), 'matrix', ...recipes!.split(' '), '--base-image', base!, '--format', 'github'], { cwd: checkout, env: { ...process.env, DYNAMO_IMAGE_CACHE_DIR: path.join(tmp, 'cache') } }).toString();
     const { include } = JSON.parse(out) as { include: { id: string; recipe: string }[] };
-    expect(include.map((e) => e.id).sort()).toEqual(['echo-binary', 'echo-matrix/cuda12.9', 'echo-matrix/cuda13.0', 'echo-matrix/cuda13.1', 'echo-python']);
+    expect(include.map((e) => e.id).sort()).toEqual(['echo-binary', 'echo-matrix/cuda12.9', 'echo-matrix/cuda13.0', 'echo-matrix/cuda13.1', 'echo-python', 'python-deps']);
   });
 });

@@ -6,11 +6,11 @@ import { hashFile } from '../../plan/digest-cache.js';
 import { loadRecipe } from '../../plan/make-plan.js';
 import type { Output } from '../output.js';
 
-// `dynamo-image pin RECIPE`: after rebuilding a wheel or a binary, puts each local input's sha256
+// `dynamo-image pin RECIPE`: after rebuilding a wheel, a dependency wheel or a binary, puts each local input's sha256
 // back into the recipe. Only those values change, byte for byte where the YAML document says the
 // value stands: comments, order, quoting and layout stay as written.
 
-const PINNED = [
+const FIXED = [
   ['engine', 'wheel'],
   ['engine', 'binary'],
 ] as const;
@@ -21,7 +21,10 @@ export async function runPin(file: string, opts: { json?: boolean }, o: Output):
   const text = await readFile(file, 'utf8');
   const doc = parseDocument(text, { lineCounter: new LineCounter() });
   const changes: { field: string; from: string; to: string; start: number; end: number }[] = [];
-  for (const at of PINNED) {
+  const deps = doc.getIn(['dependencies', 'wheels']);
+  const depCount = deps && typeof deps === 'object' && 'items' in deps ? (deps as { items: unknown[] }).items.length : 0;
+  const pinned: (string | number)[][] = [...FIXED.map((f) => [...f]), ...Array.from({ length: depCount }, (_, i) => ['dependencies', 'wheels', i])];
+  for (const at of pinned) {
     const node = doc.getIn([...at]);
     if (!node) continue;
     const p = doc.getIn([...at, 'path']);
