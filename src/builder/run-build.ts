@@ -21,6 +21,8 @@ export interface BuildOptions {
   force?: boolean;
   buildArgs?: Record<string, string>;
   extraTags?: string[];
+  /** Build secrets by id (`--secret`): BuildKit only, never part of the image or the build key. */
+  secrets?: Map<string, Buffer>;
   /** Local tags instead of the plan's (one platform of a multi-platform recipe: NAME:VERSION-ARCH). */
   tags?: string[];
   platform?: string;
@@ -92,6 +94,10 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   else if (opts.builder === 'buildkit' && !info.buildkit) throw new UsageError(`the engine at ${info.endpoint} (API ${info.apiVersion}) does not offer BuildKit`, 'use --builder classic');
   else builder = opts.builder;
 
+  const wanted = [...new Set(plan.steps.flatMap((s) => s.secrets))];
+  const missing = wanted.filter((id) => !opts.secrets?.has(id));
+  if (missing.length) throw new UsageError(`the recipe's steps read the secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not given`, `--secret id=${missing[0]},src=FILE or --secret id=${missing[0]},env=VARIABLE`);
+  if (wanted.length && builder === 'classic') throw new UsageError('the classic builder cannot mount build secrets', 'use --builder buildkit (or auto on an engine with BuildKit)');
   const dockerfile = renderDockerfile(dockerfileFromPlan(plan, opts.target));
   const entries = contextEntries(plan, planned.recipeDir, dockerfile);
   // Loaded here, not at the top: an up-to-date build never packs a context (nor loads tar-stream).
@@ -120,6 +126,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
       network: opts.network ?? (planFetches(plan) ? 'default' : 'none'),
       signal: ac.signal,
       fromImages: [plan.base.runtime, plan.base.builder],
+      ...(opts.secrets?.size ? { secrets: opts.secrets } : {}),
       onEvent: (e) => {
         events.push(e);
         opts.progress.event(e);

@@ -3,7 +3,8 @@
 import type { BuildOutcome } from '../builder/run-build.js';
 import { jsonProgress, plainProgress, quietProgress, ttyProgress, type ProgressSink } from '../builder/progress.js';
 import type { Target } from '../dockerfile/from-plan.js';
-import { InputError, type Issue } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { InputError, UsageError, type Issue } from '../errors.js';
 import type { Engine } from '../engine/port.js';
 import { smokeEvents, smokeRunOptions } from './smoke-output.js';
 import { buildAndTest, type BuildAndTestOptions, type SmokeSummary, type TestEvents } from '../pipeline/build-and-test.js';
@@ -41,6 +42,8 @@ export interface BuildCliOptions {
   registry?: string;
   /** `--base-image REF` instead of the recipe's base.image. */
   baseImage?: string;
+  /** `--secret id=NAME,src=FILE` / `id=NAME,env=VAR` (repeatable). */
+  secret?: string[];
   /** Local tags instead of the plan's (one platform of a multi-platform recipe). */
   tags?: string[];
   /** `--progress auto|tty|plain|json`. */
@@ -128,6 +131,7 @@ export function buildAndTestOptions(opts: BuildCliOptions, with_: { progress: Pr
     buildArgs: parseBuildArgs(opts.buildArg),
     extraTags: opts.tag,
     ...(opts.tags ? { tags: opts.tags } : {}),
+    ...(opts.secret?.length ? { secrets: parseSecrets(opts.secret) } : {}),
     ...(opts.platform ? { platform: opts.platform } : {}),
     cacheFrom: opts.cacheFrom,
     builder: opts.builder,
@@ -141,3 +145,25 @@ export function buildAndTestOptions(opts: BuildCliOptions, with_: { progress: Pr
   };
 }
 
+
+/** `--secret id=NAME,src=FILE` or `id=NAME,env=VAR`, as buildx takes them: read now, kept in memory. */
+export function parseSecrets(list: string[]): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const spec of list) {
+    const kv = Object.fromEntries(spec.split(',').map((p) => [p.slice(0, p.indexOf('=') < 0 ? p.length : p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+    const id = kv['id'];
+    if (!id || !/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new UsageError(`--secret ${spec.replace(/(src|env)=.*/, '$1=...')}: needs id=NAME (letters, digits, _ . -)`, 'e.g. --secret id=index_token,src=token.txt or --secret id=index_token,env=INDEX_TOKEN');
+    if (kv['src'] !== undefined) {
+      try {
+        out.set(id, readFileSync(kv['src']));
+      } catch {
+        throw new UsageError(`--secret id=${id}: cannot read the file given as src`);
+      }
+    } else if (kv['env'] !== undefined) {
+      const v = process.env[kv['env']];
+      if (v === undefined) throw new UsageError(`--secret id=${id}: the environment variable ${kv['env']} is not set`);
+      out.set(id, Buffer.from(v));
+    } else throw new UsageError(`--secret id=${id}: needs src=FILE or env=VARIABLE`);
+  }
+  return out;
+}

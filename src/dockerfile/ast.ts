@@ -10,7 +10,7 @@ export type Instruction =
   | { kind: 'copy'; sources: string[]; dest: string; from?: string; chown?: string }
   | { kind: 'env'; vars: EnvVar[] }
   /** RUN in exec form (JSON): for scripts from the recipe, shown under a comment naming the step. */
-  | { kind: 'run-exec'; argv: string[]; comment: string }
+  | { kind: 'run-exec'; argv: string[]; comment: string; secrets?: string[] }
   | { kind: 'label'; labels: [string, string][] }
   | { kind: 'workdir'; path: string }
   | { kind: 'user'; user: string }

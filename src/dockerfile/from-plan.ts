@@ -75,7 +75,7 @@ function frameworkStage(plan: Plan): Stage {
   }
   // The recipe's own steps: after the engine, before the small files (an edited config file does
   // not re-run them). Exec form: the script reaches sh as written, the Dockerfile parser never reads it.
-  for (const st of plan.steps.filter((x) => x.stage === 'framework')) body.push({ kind: 'run-exec', argv: ['/bin/sh', '-ec', st.run], comment: st.name });
+  for (const st of plan.steps.filter((x) => x.stage === 'framework')) body.push({ kind: 'run-exec', argv: ['/bin/sh', '-ec', st.run], comment: st.name, secrets: st.secrets });
   // Small files last: editing one re-runs only these steps.
   const files = plan.inputs.filter((i) => i.role === 'file');
   for (const f of files) body.push({ kind: 'copy', sources: [f.contextPath], dest: `${STAGING}${f.destination!}` });
@@ -109,7 +109,7 @@ function runtimeStage(plan: Plan): Stage {
     ],
   });
   body.push({ kind: 'copy', from: 'framework', sources: [`${STAGING}/`], dest: '/' });
-  for (const st of plan.steps.filter((x) => x.stage === 'runtime')) body.push({ kind: 'run-exec', argv: ['/bin/sh', '-ec', st.run], comment: st.name });
+  for (const st of plan.steps.filter((x) => x.stage === 'runtime')) body.push({ kind: 'run-exec', argv: ['/bin/sh', '-ec', st.run], comment: st.name, secrets: st.secrets });
   const env = Object.entries(rt.env);
   if (env.length) body.push({ kind: 'env', vars: env.map(([k, v]) => ({ name: k, value: v, refs: true })) });
   if (rt.workdir) body.push({ kind: 'workdir', path: rt.workdir });

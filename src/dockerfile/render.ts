@@ -76,7 +76,7 @@ function renderInstruction(i: Instruction): string {
       return `FROM ${bare('image', i.image)} AS ${bare('stage', i.as)}`;
     case 'run-exec':
       if (CONTROL.test(i.comment)) throw new RenderError('step name holds a line break');
-      return `# step: ${i.comment}\nRUN ${execForm(i.argv)}`;
+      return `# step: ${i.comment}\nRUN ${(i.secrets ?? []).map((s) => `--mount=type=secret,id=${bare('secret id', s)} `).join('')}${execForm(i.argv)}`;
     case 'run':
       // Shell form, one command per continuation line. Parts are produced by our own code with
       // shellQuote() around any value that came from a recipe.

@@ -397,16 +397,30 @@ class DockerodeEngine implements Engine {
       ...(req.cacheFrom.length ? { cachefrom: [...req.cacheFrom] } : {}),
       ...(req.builder === 'buildkit' ? { version: '2' } : {}),
     };
+    // Secrets need our own session (dockerode's serves registry credentials only): `version: 2` as
+    // a number keeps dockerode from opening its own, and the build joins ours.
+    let session: { id: string; close: () => void } | null = null;
+    if (req.builder === 'buildkit' && req.secrets?.size) {
+      const { openBuildSession } = await import('./build-session.js');
+      session = await openBuildSession(this.docker.modem as never, req.secrets, null);
+      opts['version'] = 2;
+      opts['session'] = session.id;
+    }
     let stream: Readable;
     try {
       stream = (await this.docker.buildImage(req.context as never, opts as Dockerode.ImageBuildOptions)) as unknown as Readable;
     } catch (e) {
+      session?.close();
       if (req.signal.aborted) throw req.signal.reason;
       const err = e as { statusCode?: number; json?: { message?: string }; message?: string };
       throw new OperationError('build.rejected', `the engine refused the build: ${err.json?.message ?? err.message}`);
     }
     try {
-      await forEachJsonLine(stream, (item) => tracker.handle(item));
+      try {
+        await forEachJsonLine(stream, (item) => tracker.handle(item));
+      } finally {
+        session?.close();
+      }
       tracker.flush();
     } catch (e) {
       if (req.signal.aborted) throw req.signal.reason;

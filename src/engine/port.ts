@@ -40,6 +40,8 @@ export interface BuildRequest {
   network: 'none' | 'default' | 'host';
   signal: AbortSignal;
   onEvent: (e: BuildEvent) => void;
+  /** Build secrets by id, served to `RUN --mount=type=secret` through a BuildKit session. */
+  secrets?: Map<string, Buffer>;
   /** The images the Dockerfile starts from, to tell a missing base image from a failing step. */
   fromImages?: string[];
 }

@@ -56,7 +56,7 @@ export interface Plan {
   };
   inputs: PlanInput[];
   systemPackages: string[];
-  steps: { name: string; run: string; stage: 'framework' | 'runtime'; network: boolean }[];
+  steps: { name: string; run: string; stage: 'framework' | 'runtime'; network: boolean; secrets: string[] }[];
   /** Python dependencies installed with the engine (name, version, sha256 from the pinned wheels). */
   dependencies: { name: string; version: string; input: string; sha256: string }[];
   stages: PlanStage[];

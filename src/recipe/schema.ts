@@ -343,6 +343,10 @@ export const Recipe = z.strictObject({
           .describe('a shell script (sh -c), run as root'),
         stage: z.enum(['framework', 'runtime']).default('framework').describe('framework: before the runtime image is assembled (files for the image go under /opt/dynamo/staging/<absolute path>); runtime: in the runtime image itself, before the user switch'),
         network: z.boolean().default(false).describe('the step downloads: the build gets a network (otherwise RUN steps have none)'),
+        secrets: z
+          .array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'must be a secret id: letters, digits, _ . -' }))
+          .default([])
+          .describe('build secrets the step reads from /run/secrets/ID (given with --secret id=ID,src=FILE or env=VAR; BuildKit only; never stored in the image)'),
       }),
     )
     .default([])
