@@ -13,6 +13,8 @@ const DYNAMO = '/opt/dynamo';
 const BUILD_TOOLS = `${DYNAMO}/build-tools`;
 const WHEELHOUSE = `${DYNAMO}/wheelhouse`;
 const STAGING = `${DYNAMO}/staging`;
+/** The engine binary alone: its own layer in the runtime image, so a config edit never touches it. */
+const ENGINE_STAGING = `${DYNAMO}/staging-engine`;
 
 function aptInstall(packages: string[]): Instruction {
   return {
@@ -48,7 +50,7 @@ function frameworkStage(plan: Plan): Stage {
       `python3 -m venv --without-pip${plan.engine.source.kind === 'image' ? ' --system-site-packages' : ''} ${venv}`,
       // Fails the build early when the base image's Python is not the recipe's.
       `${venv}/bin/python -c ${shellQuote(`import sys; v = sys.version_info[:2]; assert v == (${major}, ${minor}), f"base image has Python {v[0]}.{v[1]}, recipe says ${plan.python}"`)}`,
-      `mkdir -p ${WHEELHOUSE} ${STAGING}`,
+      `mkdir -p ${WHEELHOUSE} ${STAGING} ${ENGINE_STAGING}`,
     ],
   });
   // The Dynamo runtime changes rarely: before the engine.
@@ -70,8 +72,8 @@ function frameworkStage(plan: Plan): Stage {
   } else if (src.kind === 'index') {
     body.push({ kind: 'run', shell: [pipInto(venv, ['--index-url', src.indexUrl, src.requirement])] });
   } else if (src.kind === 'binary') {
-    body.push({ kind: 'copy', sources: [src.input], dest: `${STAGING}${src.installPath}` });
-    body.push({ kind: 'run', shell: [`chmod 0755 ${STAGING}${src.installPath}`] });
+    body.push({ kind: 'copy', sources: [src.input], dest: `${ENGINE_STAGING}${src.installPath}` });
+    body.push({ kind: 'run', shell: [`chmod 0755 ${ENGINE_STAGING}${src.installPath}`] });
   }
   // The recipe's own steps: after the engine, before the small files (an edited config file does
   // not re-run them). Exec form: the script reaches sh as written, the Dockerfile parser never reads it.
@@ -108,6 +110,8 @@ function runtimeStage(plan: Plan): Stage {
       { name: 'PATH', value: `${rt.venv}/bin:\${PATH}`, raw: true },
     ],
   });
+  // The engine binary, then the files: two layers, the one that changes least first.
+  if (plan.engine.source.kind === 'binary') body.push({ kind: 'copy', from: 'framework', sources: [`${ENGINE_STAGING}/`], dest: '/' });
   body.push({ kind: 'copy', from: 'framework', sources: [`${STAGING}/`], dest: '/' });
   for (const st of plan.steps.filter((x) => x.stage === 'runtime')) body.push({ kind: 'run-exec', argv: ['/bin/sh', '-ec', st.run], comment: st.name, secrets: st.secrets });
   const env = Object.entries(rt.env);

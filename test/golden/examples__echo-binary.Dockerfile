@@ -5,9 +5,9 @@ FROM dynamo-image-base/debian-python:bookworm AS framework
 RUN python3 -m venv /opt/dynamo/build-tools \
     && python3 -m venv --without-pip /opt/dynamo/venv \
     && /opt/dynamo/venv/bin/python -c 'import sys; v = sys.version_info[:2]; assert v == (3, 11), f"base image has Python {v[0]}.{v[1]}, recipe says 3.11"' \
-    && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging
-COPY bin/tokenecho /opt/dynamo/staging/usr/local/bin/tokenecho
-RUN chmod 0755 /opt/dynamo/staging/usr/local/bin/tokenecho
+    && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging /opt/dynamo/staging-engine
+COPY bin/tokenecho /opt/dynamo/staging-engine/usr/local/bin/tokenecho
+RUN chmod 0755 /opt/dynamo/staging-engine/usr/local/bin/tokenecho
 
 FROM dynamo-image-base/debian-python:bookworm AS runtime
 RUN (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \
@@ -18,6 +18,7 @@ RUN (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \
 COPY --from=framework /opt/dynamo/venv /opt/dynamo/venv
 ENV VIRTUAL_ENV="/opt/dynamo/venv" \
     PATH="/opt/dynamo/venv/bin:${PATH}"
+COPY --from=framework /opt/dynamo/staging-engine/ /
 COPY --from=framework /opt/dynamo/staging/ /
 WORKDIR /workspace
 USER 1000:0

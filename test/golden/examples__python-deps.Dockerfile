@@ -5,7 +5,7 @@ FROM dynamo-image-base/debian-python:bookworm AS framework
 RUN python3 -m venv /opt/dynamo/build-tools \
     && python3 -m venv --without-pip /opt/dynamo/venv \
     && /opt/dynamo/venv/bin/python -c 'import sys; v = sys.version_info[:2]; assert v == (3, 11), f"base image has Python {v[0]}.{v[1]}, recipe says 3.11"' \
-    && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging
+    && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging /opt/dynamo/staging-engine
 COPY wheels/tally_words-1.2.0-py3-none-any.whl wheels/tally_count-0.3.1-py3-none-any.whl /opt/dynamo/wheelhouse/
 COPY .dynamo-image-requirements.txt /opt/dynamo/requirements.lock.txt
 COPY wheels/tally_engine-2.0.0-py3-none-any.whl /opt/dynamo/wheelhouse/

@@ -8,7 +8,7 @@ RUN apt-get update \
 RUN python3 -m venv /opt/dynamo/build-tools \
     && python3 -m venv --without-pip /opt/dynamo/venv \
     && /opt/dynamo/venv/bin/python -c 'import sys; v = sys.version_info[:2]; assert v == (3, 12), f"base image has Python {v[0]}.{v[1]}, recipe says 3.12"' \
-    && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging
+    && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging /opt/dynamo/staging-engine
 RUN /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --no-cache-dir --disable-pip-version-check --index-url https://pypi.example.com/simple 'my-backend[serve]==2.1.0'
 
 FROM nvidia/cuda:12.9.1-runtime-ubuntu24.04 AS runtime

@@ -47,3 +47,36 @@ describe('upstream defaults', () => {
     expect(docker(['run', '--rm', '--network', 'none', `${NAME}:1.0.0`]).stdout.trim()).toBe('upstream-entrypoint --default-arg');
   });
 });
+
+describe('layers (issue 10, point 3)', () => {
+  it('editing a small config file leaves the engine binary\'s layer byte-identical', async () => {
+    const { privateExample, removeImagesNamed } = await import('../support/docker.js');
+    const { mkdirSync } = await import('node:fs');
+    const ex = privateExample('recipes/examples/echo-binary', 'layers');
+    try {
+      mkdirSync(path.join(ex.dir, 'config'), { recursive: true });
+      writeFileSync(path.join(ex.dir, 'config', 'tokenecho.conf'), 'greeting = hello\n');
+      ex.edit((t) => `${t}\nfiles:\n  - source: config/tokenecho.conf\n    destination: /etc/tokenecho.conf\n`);
+      const a = await runCli(['build', ex.recipe, '--no-test', '--json']);
+      expect(a.code, a.stderr).toBe(0);
+      const before = inspectImage(`${ex.name}:0.2.0`) as unknown as { RootFS: { Layers: string[] } };
+      writeFileSync(path.join(ex.dir, 'config', 'tokenecho.conf'), 'greeting = hi\n');
+      const b = await runCli(['build', ex.recipe, '--no-test', '--json']);
+      expect(b.code, b.stderr).toBe(0);
+      const after = inspectImage(`${ex.name}:0.2.0`) as unknown as { RootFS: { Layers: string[] } };
+      // Same number of layers; every layer up to and including the binary's is the same; only the
+      // files' layer (and what follows it) differs.
+      expect(after.RootFS.Layers.length).toBe(before.RootFS.Layers.length);
+      const firstDiff = before.RootFS.Layers.findIndex((l, i) => l !== after.RootFS.Layers[i]);
+      expect(firstDiff).toBeGreaterThan(0);
+      const binaryLayer = runIn(`${ex.name}:0.2.0`, ['sh', '-c', 'test -x /usr/local/bin/tokenecho && echo ok']).stdout.trim();
+      expect(binaryLayer).toBe('ok');
+      // Runtime layers: the base (1), the user (2), the venv (3), the engine binary (4), the files (5):
+      // the first difference is the files' layer, index 4. (Binary and files in one layer: 3.)
+      expect(firstDiff).toBe(4);
+    } finally {
+      removeImagesNamed(ex.name);
+      ex.cleanup();
+    }
+  });
+});

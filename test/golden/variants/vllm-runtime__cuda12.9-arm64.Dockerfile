@@ -5,7 +5,7 @@ FROM vllm/vllm-openai:v0.19.0-cu129-ubuntu2404 AS framework
 RUN python3 -m venv /opt/dynamo/build-tools \
     && python3 -m venv --without-pip --system-site-packages /opt/dynamo/venv \
     && /opt/dynamo/venv/bin/python -c 'import sys; v = sys.version_info[:2]; assert v == (3, 12), f"base image has Python {v[0]}.{v[1]}, recipe says 3.12"' \
-    && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging
+    && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging /opt/dynamo/staging-engine
 RUN /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --no-cache-dir --disable-pip-version-check --index-url https://pypi.org/simple ai-dynamo==1.1.1
 
 FROM vllm/vllm-openai:v0.19.0-cu129-ubuntu2404 AS runtime
