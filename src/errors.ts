@@ -29,6 +29,7 @@ export const ISSUE_CODES = [
   'file.unreadable',
   'input.duplicate',
   'input.duplicate-destination',
+  'input.empty-folder',
   'input.missing',
   'input.not-a-file',
   'input.outside',

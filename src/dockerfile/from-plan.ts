@@ -83,6 +83,8 @@ function frameworkStage(plan: Plan): Stage {
   for (const f of files) body.push({ kind: 'copy', sources: [f.contextPath], dest: `${STAGING}${f.destination!}` });
   const modes = files.filter((f) => f.mode !== undefined);
   if (modes.length) body.push({ kind: 'run', shell: modes.map((f) => `chmod ${shellQuote(f.mode!)} ${STAGING}${f.destination!}`) });
+  const owned = files.filter((f) => f.owner !== undefined);
+  if (owned.length) body.push({ kind: 'run', shell: owned.map((f) => `chown ${shellQuote(f.owner!)} ${STAGING}${f.destination!}`) });
   return { name: 'framework', from: plan.base.builder, body };
 }
 

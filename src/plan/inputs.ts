@@ -1,9 +1,9 @@
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Issue, IssueCode } from '../errors.js';
 import { formatPath } from '../recipe/positions.js';
 import { fsFailure, type FileIssueCode } from '../recipe/read.js';
-import type { Recipe } from '../recipe/schema.js';
+import { normalizeRelative, type Recipe } from '../recipe/schema.js';
 import { contextPathFor, REQUIREMENTS_FILE } from './build-plan.js';
 import type { DigestCache } from './digest-cache.js';
 import type { PlanInput } from './types.js';
@@ -16,6 +16,7 @@ interface Wanted {
   source: string;
   sha256?: string;
   mode?: string;
+  owner?: string;
   destination?: string;
   fieldPath: (string | number)[];
 }
@@ -27,9 +28,38 @@ export function inputsOf(recipe: Recipe): Wanted[] {
   if (e.binary) out.push({ role: 'engine-binary', source: e.binary.path, sha256: e.binary.sha256, fieldPath: ['engine', 'binary', 'path'] });
   recipe.dependencies.wheels.forEach((w, i) => out.push({ role: 'dependency-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dependencies', 'wheels', i, 'path'] }));
   recipe.files.forEach((f, i) =>
-    out.push({ role: 'file', source: f.source, ...(f.mode ? { mode: f.mode } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] }),
+    out.push({ role: 'file', source: f.source, ...(f.mode ? { mode: f.mode } : {}), ...(f.owner ? { owner: f.owner } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] }),
   );
   return out;
+}
+
+/**
+ * A `files` entry that names a folder stands for every regular file below it, in code-unit order
+ * of their paths (the same on every machine), each with its destination below the folder's.
+ */
+async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ list: Wanted[]; empty: Wanted[] }> {
+  const list: Wanted[] = [];
+  const empty: Wanted[] = [];
+  for (const w of wanted) {
+    const st = w.role === 'file' ? await stat(path.join(recipeDir, w.source)).catch(() => null) : null;
+    if (!st?.isDirectory()) {
+      list.push(w);
+      continue;
+    }
+    const files: string[] = [];
+    const walk = async (rel: string) => {
+      for (const name of (await readdir(path.join(recipeDir, w.source, rel))).sort()) {
+        const r = rel ? `${rel}/${name}` : name;
+        const s = await stat(path.join(recipeDir, w.source, r)).catch(() => null);
+        if (s?.isDirectory()) await walk(r);
+        else files.push(r);
+      }
+    };
+    await walk('');
+    if (!files.length) empty.push(w);
+    for (const r of files.sort()) list.push({ ...w, source: `${normalizeRelative(w.source)}/${r}`, destination: `${w.destination!.replace(/\/+$/, '')}/${r}` });
+  }
+  return { list, empty };
 }
 
 export async function collectInputs(opts: {
@@ -46,7 +76,10 @@ export async function collectInputs(opts: {
   // Where each file lands in the image: two inputs with one destination would silently overwrite.
   const destinations = new Map<string, string>();
   if (opts.recipe.engine.binary) destinations.set(path.posix.normalize(opts.recipe.engine.binary.installPath), 'engine.binary.installPath');
-  for (const w of inputsOf(opts.recipe)) {
+  const expanded = await expandFolders(inputsOf(opts.recipe), opts.recipeDir);
+  for (const w of expanded.empty)
+    issues.push({ code: 'input.empty-folder', severity: 'error', file: opts.file, ...opts.locate(w.fieldPath), path: w.fieldPath, message: `"${w.source}" is a folder with no files in it`, hint: 'a folder entry copies the files below it' });
+  for (const w of expanded.list) {
     const err = (fieldPath: (string | number)[], code: IssueCode, message: string, hint?: string) =>
       issues.push({ code, severity: 'error', file: opts.file, ...opts.locate(fieldPath), path: fieldPath, message, ...(hint ? { hint } : {}) });
     if (w.destination !== undefined) {
@@ -124,6 +157,7 @@ export async function collectInputs(opts: {
       sha256,
       size: st.size,
       ...(w.mode ? { mode: w.mode } : {}),
+      ...(w.owner ? { owner: w.owner } : {}),
       ...(w.destination ? { destination: w.destination } : {}),
     });
   }

@@ -17,6 +17,8 @@ export interface PlanInput {
   size: number;
   /** Octal mode the file gets in the image, when the recipe sets one. */
   mode?: string;
+  /** UID:GID the file is owned by in the image (default root). */
+  owner?: string;
   /** For files: where it lands in the image. */
   destination?: string;
 }

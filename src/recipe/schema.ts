@@ -359,7 +359,8 @@ export const Recipe = z.strictObject({
       z.strictObject({
         source: relativePath,
         destination: absolutePath,
-        mode: z.string().regex(/^0?[0-7]{3,4}$/, { error: 'must be octal, e.g. 0644' }).optional(),
+        mode: z.string().regex(/^0?[0-7]{3,4}$/, { error: 'must be octal, e.g. 0644' }).optional().describe('mode of the file (of each file, for a folder)'),
+        owner: z.string().regex(/^[0-9]{1,10}(:[0-9]{1,10})?$/, { error: 'must be UID or UID:GID, numbers' }).optional().describe('owner in the image (default root), e.g. "1000:0"'),
       }),
     )
     .default([]),
