@@ -91,6 +91,15 @@ make_base() {
 }
 make_base "dynamo-image-base/debian-python:bookworm" "python3,python3-venv"
 
+# dynamo-image-base/debian:bookworm - the same without any Python (for engines that install none):
+# made from the one above by purging Python, offline.
+if ! docker image inspect dynamo-image-base/debian:bookworm >/dev/null 2>&1; then
+  printf '%s\n' 'FROM dynamo-image-base/debian-python:bookworm' \
+    "RUN apt-get purge -y --auto-remove 'python3*' 'libpython3*' >/dev/null && ! command -v python3" \
+    | docker build -q --network none -t dynamo-image-base/debian:bookworm - >/dev/null
+  log "made dynamo-image-base/debian:bookworm (no Python)"
+fi
+
 # --- 3b. arm64: QEMU user emulation registered with the kernel, and the arm64 base image ----------
 if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
   $SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || log "warning: cannot mount binfmt_misc; arm64 builds will fail"

@@ -34,10 +34,15 @@ function pipInto(venv: string, args: string[]): string {
 }
 
 function frameworkStage(plan: Plan): Stage {
-  const venv = plan.runtime.venv;
   const body: Instruction[] = [];
   const args = Object.entries(plan.buildArgs);
   for (const [name, value] of args) body.push({ kind: 'arg', name, default: value });
+  const venv = plan.runtime.venv;
+  if (venv === null) {
+    // Nothing Python to install (a binary engine): no venv, and the base needs no python3.
+    body.push({ kind: 'run', shell: [`mkdir -p ${STAGING} ${ENGINE_STAGING}`] });
+    return finishFramework(plan, body);
+  }
   if (!plan.base.pythonIncluded) body.push(aptInstall(['python3', 'python3-venv']));
   // Interpolated into a Python program below: only digits may get there, whatever the plan says.
   const m = /^(\d+)\.(\d+)$/.exec(plan.python);
@@ -71,7 +76,14 @@ function frameworkStage(plan: Plan): Stage {
     body.push({ kind: 'run', shell: [pipInto(venv, ['--no-index', '--no-deps', `${WHEELHOUSE}/${name}`])] });
   } else if (src.kind === 'index') {
     body.push({ kind: 'run', shell: [pipInto(venv, ['--index-url', src.indexUrl, src.requirement])] });
-  } else if (src.kind === 'binary') {
+  }
+  return finishFramework(plan, body);
+}
+
+/** The engine binary, the recipe's framework steps and the small files: the end of every framework stage. */
+function finishFramework(plan: Plan, body: Instruction[]): Stage {
+  const src = plan.engine.source;
+  if (src.kind === 'binary') {
     body.push({ kind: 'copy', sources: [src.input], dest: `${ENGINE_STAGING}${src.installPath}` });
     body.push({ kind: 'run', shell: [`chmod 0755 ${ENGINE_STAGING}${src.installPath}`] });
   }
@@ -92,7 +104,7 @@ function runtimeStage(plan: Plan): Stage {
   const rt = plan.runtime;
   const { uid, gid, name } = rt.user;
   const body: Instruction[] = [];
-  const pkgs = [...(plan.base.pythonIncluded ? [] : ['python3']), ...plan.systemPackages];
+  const pkgs = [...(plan.base.pythonIncluded || rt.venv === null ? [] : ['python3']), ...plan.systemPackages];
   if (pkgs.length) body.push(aptInstall(pkgs));
   body.push({
     kind: 'run',
@@ -104,14 +116,16 @@ function runtimeStage(plan: Plan): Stage {
       ...(rt.workdir ? [`mkdir -p ${shellQuote(rt.workdir)}`, `chown ${uid}:${gid} ${shellQuote(rt.workdir)}`, `chmod 0775 ${shellQuote(rt.workdir)}`] : []),
     ],
   });
-  body.push({ kind: 'copy', from: 'framework', sources: [rt.venv], dest: rt.venv });
-  body.push({
-    kind: 'env',
-    vars: [
-      { name: 'VIRTUAL_ENV', value: rt.venv },
-      { name: 'PATH', value: `${rt.venv}/bin:\${PATH}`, raw: true },
-    ],
-  });
+  if (rt.venv !== null) {
+    body.push({ kind: 'copy', from: 'framework', sources: [rt.venv], dest: rt.venv });
+    body.push({
+      kind: 'env',
+      vars: [
+        { name: 'VIRTUAL_ENV', value: rt.venv },
+        { name: 'PATH', value: `${rt.venv}/bin:\${PATH}`, raw: true },
+      ],
+    });
+  }
   // The engine binary, then the files: two layers, the one that changes least first.
   if (plan.engine.source.kind === 'binary') body.push({ kind: 'copy', from: 'framework', sources: [`${ENGINE_STAGING}/`], dest: '/' });
   body.push({ kind: 'copy', from: 'framework', sources: [`${STAGING}/`], dest: '/' });
@@ -133,6 +147,9 @@ function runtimeStage(plan: Plan): Stage {
 }
 
 function devStage(plan: Plan): Stage {
+  const venv = plan.runtime.venv;
+  // Without Python the dev image is the runtime image, run as root.
+  if (venv === null) return { name: 'dev', from: 'runtime', body: [{ kind: 'user', user: 'root' }, { kind: 'label', labels: [['dev.dynamo-image.target', 'dev']] }] };
   return {
     name: 'dev',
     from: 'runtime',
@@ -144,7 +161,7 @@ function devStage(plan: Plan): Stage {
         kind: 'env',
         vars: [
           // `pip install X` in the dev image installs into the runtime venv.
-          { name: 'PIP_PYTHON', value: `${plan.runtime.venv}/bin/python` },
+          { name: 'PIP_PYTHON', value: `${venv}/bin/python` },
           { name: 'PATH', value: `\${PATH}:${BUILD_TOOLS}/bin`, raw: true },
         ],
       },

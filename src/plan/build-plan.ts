@@ -40,6 +40,9 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     ? { version: r.dynamoVersion, requirement: `ai-dynamo==${r.dynamoVersion}`, indexUrl: 'https://pypi.org/simple' }
     : null;
 
+  // A binary engine with no Python dependency installs no Python package: no venv, no python3.
+  const venv = source.kind === 'binary' && !dynamo && recipe.dependencies.wheels.length === 0 ? null : VENV;
+
   const stages: PlanStage[] = [
     { name: 'framework', from: r.base.builder, purpose: 'prepares the engine: virtual environment, wheels, binaries, staged files (may hold build tools)' },
     { name: 'runtime', from: r.base.runtime, purpose: 'only what runs: venv, binaries, files, non-root user, entrypoint' },
@@ -59,7 +62,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     ...(dynamo ? { [`${LABEL_PREFIX}.dynamo-version`]: dynamo.version } : {}),
     ...(r.cuda ? { [`${LABEL_PREFIX}.cuda-version`]: r.cuda, [`${LABEL_PREFIX}.min-driver`]: r.minDriver ?? 'unknown' } : {}),
     ...(variant?.id ? { [`${LABEL_PREFIX}.variant`]: variant.id } : {}),
-    [`${LABEL_PREFIX}.python-version`]: recipe.python,
+    ...(venv ? { [`${LABEL_PREFIX}.python-version`]: recipe.python } : {}),
     ...(recipe.dependencies.wheels.length ? { [`${LABEL_PREFIX}.python-dependencies`]: recipe.dependencies.wheels.map((w) => { const [m, v] = w.path.split('/').pop()!.split('-'); return `${m!.replace(/_/g, '-').toLowerCase()}==${v}`; }).join(',') } : {}),
     [`${LABEL_PREFIX}.support-status`]: r.status,
     [`${LABEL_PREFIX}.support-row`]: row ? `dynamo=${row.dynamo} ${row.framework}=${row.engine} cuda=${row.cuda} nixl=${row.nixl}` : 'none',
@@ -103,7 +106,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
       env,
       ports: [...recipe.backend.ports],
       healthcheck: recipe.backend.healthcheck ?? null,
-      venv: VENV,
+      venv,
     },
     buildArgs: { ...recipe.buildArgs },
     labels,
@@ -140,7 +143,7 @@ export function requirementsLock(plan: Plan): string | null {
 
 /** Whether any build step downloads: packages from an index or apt (then RUN steps get a network). */
 export function planFetches(plan: Plan): boolean {
-  return plan.engine.source.kind === 'index' || plan.dynamo !== null || plan.systemPackages.length > 0 || !plan.base.pythonIncluded || plan.steps.some((s) => s.network);
+  return plan.engine.source.kind === 'index' || plan.dynamo !== null || plan.systemPackages.length > 0 || (plan.runtime.venv !== null && !plan.base.pythonIncluded) || plan.steps.some((s) => s.network);
 }
 
 /** Everything that makes two builds produce the same image: plan, target, build args, platform. */

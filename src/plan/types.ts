@@ -72,7 +72,8 @@ export interface Plan {
     env: Record<string, string>;
     ports: number[];
     healthcheck: Recipe['backend']['healthcheck'] | null;
-    venv: string;
+    /** The runtime venv; null when the recipe installs no Python package (no Python needed in the base). */
+    venv: string | null;
   };
   buildArgs: Record<string, string>;
   labels: Record<string, string>;

@@ -38,6 +38,7 @@ describe('docker buildx bake reads the bake file', () => {
     const ex = privateExample('recipes/examples/echo-binary', 'bake');
     cleanups.push(ex.cleanup);
     cleanups.push(() => removeImages(`${ex.name}:0.2.0`));
+    ex.edit((t) => t.replace('backend:\n', 'backend:\n  env:\n    EXTRA_PATH: "/opt/extra/bin:${PATH}"\n'));
     const r = await runCli(['matrix', ex.dir, '--format', 'bake'], { cwd: ex.dir });
     expect(r.code, r.stderr).toBe(0);
     const file = path.join(ex.dir, 'docker-bake.json');
@@ -45,7 +46,7 @@ describe('docker buildx bake reads the bake file', () => {
     execFileSync(buildx('sid'), ['bake', '-f', file, '--progress', 'plain'], { cwd: ex.dir, stdio: 'pipe', timeout: 300_000 });
     const img = inspectImage(`${ex.name}:0.2.0`);
     // ${PATH} reached the builder as written (bake's templating did not eat it).
-    expect(img.Config.Env.find((e) => e.startsWith('PATH='))).toMatch(/^PATH=\/opt\/dynamo\/venv\/bin:\/usr\/local\/sbin:/);
+    expect(img.Config.Env.find((e) => e.startsWith('EXTRA_PATH='))).toMatch(/^EXTRA_PATH=\/opt\/extra\/bin:\/usr\/local\/sbin:/);
     const b = await runCli(['build', ex.recipe, '--no-test', '--json']);
     expect(b.code, b.stderr).toBe(0);
     expect(JSON.parse(b.stdout)).toMatchObject({ upToDate: true, image: img.Id });

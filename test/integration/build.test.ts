@@ -56,12 +56,14 @@ describe('the examples build for real', () => {
     const probe = runIn(ex.ref, ex.probe);
     expect(probe.stdout + probe.stderr).toContain(ex.expect);
     // Only what runs: no compiler, no pip cache, no wheelhouse, no installer venv.
-    const look = runIn(ex.ref, ['sh', '-c', 'id -u; for p in gcc cc g++ clang; do command -v $p; done; ls -d /opt/dynamo/wheelhouse /opt/dynamo/build-tools /root/.cache/pip /home/dynamo/.cache/pip 2>/dev/null; ls /opt/dynamo/venv/bin']);
+    const look = runIn(ex.ref, ['sh', '-c', 'id -u; for p in gcc cc g++ clang; do command -v $p; done; ls -d /opt/dynamo/wheelhouse /opt/dynamo/build-tools /root/.cache/pip /home/dynamo/.cache/pip 2>/dev/null; ls /opt/dynamo/venv/bin 2>/dev/null || echo no-venv']);
     expect(look.code).toBe(0);
     const lines = look.stdout.trim().split('\n');
     expect(lines[0]).toBe('1000');
     expect(look.stdout).not.toMatch(/gcc|\/cc$|g\+\+|clang|wheelhouse|build-tools|\.cache\/pip/m);
     if (ex.dir.endsWith('echo-python') || ex.dir.endsWith('echo-binary')) expect(look.stdout).not.toMatch(/^pip/m);
+    // A binary engine installs no Python package: no venv at all (issue 10, point 5).
+    expect(lines.at(-1) === 'no-venv').toBe(ex.dir.endsWith('echo-binary'));
   });
 
   it('a second build is up to date without uploading a context', async () => {
