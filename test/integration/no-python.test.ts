@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { inspectImage, privateExample, removeImagesNamed, runIn } from '../support/docker.js';
+import { inspectImage, privateExample, removeImages, removeImagesNamed, runIn } from '../support/docker.js';
 
 // Issue 10, point 5: an engine that installs no Python package needs no Python in its base.
 // dynamo-image-base/debian:bookworm (scripts/env-up.sh) is bookworm with Python purged.
@@ -8,6 +8,7 @@ import { inspectImage, privateExample, removeImagesNamed, runIn } from '../suppo
 const ex = privateExample('recipes/examples/echo-binary', 'nopy');
 afterAll(() => {
   removeImagesNamed(ex.name);
+  removeImages('acme-c:1.4.0');
   ex.cleanup();
 });
 
@@ -25,5 +26,18 @@ describe('engines without Python', () => {
     const img = inspectImage(`${ex.name}:0.2.0`);
     expect(img.Config.Env.some((e) => e.startsWith('VIRTUAL_ENV='))).toBe(false);
     expect(img.Config.Labels['dev.dynamo-image.python-version']).toBeUndefined();
+  });
+
+  it('recipes/examples/acme-c: a C server with its shared library and a config folder, no Python; its smoke tests pass', async () => {
+    const r = await runCli(['build', 'recipes/examples/acme-c/recipe.yaml', '--json', '--force']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.smoke).toMatchObject({ passed: 5, failed: 0 });
+    // The library is found through the env value that extends the inherited one; the folder's
+    // files keep their relative paths, mode and owner.
+    const look = runIn('acme-c:1.4.0', ['sh', '-c', 'acme-server --show-config && stat -c "%n %a %u:%g" /etc/acme/acme.conf /etc/acme/models/default.conf']);
+    expect(look.stdout).toBe(
+      'acme.conf: greeting = hello from acme\nacme.conf: threads = 4\nmodels/default.conf: model = tiny-test\n/etc/acme/acme.conf 640 0:0\n/etc/acme/models/default.conf 640 0:0\n',
+    );
   });
 });
