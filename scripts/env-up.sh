@@ -96,7 +96,8 @@ make_base "dynamo-image-base/debian-python:bookworm" "python3,python3-venv"
 if ! docker image inspect dynamo-image-base/debian:bookworm >/dev/null 2>&1; then
   printf '%s\n' 'FROM dynamo-image-base/debian-python:bookworm' \
     "RUN apt-get purge -y --auto-remove 'python3*' 'libpython3*' >/dev/null && ! command -v python3" \
-    | docker build -q --network none -t dynamo-image-base/debian:bookworm - >/dev/null
+    | docker build -q --network none -t dynamo-image-base/debian:bookworm - >"$STATE_DIR/nopython-base.log" 2>&1 \
+    || { tail -n 20 "$STATE_DIR/nopython-base.log" >&2; exit 3; }
   log "made dynamo-image-base/debian:bookworm (no Python)"
 fi
 
