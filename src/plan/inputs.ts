@@ -50,7 +50,9 @@ async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ lis
     const walk = async (rel: string) => {
       for (const name of (await readdir(path.join(recipeDir, w.source, rel))).sort()) {
         const r = rel ? `${rel}/${name}` : name;
-        const s = await stat(path.join(recipeDir, w.source, r)).catch(() => null);
+        // lstat: a link to a folder is not followed (a loop would walk forever); it is listed and
+        // gets the same checks as any input (inside the folder, a regular file).
+        const s = await lstat(path.join(recipeDir, w.source, r)).catch(() => null);
         if (s?.isDirectory()) await walk(r);
         else files.push(r);
       }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -39,6 +39,21 @@ describe('files: folders, mode and owner', () => {
       expect(imageExists(`${bad.name}:0.1.0`)).toBe(false);
     } finally {
       removeImagesNamed(bad.name);
+      bad.cleanup();
+    }
+  });
+
+  it('a link to a folder inside a folder entry is not followed (no loop): it is named as not a file', async () => {
+    const bad = privateExample('recipes/examples/echo-python', 'folderloop');
+    try {
+      mkdirSync(path.join(bad.dir, 'conf'));
+      writeFileSync(path.join(bad.dir, 'conf', 'a.txt'), 'x\n');
+      symlinkSync('.', path.join(bad.dir, 'conf', 'loop'));
+      bad.edit((t) => t.replace('files:\n', 'files:\n  - source: conf\n    destination: /etc/c\n'));
+      const r = await runCli(['validate', bad.recipe]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/error\[input\.not-a-file\]: files\[0\]\.source: "conf\/loop" is a directory/);
+    } finally {
       bad.cleanup();
     }
   });
