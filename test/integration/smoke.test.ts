@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmokeReport, TestResult } from '../../src/smoke/types.js';
 import { runCli } from '../support/cli.js';
-import { allContainers, copyRecipeDir, docker, imageExists, removeImages } from '../support/docker.js';
+import { allContainers, copyRecipeDir, docker, imageExists, privateExample, removeImages, removeImagesNamed } from '../support/docker.js';
 import { startSecondEngine } from '../support/second-engine.js';
 
 // Smoke tests on the real engine, against the echo example's image.
@@ -186,13 +186,21 @@ describe('build runs the smoke tests before tagging', () => {
   });
 
   it('passing smoke tests are recorded: an up-to-date build does not run them again', async () => {
-    const first = await runCli(['build', 'recipes/examples/echo-python/recipe.yaml', '--json']);
-    expect(first.code, first.stderr).toBe(0);
-    const second = await runCli(['build', 'recipes/examples/echo-python/recipe.yaml', '--json']);
-    const out = JSON.parse(second.stdout);
-    expect(out.upToDate).toBe(true);
-    expect(out.smoke.ran).toBe(false);
-    expect(out.smoke.reason).toMatch(/^passed before/);
+    // A private copy with its own image name: other test files build the shared example (with
+    // --force) at the same time, which would move its tag between the two builds.
+    const ex = privateExample('recipes/examples/echo-python', 'record');
+    try {
+      const first = await runCli(['build', ex.recipe, '--json']);
+      expect(first.code, first.stderr).toBe(0);
+      const second = await runCli(['build', ex.recipe, '--json']);
+      const out = JSON.parse(second.stdout);
+      expect(out.upToDate).toBe(true);
+      expect(out.smoke.ran).toBe(false);
+      expect(out.smoke.reason).toMatch(/^passed before/);
+    } finally {
+      removeImagesNamed(ex.name);
+      ex.cleanup();
+    }
   });
 
   it('bad test definitions are validation errors with file and line', async () => {
