@@ -5,7 +5,7 @@ import { renderDockerfile } from '../dockerfile/render.js';
 import { contextEntries, contextMtime } from '../context/files.js';
 import type { BuildEvent, Engine } from '../engine/port.js';
 import { OperationError, UsageError } from '../errors.js';
-import { BUILD_KEY_LABEL, buildKeyOf, LABEL_PREFIX, planFetches } from '../plan/build-plan.js';
+import { BUILD_KEY_LABEL, buildKeyOf, LABEL_PREFIX, planFetches, planSecrets } from '../plan/build-plan.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { countSteps, type ProgressSink } from './progress.js';
 
@@ -94,11 +94,11 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   else if (opts.builder === 'buildkit' && !info.buildkit) throw new UsageError(`the engine at ${info.endpoint} (API ${info.apiVersion}) does not offer BuildKit`, 'use --builder classic');
   else builder = opts.builder;
 
-  const wanted = [...new Set(plan.steps.flatMap((s) => s.secrets))];
+  const wanted = planSecrets(plan);
   const missing = wanted.filter((id) => !opts.secrets?.has(id));
-  if (missing.length) throw new UsageError(`the recipe's steps read the secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not given`, `--secret id=${missing[0]},src=FILE or --secret id=${missing[0]},env=VARIABLE`);
+  if (missing.length) throw new UsageError(`the recipe reads the secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not given`, `--secret id=${missing[0]},src=FILE or --secret id=${missing[0]},env=VARIABLE`);
   if (wanted.length && builder === 'classic') throw new UsageError('the classic builder cannot mount build secrets', 'use --builder buildkit (or auto on an engine with BuildKit)');
-  const dockerfile = renderDockerfile(dockerfileFromPlan(plan, opts.target));
+  const dockerfile = renderDockerfile(dockerfileFromPlan(plan, opts.target, { buildkit: builder === 'buildkit' }));
   const entries = contextEntries(plan, planned.recipeDir, dockerfile);
   // Loaded here, not at the top: an up-to-date build never packs a context (nor loads tar-stream).
   const { packContext } = await import('../context/pack.js');

@@ -69,11 +69,12 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .addOption(new Option('--target <target>', 'last stage to render (the same default as build)').choices(['runtime', 'dev']).default('runtime'))
+    .addOption(new Option('--builder <builder>', 'buildkit: package downloads in cache mounts; classic: without').choices(['buildkit', 'classic']).default('buildkit'))
     .addOption(allowUnsupported)
     .addOption(locked)
     .addOption(variantOpt())
     .addOption(baseImageOpt())
-    .action(async (file: string, opts: { output?: string; target: 'runtime' | 'dev'; allowUnsupported?: boolean; locked?: boolean; variant?: string }) => {
+    .action(async (file: string, opts: { output?: string; target: 'runtime' | 'dev'; builder: 'buildkit' | 'classic'; allowUnsupported?: boolean; locked?: boolean; variant?: string }) => {
       const { runRender } = await import('./commands/render.js');
       setExit(await runRender(file, opts, o));
     });

@@ -6,11 +6,11 @@ export type Instruction =
   | { kind: 'blank' }
   | { kind: 'arg'; name: string; default?: string }
   | { kind: 'from'; image: string; as: string }
-  | { kind: 'run'; shell: string[] }
+  | { kind: 'run'; shell: string[]; mounts?: Mount[] }
   | { kind: 'copy'; sources: string[]; dest: string; from?: string; chown?: string }
   | { kind: 'env'; vars: EnvVar[] }
   /** RUN in exec form (JSON): for scripts from the recipe, shown under a comment naming the step. */
-  | { kind: 'run-exec'; argv: string[]; comment: string; secrets?: string[] }
+  | { kind: 'run-exec'; argv: string[]; comment: string; mounts?: Mount[] }
   | { kind: 'label'; labels: [string, string][] }
   | { kind: 'workdir'; path: string }
   | { kind: 'user'; user: string }
@@ -19,7 +19,14 @@ export type Instruction =
   | { kind: 'entrypoint'; argv: string[] }
   | { kind: 'cmd'; argv: string[] };
 
-/** `raw` values are the tool's own and may reference variables (`${PATH}`); recipe values never are. */
+/**
+ * `RUN --mount` (BuildKit only): a cache folder that outlives the build (package downloads), or a
+ * secret, readable for this one step and never in a layer.
+ */
+export type Mount =
+  | { type: 'cache'; id: string; target: string }
+  | { type: 'secret'; id: string; target?: string };
+
 /** `raw`: a tool-made value with `${NAME}` references; `refs`: a recipe's value, `${NAME}` expanded, the rest literal. */
 export type EnvVar = { name: string; value: string; raw?: boolean; refs?: boolean };
 

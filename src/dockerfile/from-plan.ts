@@ -1,6 +1,6 @@
 import { PLAN_DIGEST_LABEL, REQUIREMENTS_FILE, requirementsLock } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
-import type { DockerfileAst, Instruction, Stage } from './ast.js';
+import type { DockerfileAst, Instruction, Mount, Stage } from './ast.js';
 import { RenderError, shellQuote } from './render.js';
 
 // plan -> Dockerfile syntax tree. Pure. Layer order: what changes least comes first, so an edit to
@@ -16,24 +16,68 @@ const STAGING = `${DYNAMO}/staging`;
 /** The engine binary alone: its own layer in the runtime image, so a config edit never touches it. */
 const ENGINE_STAGING = `${DYNAMO}/staging-engine`;
 
-function aptInstall(packages: string[]): Instruction {
+/** How the Dockerfile is rendered for a builder: BuildKit gets cache mounts for downloads. */
+export interface RenderOptions {
+  /** BuildKit: pip and apt downloads go to cache mounts that outlive the build. Classic: none. */
+  buildkit: boolean;
+}
+const CLASSIC: RenderOptions = { buildkit: false };
+
+/** pip's downloads, kept between builds (BuildKit); never part of a layer. */
+const PIP_CACHE = '/root/.cache/pip';
+/** apt's archives: a folder of our own, because Debian/Ubuntu images' docker-clean empties apt's. */
+const APT_CACHE = '/var/cache/dynamo-image-apt';
+
+function aptInstall(packages: string[], o: RenderOptions): Instruction {
+  const cacheOpt = o.buildkit ? ` -o Dir::Cache::Archives=${APT_CACHE}/archives` : '';
   return {
     kind: 'run',
+    ...(o.buildkit ? { mounts: [{ type: 'cache' as const, id: 'dynamo-image-apt', target: APT_CACHE }] } : {}),
     shell: [
+      ...(o.buildkit ? [`mkdir -p ${APT_CACHE}/archives/partial`] : []),
       'apt-get update',
-      `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages.map(shellQuote).join(' ')}`,
+      `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends${cacheOpt} ${packages.map(shellQuote).join(' ')}`,
       'rm -rf /var/lib/apt/lists/*',
     ],
   };
 }
 
-function pipInto(venv: string, args: string[]): string {
-  // The build-tools venv's pip installs into the runtime venv (pip >= 22.3), so the runtime venv
-  // carries no installer of its own.
-  return `${BUILD_TOOLS}/bin/pip --python ${venv}/bin/python install --no-cache-dir --disable-pip-version-check ${args.map(shellQuote).join(' ')}`;
+/**
+ * One pip install into the runtime venv: the build-tools venv's pip installs into it (pip >= 22.3),
+ * so the runtime venv carries no installer of its own. BuildKit: pip's cache is a cache mount, and
+ * an index's netrc secret is mounted as root's ~/.netrc for this step only.
+ */
+function pipInto(venv: string, args: string[], o: RenderOptions, secret: string | null = null): Instruction {
+  const mounts: Mount[] = [];
+  if (o.buildkit) mounts.push({ type: 'cache', id: 'dynamo-image-pip', target: PIP_CACHE });
+  if (secret) mounts.push({ type: 'secret', id: secret, target: '/root/.netrc' });
+  return {
+    kind: 'run',
+    ...(mounts.length ? { mounts } : {}),
+    shell: [`${BUILD_TOOLS}/bin/pip --python ${venv}/bin/python install${o.buildkit ? '' : ' --no-cache-dir'} --disable-pip-version-check ${args.map(shellQuote).join(' ')}`],
+  };
 }
 
-function frameworkStage(plan: Plan): Stage {
+/**
+ * An index for pip. A plain-http index (a mirror on the local network, a test index) is named a
+ * trusted host: the recipe chose http already, and pip caches downloads only from https and
+ * trusted hosts.
+ */
+function indexArgs(url: string): string[] {
+  const u = new URL(url);
+  return ['--index-url', url, ...(u.protocol === 'http:' ? ['--trusted-host', u.hostname] : [])];
+}
+
+/** A recipe step: exec form, so the script reaches sh as written and the Dockerfile parser never reads it. */
+function step(st: Plan['steps'][number], o: RenderOptions): Instruction {
+  const mounts: Mount[] = [
+    ...(o.buildkit ? st.caches.map((target) => ({ type: 'cache' as const, id: `dynamo-image-step${target.replace(/\//g, '-')}`, target })) : []),
+    ...st.secrets.map((id) => ({ type: 'secret' as const, id })),
+  ];
+  return { kind: 'run-exec', argv: ['/bin/sh', '-ec', st.run], comment: st.name, ...(mounts.length ? { mounts } : {}) };
+}
+
+function frameworkStage(plan: Plan, o: RenderOptions): Stage {
   const body: Instruction[] = [];
   const args = Object.entries(plan.buildArgs);
   for (const [name, value] of args) body.push({ kind: 'arg', name, default: value });
@@ -41,9 +85,9 @@ function frameworkStage(plan: Plan): Stage {
   if (venv === null) {
     // Nothing Python to install (a binary engine): no venv, and the base needs no python3.
     body.push({ kind: 'run', shell: [`mkdir -p ${STAGING} ${ENGINE_STAGING}`] });
-    return finishFramework(plan, body);
+    return finishFramework(plan, body, o);
   }
-  if (!plan.base.pythonIncluded) body.push(aptInstall(['python3', 'python3-venv']));
+  if (!plan.base.pythonIncluded) body.push(aptInstall(['python3', 'python3-venv'], o));
   // Interpolated into a Python program below: only digits may get there, whatever the plan says.
   const m = /^(\d+)\.(\d+)$/.exec(plan.python);
   if (!m) throw new RenderError(`python ${JSON.stringify(plan.python)} is not MAJOR.MINOR`);
@@ -58,38 +102,40 @@ function frameworkStage(plan: Plan): Stage {
       `mkdir -p ${WHEELHOUSE} ${STAGING} ${ENGINE_STAGING}`,
     ],
   });
-  // The Dynamo runtime changes rarely: before the engine.
-  if (plan.dynamo) body.push({ kind: 'run', shell: [pipInto(venv, ['--index-url', plan.dynamo.indexUrl, plan.dynamo.requirement])] });
+  // The Dynamo runtime changes rarely: before the engine (from an index; local Dynamo wheels are
+  // installed with the dependencies below, hash-checked).
+  if (plan.dynamo?.indexUrl) body.push(pipInto(venv, [...indexArgs(plan.dynamo.indexUrl), ...plan.dynamo.requirements], o, plan.dynamo.secret));
   const src = plan.engine.source;
   const lock = requirementsLock(plan);
   if (lock) {
     // Dependencies (and the engine wheel): offline from the wheelhouse, every wheel hash-checked,
     // every dependency named (pip refuses an unpinned one). The dependencies change least: first.
-    body.push({ kind: 'copy', sources: plan.dependencies.map((d) => d.input), dest: `${WHEELHOUSE}/` });
+    const wheels = [...plan.dependencies.map((d) => d.input), ...plan.inputs.filter((i) => i.role === 'dynamo-wheel').map((i) => i.contextPath)];
+    body.push({ kind: 'copy', sources: wheels, dest: `${WHEELHOUSE}/` });
     body.push({ kind: 'copy', sources: [REQUIREMENTS_FILE], dest: `${DYNAMO}/requirements.lock.txt` });
     if (src.kind === 'wheel') body.push({ kind: 'copy', sources: [src.input], dest: `${WHEELHOUSE}/` });
-    body.push({ kind: 'run', shell: [pipInto(venv, ['--no-index', '--find-links', WHEELHOUSE, '--require-hashes', '-r', `${DYNAMO}/requirements.lock.txt`])] });
+    body.push(pipInto(venv, ['--no-index', '--find-links', WHEELHOUSE, '--require-hashes', '-r', `${DYNAMO}/requirements.lock.txt`], o));
   }
   if (src.kind === 'wheel' && !lock) {
     const name = src.input.split('/').pop()!;
     body.push({ kind: 'copy', sources: [src.input], dest: `${WHEELHOUSE}/` });
-    body.push({ kind: 'run', shell: [pipInto(venv, ['--no-index', '--no-deps', `${WHEELHOUSE}/${name}`])] });
+    body.push(pipInto(venv, ['--no-index', '--no-deps', `${WHEELHOUSE}/${name}`], o));
   } else if (src.kind === 'index') {
-    body.push({ kind: 'run', shell: [pipInto(venv, ['--index-url', src.indexUrl, src.requirement])] });
+    body.push(pipInto(venv, [...indexArgs(src.indexUrl), src.requirement], o, src.secret));
   }
-  return finishFramework(plan, body);
+  return finishFramework(plan, body, o);
 }
 
 /** The engine binary, the recipe's framework steps and the small files: the end of every framework stage. */
-function finishFramework(plan: Plan, body: Instruction[]): Stage {
+function finishFramework(plan: Plan, body: Instruction[], o: RenderOptions): Stage {
   const src = plan.engine.source;
   if (src.kind === 'binary') {
     body.push({ kind: 'copy', sources: [src.input], dest: `${ENGINE_STAGING}${src.installPath}` });
     body.push({ kind: 'run', shell: [`chmod 0755 ${ENGINE_STAGING}${src.installPath}`] });
   }
   // The recipe's own steps: after the engine, before the small files (an edited config file does
-  // not re-run them). Exec form: the script reaches sh as written, the Dockerfile parser never reads it.
-  for (const st of plan.steps.filter((x) => x.stage === 'framework')) body.push({ kind: 'run-exec', argv: ['/bin/sh', '-ec', st.run], comment: st.name, secrets: st.secrets });
+  // not re-run them).
+  for (const st of plan.steps.filter((x) => x.stage === 'framework')) body.push(step(st, o));
   // Small files last: editing one re-runs only these steps.
   const files = plan.inputs.filter((i) => i.role === 'file');
   for (const f of files) body.push({ kind: 'copy', sources: [f.contextPath], dest: `${STAGING}${f.destination!}` });
@@ -100,12 +146,12 @@ function finishFramework(plan: Plan, body: Instruction[]): Stage {
   return { name: 'framework', from: plan.base.builder, body };
 }
 
-function runtimeStage(plan: Plan): Stage {
+function runtimeStage(plan: Plan, o: RenderOptions): Stage {
   const rt = plan.runtime;
   const { uid, gid, name } = rt.user;
   const body: Instruction[] = [];
   const pkgs = [...(plan.base.pythonIncluded || rt.venv === null ? [] : ['python3']), ...plan.systemPackages];
-  if (pkgs.length) body.push(aptInstall(pkgs));
+  if (pkgs.length) body.push(aptInstall(pkgs, o));
   body.push({
     kind: 'run',
     shell: [
@@ -129,7 +175,7 @@ function runtimeStage(plan: Plan): Stage {
   // The engine binary, then the files: two layers, the one that changes least first.
   if (plan.engine.source.kind === 'binary') body.push({ kind: 'copy', from: 'framework', sources: [`${ENGINE_STAGING}/`], dest: '/' });
   body.push({ kind: 'copy', from: 'framework', sources: [`${STAGING}/`], dest: '/' });
-  for (const st of plan.steps.filter((x) => x.stage === 'runtime')) body.push({ kind: 'run-exec', argv: ['/bin/sh', '-ec', st.run], comment: st.name, secrets: st.secrets });
+  for (const st of plan.steps.filter((x) => x.stage === 'runtime')) body.push(step(st, o));
   const env = Object.entries(rt.env);
   if (env.length) body.push({ kind: 'env', vars: env.map(([k, v]) => ({ name: k, value: v, refs: true })) });
   if (rt.workdir) body.push({ kind: 'workdir', path: rt.workdir });
@@ -170,8 +216,8 @@ function devStage(plan: Plan): Stage {
   };
 }
 
-export function dockerfileFromPlan(plan: Plan, target: Target = 'dev'): DockerfileAst {
-  const stages = [frameworkStage(plan), runtimeStage(plan)];
+export function dockerfileFromPlan(plan: Plan, target: Target = 'dev', o: RenderOptions = CLASSIC): DockerfileAst {
+  const stages = [frameworkStage(plan, o), runtimeStage(plan, o)];
   if (target === 'dev') stages.push(devStage(plan));
   return {
     header: [

@@ -1,4 +1,5 @@
-import type { DockerfileAst, Instruction } from './ast.js';
+import { parseEnvValue, type EnvPart } from '../recipe/env-value.js';
+import type { DockerfileAst, Instruction, Mount } from './ast.js';
 
 export class RenderError extends Error {}
 
@@ -24,24 +25,20 @@ export function quoteWord(value: string): string {
 }
 
 /**
- * A recipe's env value, double-quoted: `${NAME}` is a reference to the variable as the base image
- * (or an earlier ENV) has it, expanded by the builder; every other `$`, `"` and `\` is literal.
+ * A recipe's env value, double-quoted: its references (`${NAME}`, `${NAME:-word}`, `${NAME:+word}`)
+ * are expanded by the builder; every other `$`, `"` and `\` is literal.
  */
 export function quoteEnvValue(value: string): string {
   if (CONTROL.test(value)) throw new RenderError(`value ${JSON.stringify(value)} holds a line break or control character, which a Dockerfile value cannot carry`);
-  let out = '';
-  for (let i = 0; i < value.length; ) {
-    const ref = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}/.exec(value.slice(i));
-    if (ref) {
-      out += ref[0];
-      i += ref[0].length;
-    } else {
-      const c = value[i]!;
-      out += c === '\\' || c === '"' || c === '$' ? `\\${c}` : c;
-      i++;
-    }
-  }
-  return `"${out}"`;
+  const parsed = parseEnvValue(value);
+  if ('error' in parsed) throw new RenderError(`value ${JSON.stringify(value)}: ${parsed.error}`);
+  return `"${envParts(parsed.parts)}"`;
+}
+
+function envParts(parts: EnvPart[]): string {
+  return parts
+    .map((p) => (p.kind === 'text' ? p.text.replace(/[\\"$]/g, (c) => `\\${c}`) : `\${${p.name}${p.op === null ? '' : `${p.op}${envParts(p.word)}`}}`))
+    .join('');
 }
 
 /** A tool-generated value that may reference variables: only `${NAME}` and bare characters. */
@@ -63,6 +60,17 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+function mounts(list: Mount[] | undefined): string {
+  return (list ?? [])
+    .map((m) =>
+      m.type === 'cache'
+        ? // locked: two builds sharing the cache (a matrix on one engine) wait for each other; apt and pip are not safe otherwise.
+          `--mount=type=cache,id=${bare('cache id', m.id)},target=${bare('cache target', m.target)},sharing=locked `
+        : `--mount=type=secret,id=${bare('secret id', m.id)}${m.target ? `,target=${bare('secret target', m.target)},mode=0400` : ''} `,
+    )
+    .join('');
+}
+
 function renderInstruction(i: Instruction): string {
   switch (i.kind) {
     case 'comment':
@@ -76,12 +84,12 @@ function renderInstruction(i: Instruction): string {
       return `FROM ${bare('image', i.image)} AS ${bare('stage', i.as)}`;
     case 'run-exec':
       if (CONTROL.test(i.comment)) throw new RenderError('step name holds a line break');
-      return `# step: ${i.comment}\nRUN ${(i.secrets ?? []).map((s) => `--mount=type=secret,id=${bare('secret id', s)} `).join('')}${execForm(i.argv)}`;
+      return `# step: ${i.comment}\nRUN ${mounts(i.mounts)}${execForm(i.argv)}`;
     case 'run':
       // Shell form, one command per continuation line. Parts are produced by our own code with
       // shellQuote() around any value that came from a recipe.
       for (const part of i.shell) if (/[\n\r]/.test(part)) throw new RenderError('RUN part holds a line break');
-      return `RUN ${i.shell.join(' \\\n    && ')}`;
+      return `RUN ${mounts(i.mounts)}${i.shell.join(' \\\n    && ')}`;
     case 'copy': {
       const flags = [i.from ? `--from=${bare('stage', i.from)}` : null, i.chown ? `--chown=${bare('owner', i.chown)}` : null].filter(Boolean);
       return `COPY ${flags.length ? `${flags.join(' ')} ` : ''}${[...i.sources.map((s) => bare('path', s)), bare('path', i.dest)].join(' ')}`;

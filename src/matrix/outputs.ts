@@ -109,7 +109,7 @@ export function bakeFile(entries: MatrixEntry[], opts: { cwd: string; recipeDirs
     const dir = opts.recipeDirs.get(e.recipe)!;
     target[bakeName(e.id)] = bakeEscape({
       context: path.relative(opts.cwd, dir) || '.',
-      'dockerfile-inline': renderDockerfile(dockerfileFromPlan(e.plan, 'runtime')),
+      'dockerfile-inline': renderDockerfile(dockerfileFromPlan(e.plan, 'runtime', { buildkit: true })),
       target: 'runtime',
       platforms: e.plan.platforms,
       tags: e.plan.tags,

@@ -27,6 +27,7 @@ export function inputsOf(recipe: Recipe): Wanted[] {
   if (e.wheel) out.push({ role: 'engine-wheel', source: e.wheel.path, sha256: e.wheel.sha256, fieldPath: ['engine', 'wheel', 'path'] });
   if (e.binary) out.push({ role: 'engine-binary', source: e.binary.path, sha256: e.binary.sha256, fieldPath: ['engine', 'binary', 'path'] });
   recipe.dependencies.wheels.forEach((w, i) => out.push({ role: 'dependency-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dependencies', 'wheels', i, 'path'] }));
+  (recipe.dynamoSource?.wheels ?? []).forEach((w, i) => out.push({ role: 'dynamo-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dynamoSource', 'wheels', i, 'path'] }));
   recipe.files.forEach((f, i) =>
     out.push({ role: 'file', source: f.source, ...(f.mode ? { mode: f.mode } : {}), ...(f.owner ? { owner: f.owner } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] }),
   );
@@ -147,7 +148,7 @@ export async function collectInputs(opts: {
       }
     }
     // An engine built for one architecture must not go into an image for another.
-    const platformProblem = w.role === 'engine-binary' ? await elfMismatch(real, opts.recipe.base.platforms) : w.role === 'engine-wheel' || w.role === 'dependency-wheel' ? wheelMismatch(w.source, opts.recipe.base.platforms) : null;
+    const platformProblem = w.role === 'engine-binary' ? await elfMismatch(real, opts.recipe.base.platforms) : w.role === 'engine-wheel' || w.role === 'dependency-wheel' || w.role === 'dynamo-wheel' ? wheelMismatch(w.source, opts.recipe.base.platforms) : null;
     if (platformProblem) {
       err(w.fieldPath, 'input.platform-mismatch', `"${w.source}" ${platformProblem}`, 'build the engine for every platform in base.platforms, or list only the platforms it runs on');
       continue;

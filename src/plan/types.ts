@@ -8,7 +8,7 @@ export const PLAN_VERSION = 1;
 
 export interface PlanInput {
   /** What the file is for. */
-  role: 'engine-wheel' | 'engine-binary' | 'dependency-wheel' | 'file';
+  role: 'engine-wheel' | 'engine-binary' | 'dependency-wheel' | 'dynamo-wheel' | 'file';
   /** Path as written in the recipe, relative to the recipe's folder. */
   source: string;
   /** Path inside the build context. */
@@ -46,11 +46,16 @@ export interface Plan {
     version: string;
     source:
       | { kind: 'wheel'; input: string }
-      | { kind: 'index'; requirement: string; indexUrl: string }
+      | { kind: 'index'; requirement: string; indexUrl: string; secret: string | null }
       | { kind: 'binary'; input: string; installPath: string }
       | { kind: 'image'; ref: string };
   };
-  dynamo: { version: string; requirement: string; indexUrl: string } | null;
+  /**
+   * The Dynamo distributions (`name[extras]==version` each), from an index (indexUrl, with a netrc
+   * secret) or, when indexUrl is null, from the recipe's pinned wheels (inputs with role dynamo-wheel,
+   * installed with the dependencies, hash-checked).
+   */
+  dynamo: { version: string; requirements: string[]; indexUrl: string | null; secret: string | null } | null;
   support: {
     status: 'supported' | 'experimental' | 'unsupported' | 'not-applicable';
     row: MatrixRow | null;
@@ -58,7 +63,7 @@ export interface Plan {
   };
   inputs: PlanInput[];
   systemPackages: string[];
-  steps: { name: string; run: string; stage: 'framework' | 'runtime'; network: boolean; secrets: string[] }[];
+  steps: { name: string; run: string; stage: 'framework' | 'runtime'; network: boolean; secrets: string[]; caches: string[] }[];
   /** Python dependencies installed with the engine (name, version, sha256 from the pinned wheels). */
   dependencies: { name: string; version: string; input: string; sha256: string }[];
   stages: PlanStage[];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENV_FORMS, parseEnvValue } from './env-value.js';
 import semver from 'semver';
 import { FRAMEWORKS } from '../matrix/schema.js';
 import { parseSpecifier } from '../versions/pep440.js';
@@ -112,6 +113,9 @@ export const registryHost = z.string().superRefine((r, ctx) => {
   const p = registryHostProblem(r);
   if (p) ctx.addIssue({ code: 'custom', message: `${p} (e.g. "registry.example.com" or "127.0.0.1:5000")` });
 });
+
+/** The id of a build secret (`--secret id=ID,...`). */
+const secretId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'must be a secret id: letters, digits, _ . -' });
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' });
 
@@ -268,6 +272,7 @@ export const Engine = z.strictObject({
         .optional()
         .describe('distribution name (default: the framework\'s package)'),
       url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional().describe('index URL (default: the framework\'s index or PyPI)'),
+      secret: secretId.optional().describe('build secret holding a netrc file for the index (`--secret id=ID,src=~/.netrc`): mounted for the install step only (BuildKit)'),
     })
     .optional()
     .describe('a wheel from a package index'),
@@ -295,11 +300,42 @@ export const Recipe = z.strictObject({
   }),
   python: pythonVersionSchema,
   dynamo: pep440Constraint.optional().describe('Dynamo runtime version; needed for vllm, sglang and trtllm'),
+  dynamoSource: z
+    .strictObject({
+      packages: z
+        .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?$/, { error: 'must be a distribution name, optionally with extras, e.g. "ai-dynamo[vllm]"' }))
+        .min(1)
+        .default(['ai-dynamo'])
+        .describe('the Dynamo distributions, each installed at the "dynamo" version (e.g. ["ai-dynamo[vllm]", "ai-dynamo-runtime"])'),
+      index: z
+        .strictObject({
+          url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).describe('a PEP 503 index: PyPI, a mirror, a nightly index'),
+          secret: secretId.optional().describe('build secret holding a netrc file for the index: mounted for the install step only (BuildKit)'),
+        })
+        .optional()
+        .describe('default https://pypi.org/simple'),
+      wheels: z
+        .array(z.strictObject({ path: relativePath.refine((p) => p.endsWith('.whl'), { error: 'must be a .whl file' }), sha256 }))
+        .optional()
+        .describe('a local wheelhouse instead of an index (air-gapped): one pinned wheel per package, installed offline with --require-hashes'),
+    })
+    .refine((d) => !(d.index && d.wheels), { error: 'give either index or wheels, not both' })
+    .optional()
+    .describe('where the Dynamo wheels come from (default: ai-dynamo from PyPI)'),
   engine: Engine,
   backend: z.strictObject({
     entrypoint: argv.min(1).optional().describe('the ENTRYPOINT; left out: the base image\'s is kept'),
     command: argv.optional().describe('the CMD; left out: the base image\'s is kept ([] clears it)'),
-    env: z.record(envName, singleLine).default({}),
+    env: z
+      .record(
+        envName,
+        singleLine.superRefine((v, ctx) => {
+          const r = parseEnvValue(v);
+          if ('error' in r) ctx.addIssue({ code: 'custom', message: r.error });
+        }),
+      )
+      .default({})
+      .describe(`environment of the runtime image; a value may reference inherited variables: ${ENV_FORMS}`),
     ports: z.array(z.number().int().min(1).max(65535)).default([]),
     workdir: absolutePath.optional().describe('default /workspace; on an upstream engine image, the image\'s own is kept'),
     user: z
@@ -344,9 +380,13 @@ export const Recipe = z.strictObject({
         stage: z.enum(['framework', 'runtime']).default('framework').describe('framework: before the runtime image is assembled (files for the image go under /opt/dynamo/staging/<absolute path>); runtime: in the runtime image itself, before the user switch'),
         network: z.boolean().default(false).describe('the step downloads: the build gets a network (otherwise RUN steps have none)'),
         secrets: z
-          .array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'must be a secret id: letters, digits, _ . -' }))
+          .array(secretId)
           .default([])
           .describe('build secrets the step reads from /run/secrets/ID (given with --secret id=ID,src=FILE or env=VAR; BuildKit only; never stored in the image)'),
+        caches: z
+          .array(absolutePath)
+          .default([])
+          .describe('folders kept between builds, e.g. /root/.cache/pip (BuildKit cache mounts, never in the image; with the classic builder they are plain folders of the layer)'),
       }),
     )
     .default([])

@@ -9,7 +9,7 @@ RUN python3 -m venv /opt/dynamo/build-tools \
 COPY wheels/tally_words-1.2.0-py3-none-any.whl wheels/tally_count-0.3.1-py3-none-any.whl /opt/dynamo/wheelhouse/
 COPY .dynamo-image-requirements.txt /opt/dynamo/requirements.lock.txt
 COPY wheels/tally_engine-2.0.0-py3-none-any.whl /opt/dynamo/wheelhouse/
-RUN /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --no-cache-dir --disable-pip-version-check --no-index --find-links /opt/dynamo/wheelhouse --require-hashes -r /opt/dynamo/requirements.lock.txt
+RUN --mount=type=cache,id=dynamo-image-pip,target=/root/.cache/pip,sharing=locked /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --disable-pip-version-check --no-index --find-links /opt/dynamo/wheelhouse --require-hashes -r /opt/dynamo/requirements.lock.txt
 
 FROM dynamo-image-base/debian-python:bookworm AS runtime
 RUN (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \

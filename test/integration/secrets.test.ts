@@ -69,7 +69,7 @@ describe('build secrets', () => {
   it('a step that reads a secret not given is refused before the build; the classic builder refuses secrets', async () => {
     const r = await runCli(['build', ex.recipe, '--builder', 'buildkit', '--force']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('the recipe\'s steps read the secret index_token, not given');
+    expect(r.stderr).toContain('the recipe reads the secret index_token, not given');
     const c = await runCli(['build', ex.recipe, '--builder', 'classic', '--force', '--secret', 'id=index_token,env=HOME']);
     expect(c.code).toBe(2);
     expect(c.stderr).toContain('the classic builder cannot mount build secrets');

@@ -6,12 +6,12 @@ import { ExitCode } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { checkOutputPath, printIssues, type Output } from '../output.js';
 
-export async function runRender(file: string, opts: { output?: string; target: Target; allowUnsupported?: boolean; locked?: boolean; variant?: string; baseImage?: string }, o: Output): Promise<number> {
+export async function runRender(file: string, opts: { output?: string; target: Target; builder?: 'buildkit' | 'classic'; allowUnsupported?: boolean; locked?: boolean; variant?: string; baseImage?: string }, o: Output): Promise<number> {
   checkOutputPath(opts.output, '-o');
   const variant = variantOption(opts.variant);
   const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
   printIssues(o, planned.warnings);
-  const text = renderDockerfile(dockerfileFromPlan(planned.plan, opts.target));
+  const text = renderDockerfile(dockerfileFromPlan(planned.plan, opts.target, { buildkit: (opts.builder ?? 'buildkit') === 'buildkit' }));
   if (opts.output) {
     // Write then rename: a failed render never leaves a half-written Dockerfile.
     const tmp = `${opts.output}.${process.pid}.tmp`;

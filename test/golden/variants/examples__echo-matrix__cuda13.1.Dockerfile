@@ -7,7 +7,7 @@ RUN python3 -m venv /opt/dynamo/build-tools \
     && /opt/dynamo/venv/bin/python -c 'import sys; v = sys.version_info[:2]; assert v == (3, 11), f"base image has Python {v[0]}.{v[1]}, recipe says 3.11"' \
     && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging /opt/dynamo/staging-engine
 COPY wheels/echo_engine-0.1.0-py3-none-any.whl /opt/dynamo/wheelhouse/
-RUN /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --no-cache-dir --disable-pip-version-check --no-index --no-deps /opt/dynamo/wheelhouse/echo_engine-0.1.0-py3-none-any.whl
+RUN --mount=type=cache,id=dynamo-image-pip,target=/root/.cache/pip,sharing=locked /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --disable-pip-version-check --no-index --no-deps /opt/dynamo/wheelhouse/echo_engine-0.1.0-py3-none-any.whl
 
 FROM dynamo-image-base/debian-python:bookworm AS runtime
 RUN (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \
