@@ -101,6 +101,47 @@ if ! docker image inspect dynamo-image-base/debian:bookworm >/dev/null 2>&1; the
   log "made dynamo-image-base/debian:bookworm (no Python)"
 fi
 
+# --- 3c. The stand-ins' operating system, for building the built-in recipes offline --------------
+# test/integration/builtin-standins.test.ts builds recipes/{vllm,sglang,tensorrtllm}-runtime
+# against local stand-ins of the images they name; those stand in on top of this one: the
+# debian-python base with every apt package the built-ins install already installed, and no apt
+# sources, so the recipes' own `apt-get update && apt-get install` runs offline ("already the
+# newest version"). The packages are read from the recipes; apt on this machine downloads them
+# (with the base image's dpkg status, so only what the base lacks) and the image is built offline.
+REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+STANDIN_OS=dynamo-image-standin/os:bookworm
+STANDIN_PKGS=$(cd "$REPO_ROOT" && node -e '
+  const { parse } = require("yaml"); const fs = require("fs");
+  const pkgs = new Set();
+  for (const d of ["vllm-runtime", "sglang-runtime", "tensorrtllm-runtime"])
+    for (const p of parse(fs.readFileSync(`recipes/${d}/recipe.yaml`, "utf8")).systemPackages ?? []) pkgs.add(p);
+  console.log([...pkgs].sort().join(" "));')
+STANDIN_KEY=$(printf '%s' "$STANDIN_PKGS" | sha256sum | cut -c1-12)
+if [ "$(docker image inspect -f '{{index .Config.Labels "dev.dynamo-image.standin-packages"}}' "$STANDIN_OS" 2>/dev/null)" != "$STANDIN_KEY" ]; then
+  work=$(mktemp -d "$STATE_DIR/standin.XXXXXX")
+  mkdir -p "$work/debs/partial"
+  docker run --rm --network none dynamo-image-base/debian-python:bookworm cat /var/lib/dpkg/status >"$work/status"
+  # shellcheck disable=SC2086
+  if ! $SUDO apt-get install --download-only -y -q --no-install-recommends \
+      -o Dir::State::status="$work/status" -o Dir::Cache::archives="$work/debs" $STANDIN_PKGS >"$STATE_DIR/standin.log" 2>&1; then
+    $SUDO apt-get update -q >>"$STATE_DIR/standin.log" 2>&1 || true
+    # shellcheck disable=SC2086
+    $SUDO apt-get install --download-only -y -q --no-install-recommends \
+      -o Dir::State::status="$work/status" -o Dir::Cache::archives="$work/debs" $STANDIN_PKGS >>"$STATE_DIR/standin.log" 2>&1 \
+      || { tail -n 20 "$STATE_DIR/standin.log" >&2; exit 3; }
+  fi
+  $SUDO chown -R "$(id -u)" "$work/debs"
+  rm -rf "$work/debs/partial" "$work/debs/lock"
+  printf '%s\n' 'FROM dynamo-image-base/debian-python:bookworm' 'COPY debs/ /tmp/debs/' \
+    'RUN DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends /tmp/debs/*.deb >/dev/null && rm -rf /tmp/debs /var/lib/apt/lists/* /var/log/* && rm -f /etc/apt/sources.list && rm -rf /etc/apt/sources.list.d/*' \
+    "LABEL dev.dynamo-image.standin-packages=$STANDIN_KEY" >"$work/Dockerfile"
+  docker build -q --network none -t "$STANDIN_OS" "$work" >>"$STATE_DIR/standin.log" 2>&1 || { tail -n 20 "$STATE_DIR/standin.log" >&2; rm -rf "$work"; exit 3; }
+  rm -rf "$work"
+  log "made $STANDIN_OS ($(echo "$STANDIN_PKGS" | wc -w) packages)"
+else
+  log "stand-in base $STANDIN_OS present"
+fi
+
 # --- 3b. arm64: QEMU user emulation registered with the kernel, and the arm64 base image ----------
 if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
   $SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || log "warning: cannot mount binfmt_misc; arm64 builds will fail"

@@ -60,6 +60,8 @@ export const ISSUE_CODES = [
   'recipe.dynamo-missing',
   'recipe.empty',
   'recipe.engine-image',
+  'recipe.imports-devel',
+  'recipe.dynamo-wheels',
   'recipe.engine-source',
   'recipe.image-version',
   'recipe.not-a-mapping',

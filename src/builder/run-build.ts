@@ -125,7 +125,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
       builder,
       network: opts.network ?? (planFetches(plan) ? 'default' : 'none'),
       signal: ac.signal,
-      fromImages: [plan.base.runtime, plan.base.builder],
+      fromImages: [plan.base.runtime, plan.base.builder, ...plan.imports.map((i) => i.image)],
       ...(opts.secrets?.size ? { secrets: opts.secrets } : {}),
       onEvent: (e) => {
         events.push(e);

@@ -53,7 +53,7 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .command('plan')
     .description('print the fully resolved build plan')
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
-    .option('--json', 'print the plan as JSON (planVersion 1)')
+    .option('--json', 'print the plan as JSON (planVersion 2)')
     .addOption(allowUnsupported)
     .addOption(locked)
     .addOption(variantOpt())

@@ -136,6 +136,9 @@ function finishFramework(plan: Plan, body: Instruction[], o: RenderOptions): Sta
   // The recipe's own steps: after the engine, before the small files (an edited config file does
   // not re-run them).
   for (const st of plan.steps.filter((x) => x.stage === 'framework')) body.push(step(st, o));
+  // Group-writable venv (OpenShift: an arbitrary UID in group 0 may pip install into it): the
+  // modes travel with COPY --from, so the runtime image gets them without a second layer.
+  if (plan.runtime.groupWritable && plan.runtime.venv) body.push({ kind: 'run', shell: [`chmod -R g+w ${plan.runtime.venv}`] });
   // Small files last: editing one re-runs only these steps.
   const files = plan.inputs.filter((i) => i.role === 'file');
   for (const f of files) body.push({ kind: 'copy', sources: [f.contextPath], dest: `${STAGING}${f.destination!}` });
@@ -160,10 +163,15 @@ function runtimeStage(plan: Plan, o: RenderOptions): Stage {
       `(getent group ${gid} >/dev/null || groupadd --gid ${gid} ${shellQuote(name)})`,
       `(getent passwd ${uid} >/dev/null || useradd --uid ${uid} --gid ${gid} --create-home --shell /bin/sh ${shellQuote(name)})`,
       ...(rt.workdir ? [`mkdir -p ${shellQuote(rt.workdir)}`, `chown ${uid}:${gid} ${shellQuote(rt.workdir)}`, `chmod 0775 ${shellQuote(rt.workdir)}`] : []),
+      // Files a login shell creates stay group-writable (umask is a shell builtin, not a variable).
+      ...(rt.groupWritable ? ['mkdir -p /etc/profile.d', "echo 'umask 002' > /etc/profile.d/00-umask.sh"] : []),
     ],
   });
+  // Files from other images (JIT tools from the devel image, nats-server, etcd, uv, NIXL/UCX):
+  // pinned by reference, they change rarely, so they come before the venv, the engine and the small files.
+  for (const im of plan.imports) for (const p of im.paths) body.push({ kind: 'copy', from: im.image, sources: [p.source], dest: p.destination });
   if (rt.venv !== null) {
-    body.push({ kind: 'copy', from: 'framework', sources: [rt.venv], dest: rt.venv });
+    body.push({ kind: 'copy', from: 'framework', sources: [rt.venv], dest: rt.venv, ...(rt.groupWritable ? { chown: `${uid}:${gid}` } : {}) });
     body.push({
       kind: 'env',
       vars: [

@@ -91,8 +91,9 @@ function renderInstruction(i: Instruction): string {
       for (const part of i.shell) if (/[\n\r]/.test(part)) throw new RenderError('RUN part holds a line break');
       return `RUN ${mounts(i.mounts)}${i.shell.join(' \\\n    && ')}`;
     case 'copy': {
-      const flags = [i.from ? `--from=${bare('stage', i.from)}` : null, i.chown ? `--chown=${bare('owner', i.chown)}` : null].filter(Boolean);
-      return `COPY ${flags.length ? `${flags.join(' ')} ` : ''}${[...i.sources.map((s) => bare('path', s)), bare('path', i.dest)].join(' ')}`;
+      const flags = [i.from ? `--from=${bare('stage or image', i.from)}` : null, i.chown ? `--chown=${bare('owner', i.chown)}` : null].filter(Boolean);
+      // Sources may hold a * (a glob in the last part of a path in another image).
+      return `COPY ${flags.length ? `${flags.join(' ')} ` : ''}${[...i.sources.map((s) => bare('path', s.replace(/\*/g, 'x')) && s), bare('path', i.dest)].join(' ')}`;
     }
     case 'env':
       return `ENV ${i.vars.map((v) => `${bare('env name', v.name)}=${v.raw ? rawWord(v.value) : v.refs ? quoteEnvValue(v.value) : quoteWord(v.value)}`).join(' \\\n    ')}`;

@@ -23,6 +23,8 @@ export interface Resolution {
     pythonIncluded: boolean;
   };
   engineImage: string | null;
+  /** The CUDA devel image of the toolkit (base-images.yaml's devel column), for `imports: [{image: devel}]`. */
+  develImage: string | null;
   /** Package name and index for engines installed from an index. */
   enginePackage: string | null;
   engineIndex: string | null;
@@ -230,6 +232,34 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
     err(['base'], 'recipe.base-missing', 'names no base image', 'set base.cuda (resolved through base-images/base-images.yaml) or base.image');
   }
 
+  // Local Dynamo wheels: one per package, each at the Dynamo version.
+  const ds = recipe.dynamoSource;
+  if (ds && !recipe.dynamo) err(['dynamoSource'], 'recipe.dynamo-wheels', 'says where the Dynamo wheels come from, but the recipe installs no Dynamo', 'set dynamo: "<version>", or leave dynamoSource out');
+  if (ds?.wheels && dynamoVersion) {
+    const norm = (n: string) => n.toLowerCase().replace(/[-_.]+/g, '-');
+    const wheels = ds.wheels.map((w) => { const [name, version] = w.path.split('/').pop()!.split('-'); return { name: norm(name ?? ''), version: version ?? '' }; });
+    wheels.forEach((w, i) => {
+      const v = parsePep440(w.version);
+      if (!v || comparePep440(v, parsePep440(dynamoVersion!)!) !== 0) err(['dynamoSource', 'wheels', i, 'path'], 'recipe.dynamo-wheels', `is version ${w.version || '(none)'}, but dynamo is ${dynamoVersion}`, 'every Dynamo wheel carries the dynamo version');
+    });
+    ds.packages.forEach((p, i) => {
+      const name = norm(p.replace(/\[.*$/, ''));
+      if (!wheels.some((w) => w.name === name)) err(['dynamoSource', 'packages', i], 'recipe.dynamo-wheels', `"${p}" has no wheel in dynamoSource.wheels`, `wheels: ${wheels.map((w) => w.name).join(', ') || 'none'}`);
+    });
+  }
+
+  // The devel image of the toolkit, when the recipe imports from it: the table row for the CUDA
+  // version and OS (ubuntu24.04 on an upstream engine image) that has every platform.
+  let develImage: string | null = null;
+  const develAt = recipe.imports.findIndex((i) => i.image === 'devel');
+  if (develAt >= 0) {
+    const develOs = base.os ?? 'ubuntu24.04';
+    const hit = cuda ? data.baseImages.images.find((i) => i.cuda === cuda && i.os === develOs && archs.every((a) => i.architectures.includes(a))) : undefined;
+    if (!cuda) err(['imports', develAt, 'image'], 'recipe.imports-devel', '"devel" is the CUDA devel image of the toolkit, but the recipe names no CUDA version', 'set base.cuda, or name the image');
+    else if (!hit) err(['imports', develAt, 'image'], 'recipe.imports-devel', `base-images.yaml has no CUDA ${cuda} devel image for ${develOs} on ${archs.join(', ')}`, 'name the image instead of "devel"');
+    else develImage = hit.devel;
+  }
+
   if (issues.length > 0 || !baseOut || !engineVersion) return { resolution: null, issues: [...issues, ...warnings] };
   const fwInfo = fw === 'custom' ? undefined : data.matrix.frameworks[fw];
   return {
@@ -242,6 +272,7 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
       status,
       base: baseOut,
       engineImage,
+      develImage,
       enginePackage: engine.index ? (engine.index.requirement ?? fwInfo?.package ?? null) : null,
       engineIndex: engine.index ? (engine.index.url ?? fwInfo?.index ?? 'https://pypi.org/simple') : null,
       warnings,

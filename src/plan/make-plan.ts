@@ -8,7 +8,7 @@ import type { Recipe } from '../recipe/schema.js';
 import { parseRecipeText, type ParsedRecipe } from '../recipe/parse.js';
 import { locate } from '../recipe/positions.js';
 import { readRecipeFile } from '../recipe/read.js';
-import { buildPlan } from './build-plan.js';
+import { buildPlan, variantTags } from './build-plan.js';
 import { sha256Hex } from './canonical.js';
 import { DigestCache } from './digest-cache.js';
 import { collectInputs } from './inputs.js';
@@ -109,9 +109,15 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
   const { inputs, issues: inIssues } = loaded.inputs;
   const issues = [...loaded.warnings, ...resIssues, ...inIssues];
   if (recipe.publish) {
-    issues.push(...checkTagTemplates(recipe.publish.tags, file, (i) => where(['publish', 'tags', i]), { first: true }));
+    // Every template is checked; the first-tag rule holds for the tags this variant gets.
+    const all = recipe.publish.tags.map((t) => (typeof t === 'string' ? t : t.tag));
+    issues.push(...checkTagTemplates(all, file, (i) => where(['publish', 'tags', i]), { first: false }));
+    const mine = variantTags(recipe.publish.tags, resolution?.cuda ?? recipe.base.cuda ?? null, recipe.python);
+    if (mine.length === 0) issues.push({ code: 'publish.first-tag', severity: 'error', file, ...where(['publish', 'tags']), path: ['publish', 'tags'], message: `no tag applies to this build${variant ? ` (variant ${variant.id})` : ''}: every "when" excludes it`, hint: 'add a plain template, or a {tag, when} entry that matches' });
+    else issues.push(...checkTagTemplates([mine[0]!.tag], file, () => where(['publish', 'tags', mine[0]!.index]), { first: true }).filter((i) => i.code === 'publish.first-tag').map((i) => ({ ...i, path: ['publish', 'tags', mine[0]!.index] })));
     issues.push(...checkTagTemplates(recipe.publish.mutableTags, file, (i) => where(['publish', 'mutableTags', i]), { first: false }).map((i) => ({ ...i, path: i.path?.map((p) => (p === 'tags' ? 'mutableTags' : p)) })));
   }
+  const imagePins: Record<string, string> = {};
   if (resolution && opts.locked) {
     const lock = await readLock(file);
     const field = resolution.base.source === 'engine-image' ? ['engine', 'image'] : ['base'];
@@ -124,9 +130,16 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     }
     for (const ref of missing)
       issues.push({ code: 'lock.missing', severity: 'error', file, ...where(field), path: field, message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
+    recipe.imports.forEach((im, i) => {
+      const ref = im.image === 'devel' ? resolution.develImage : im.image;
+      if (!ref || ref.includes('@')) return;
+      const pin = pinned(ref, lock);
+      if (pin) imagePins[ref] = pin;
+      else issues.push({ code: 'lock.missing', severity: 'error', file, ...where(['imports', i, 'image']), path: ['imports', i, 'image'], message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
+    });
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
-  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)), resolution, inputs, variant });
+  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)), resolution, inputs, variant, imagePins });
   const refIssues = referenceLimits(plan, file, where);
   if (refIssues.length) return { ok: false, issues: [...issues, ...refIssues] };
   return { ok: true, planned: { plan, recipe: parsed.recipe, recipeDir, warnings: issues } };

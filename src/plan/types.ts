@@ -4,7 +4,7 @@ import type { MatrixRow } from '../matrix/schema.js';
 // The resolved build plan: everything a build needs, nothing left to look up. Versioned: tools
 // that read `plan --json` check planVersion. Changing a field's meaning bumps it.
 
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 
 export interface PlanInput {
   /** What the file is for. */
@@ -63,6 +63,8 @@ export interface Plan {
   };
   inputs: PlanInput[];
   systemPackages: string[];
+  /** Paths copied from other images into the runtime image (image references resolved: "devel" is the toolkit's devel image). */
+  imports: { image: string; paths: { source: string; destination: string }[] }[];
   steps: { name: string; run: string; stage: 'framework' | 'runtime'; network: boolean; secrets: string[]; caches: string[] }[];
   /** Python dependencies installed with the engine (name, version, sha256 from the pinned wheels). */
   dependencies: { name: string; version: string; input: string; sha256: string }[];
@@ -77,6 +79,8 @@ export interface Plan {
     env: Record<string, string>;
     ports: number[];
     healthcheck: Recipe['backend']['healthcheck'] | null;
+    /** Venv and workdir group-writable, umask 002 for login shells. */
+    groupWritable: boolean;
     /** The runtime venv; null when the recipe installs no Python package (no Python needed in the base). */
     venv: string | null;
   };
@@ -84,7 +88,8 @@ export interface Plan {
   labels: Record<string, string>;
   tags: string[];
   smoke: { timeout: string; limits: { memory: string; cpus: number; pids: number }; tests: SmokeTest[] };
-  publish: Recipe['publish'] | null;
+  /** The recipe's publish section with the tags that apply to this variant (conditions resolved). */
+  publish: { registry?: string; repository?: string; tags: string[]; mutableTags: string[] } | null;
   /** sha256 over everything above (canonical JSON, recipe.file left out): the image's identity. */
   digest: string;
 }

@@ -43,6 +43,13 @@ const absolutePath = z
   .refine((p) => !p.split('/').includes('..'), { error: 'must not contain ".."' })
   .max(4095, { error: 'is longer than Linux allows for a path (4095 bytes)' });
 
+/** A path in another image, copied by COPY --from: absolute, `*` allowed in the last part (libcudart.so*). */
+const importSource = z
+  .string()
+  .regex(/^\/([A-Za-z0-9._@+=:,-]+\/)*[A-Za-z0-9._@+=:,*-]*$/, { error: 'must be an absolute path of letters, digits and . _ @ + = : , / - (and * in the last part)' })
+  .refine((p) => !p.split('/').includes('..'), { error: 'must not contain ".."' })
+  .max(4095);
+
 export { IMAGE_REF_RE, referencePathIsLowercase };
 
 const imageRef = z
@@ -349,6 +356,10 @@ export const Recipe = z.strictObject({
         gid: z.number().int().min(0).max(2147483647).default(0),
       })
       .default({ name: 'dynamo', uid: 1000, gid: 0 }),
+    groupWritable: z
+      .boolean()
+      .default(false)
+      .describe('the venv and workdir writable by the runtime user\'s group, umask 002 for login shells (OpenShift runs images as an arbitrary UID in group 0)'),
     healthcheck: z
       .strictObject({
         command: argv.min(1),
@@ -394,6 +405,20 @@ export const Recipe = z.strictObject({
   systemPackages: z
     .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/, { error: 'must be a Debian package name, optionally =version' }))
     .default([]),
+  imports: z
+    .array(
+      z.strictObject({
+        image: z
+          .union([z.literal('devel'), imageRef])
+          .describe('"devel": the CUDA devel image of the variant\'s toolkit (base-images.yaml), or any image reference'),
+        paths: z
+          .array(z.union([importSource, z.strictObject({ source: importSource, destination: absolutePath })]))
+          .min(1)
+          .describe('paths copied from that image into the runtime image, each to the same path (or {source, destination}); a folder copies its contents'),
+      }),
+    )
+    .default([])
+    .describe('files taken from other images (COPY --from): JIT tools from the CUDA devel image, nats-server, etcd, uv, NIXL/UCX builds'),
   files: z
     .array(
       z.strictObject({
@@ -419,7 +444,24 @@ export const Recipe = z.strictObject({
     .strictObject({
       registry: registryHost.optional(),
       repository: imageName.optional().describe('default: the recipe name'),
-      tags: z.array(z.string().min(1)).min(1).default(['{version}']).describe('tag templates: {version}, {version_major}, {cuda}, {cuda_major}, {framework}, {engine_version}, {platform}, {git_sha}'),
+      tags: z
+        .array(
+          z.union([
+            z.string().min(1),
+            z
+              .strictObject({
+                tag: z.string().min(1).describe('a tag template'),
+                when: z
+                  .strictObject({ cuda: cudaVersionSchema.optional(), python: pythonVersionSchema.optional() })
+                  .refine((e) => Object.keys(e).length > 0, { error: 'must name cuda or python' })
+                  .describe('only the matrix variants with these values get the tag'),
+              })
+              .describe('a tag only some variants get, e.g. { tag: "{version}", when: { cuda: "12.9" } }'),
+          ]),
+        )
+        .min(1)
+        .default(['{version}'])
+        .describe('tag templates: {version}, {version_major}, {cuda}, {cuda_major}, {framework}, {engine_version}, {platform}, {git_sha}; an entry {tag, when} applies to the variants it matches; each variant\'s first tag starts with {version}'),
       mutableTags: z.array(z.string().min(1)).default([]).describe('tags that may move (e.g. latest)'),
     })
     .optional(),

@@ -60,11 +60,11 @@ describe('exit codes and usage', () => {
     expect(r.code).toBe(code);
   });
 
-  it('plan --json prints planVersion 1 with every input digest', async () => {
+  it('plan --json prints planVersion 2 with every input digest', async () => {
     const r = await runCli(['plan', EXAMPLE, '--json']);
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
-    expect(plan.planVersion).toBe(1);
+    expect(plan.planVersion).toBe(2);
     expect(plan.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(plan.inputs.map((i: { contextPath: string; sha256: string }) => [i.contextPath, i.sha256.length])).toEqual([
       ['config/engine.json', 64],

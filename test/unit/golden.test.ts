@@ -31,6 +31,15 @@ describe('golden Dockerfiles and plans', () => {
     for (const r of recipes) expect(statSync(path.join(ROOT, r)).isFile()).toBe(true);
   });
 
+  it('has no golden file left from a recipe that is gone or renamed', () => {
+    const names = new Set(recipes.map(goldenName));
+    const stale = [
+      ...readdirSync(path.join(ROOT, 'test', 'golden')).filter((f) => /\.(Dockerfile|plan\.json)$/.test(f)).map((f) => f.replace(/(\.classic)?\.(Dockerfile|plan\.json)$/, '')),
+      ...readdirSync(path.join(ROOT, 'test', 'golden', 'variants')).map((f) => f.replace(/__[^_]+\.Dockerfile$/, '')),
+    ].filter((n) => !names.has(n));
+    expect(stale).toEqual([]);
+  });
+
   // Every variant of every recipe with a matrix (the built-in vllm, sglang, trtllm runtimes).
   it.each(recipes)('%s: every matrix variant', async (rel) => {
     const base = await planRecipe(path.join(ROOT, rel));

@@ -10,7 +10,7 @@ import type { Output } from '../output.js';
 // recipe.lock.yaml next to the recipe.
 export async function runLock(file: string, opts: { json?: boolean; allowUnsupported?: boolean }, o: Output): Promise<number> {
   const { plan } = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false });
-  const refs = [...new Set([plan.base.runtime, plan.base.builder])].filter((r) => !r.includes('@'));
+  const refs = [...new Set([plan.base.runtime, plan.base.builder, ...plan.imports.map((i) => i.image)])].filter((r) => !r.includes('@'));
   const images: Record<string, string> = {};
   const issues: Issue[] = [];
   for (const ref of refs) {

@@ -6,13 +6,18 @@ import { hashFile } from '../../plan/digest-cache.js';
 import { loadRecipe } from '../../plan/make-plan.js';
 import type { Output } from '../output.js';
 
-// `dynamo-image pin RECIPE`: after rebuilding a wheel, a dependency wheel or a binary, puts each local input's sha256
+// `dynamo-image pin RECIPE`: after rebuilding a wheel, a dependency or Dynamo wheel or a binary, puts each local input's sha256
 // back into the recipe. Only those values change, byte for byte where the YAML document says the
 // value stands: comments, order, quoting and layout stay as written.
 
 const FIXED = [
   ['engine', 'wheel'],
   ['engine', 'binary'],
+] as const;
+/** Lists of pinned wheels: each entry has path and sha256. */
+const LISTS = [
+  ['dependencies', 'wheels'],
+  ['dynamoSource', 'wheels'],
 ] as const;
 
 export async function runPin(file: string, opts: { json?: boolean }, o: Output): Promise<number> {
@@ -21,9 +26,12 @@ export async function runPin(file: string, opts: { json?: boolean }, o: Output):
   const text = await readFile(file, 'utf8');
   const doc = parseDocument(text, { lineCounter: new LineCounter() });
   const changes: { field: string; from: string; to: string; start: number; end: number }[] = [];
-  const deps = doc.getIn(['dependencies', 'wheels']);
-  const depCount = deps && typeof deps === 'object' && 'items' in deps ? (deps as { items: unknown[] }).items.length : 0;
-  const pinned: (string | number)[][] = [...FIXED.map((f) => [...f]), ...Array.from({ length: depCount }, (_, i) => ['dependencies', 'wheels', i])];
+  const pinned: (string | number)[][] = FIXED.map((f) => [...f]);
+  for (const list of LISTS) {
+    const node = doc.getIn([...list]);
+    const count = node && typeof node === 'object' && 'items' in node ? (node as { items: unknown[] }).items.length : 0;
+    for (let i = 0; i < count; i++) pinned.push([...list, i]);
+  }
   for (const at of pinned) {
     const node = doc.getIn([...at]);
     if (!node) continue;
