@@ -326,7 +326,7 @@ export const Recipe = z.strictObject({
         .optional()
         .describe('a local wheelhouse instead of an index (air-gapped): one pinned wheel per package, installed offline with --require-hashes'),
     })
-    .refine((d) => !(d.index && d.wheels), { error: 'give either index or wheels, not both' })
+    .refine((d) => !(d.index && d.wheels), { error: 'must give either index or wheels, not both' })
     .optional()
     .describe('where the Dynamo wheels come from (default: ai-dynamo from PyPI)'),
   engine: Engine,
