@@ -160,8 +160,11 @@ function runtimeStage(plan: Plan, o: RenderOptions): Stage {
     shell: [
       // The runtime user is created only when the base has no user with that UID; an existing one
       // (Ubuntu's `ubuntu`, an upstream engine image's own user) is kept with its home.
+      // replaceExisting (Dynamo's convention): the base's user with this UID goes, home and all.
+      ...(rt.user.replaceExisting ? [`(! getent passwd ${uid} >/dev/null || userdel -r "$(getent passwd ${uid} | cut -d: -f1)" >/dev/null 2>&1 || true)`] : []),
       `(getent group ${gid} >/dev/null || groupadd --gid ${gid} ${shellQuote(name)})`,
       `(getent passwd ${uid} >/dev/null || useradd --uid ${uid} --gid ${gid} --create-home --shell /bin/sh ${shellQuote(name)})`,
+      ...(rt.user.replaceExisting ? [`test "$(getent passwd ${uid} | cut -d: -f1)" = ${shellQuote(name)}`] : []),
       ...(rt.workdir ? [`mkdir -p ${shellQuote(rt.workdir)}`, `chown ${uid}:${gid} ${shellQuote(rt.workdir)}`, `chmod 0775 ${shellQuote(rt.workdir)}`] : []),
       // Files a login shell creates stay group-writable (umask is a shell builtin, not a variable).
       ...(rt.groupWritable ? ['mkdir -p /etc/profile.d', "echo 'umask 002' > /etc/profile.d/00-umask.sh"] : []),

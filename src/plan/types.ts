@@ -70,7 +70,7 @@ export interface Plan {
   dependencies: { name: string; version: string; input: string; sha256: string }[];
   stages: PlanStage[];
   runtime: {
-    user: { name: string; uid: number; gid: number };
+    user: { name: string; uid: number; gid: number; replaceExisting: boolean };
     /** null: the base image's is kept (an upstream engine image). */
     workdir: string | null;
     /** null: the base image's is kept. */

@@ -354,8 +354,12 @@ export const Recipe = z.strictObject({
           .default('dynamo'),
         uid: z.number().int().min(1, { error: 'must not be 0: the runtime image runs as a non-root user' }).max(2147483647).default(1000),
         gid: z.number().int().min(0).max(2147483647).default(0),
+        replaceExisting: z
+          .boolean()
+          .default(false)
+          .describe('a user the base already has with this UID (Ubuntu\'s "ubuntu") is deleted with its home and this one created (Dynamo\'s images do this); default: kept'),
       })
-      .default({ name: 'dynamo', uid: 1000, gid: 0 }),
+      .default({ name: 'dynamo', uid: 1000, gid: 0, replaceExisting: false }),
     groupWritable: z
       .boolean()
       .default(false)

@@ -82,6 +82,8 @@ describe('built-in recipes, built against local stand-ins', () => {
     expect(cfg.User).toBe('1000:0');
     expect(cfg.Entrypoint).toEqual(['/opt/nvidia/nvidia_entrypoint.sh']);
     expect(cfg.Cmd ?? []).toEqual([]);
+    // The stand-in engine image's UID-1000 user (ubuntu, as upstream) was replaced by dynamo.
+    expect(runIn(tag, ['sh', '-c', 'getent passwd 1000 | cut -d: -f1,4,6; test -e /home/ubuntu || echo "no /home/ubuntu"']).stdout.trim().split('\n')).toEqual(['dynamo:0:/home/dynamo', 'no /home/ubuntu']);
     const which = runIn(tag, ['sh', '-c', 'command -v nats-server; command -v etcd']);
     expect(which.stdout.trim().split('\n')).toEqual(['/usr/bin/nats-server', '/usr/local/bin/etcd/etcd']);
     expect(runIn(tag, ['python3', '-c', 'import dynamo.runtime, importlib.metadata as m; print(m.version("ai-dynamo"), m.version("ai-dynamo-runtime"))']).stdout.trim()).toBe('1.1.1 1.1.1');
