@@ -87,6 +87,7 @@ describe('built-in recipes, built against local stand-ins', () => {
     const which = runIn(tag, ['sh', '-c', 'command -v nats-server; command -v etcd']);
     expect(which.stdout.trim().split('\n')).toEqual(['/usr/bin/nats-server', '/usr/local/bin/etcd/etcd']);
     expect(runIn(tag, ['python3', '-c', 'import dynamo.runtime, importlib.metadata as m; print(m.version("ai-dynamo"), m.version("ai-dynamo-runtime"))']).stdout.trim()).toBe('1.1.1 1.1.1');
+    if (builtin === 'vllm-runtime') expect(runIn(tag, ['readlink', '/usr/local/cuda/lib64/libcublas.so']).stdout.trim()).toBe('libcublas.so.12');
     if (builtin !== 'sglang-runtime') {
       // NIXL and UCX first; the stand-in engine image sets no LD_LIBRARY_PATH, so no trailing ":".
       const ld = runIn(tag, ['sh', '-c', 'echo "$LD_LIBRARY_PATH"']).stdout.trim();

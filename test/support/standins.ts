@@ -66,7 +66,10 @@ export function makeStandins(plan: StandinPlan): string[] {
   const made: string[] = [];
   const eng = ENGINES[plan.engine.framework];
   if (!eng) throw new Error(`no stand-in for framework ${plan.engine.framework}`);
-  build(plan.base.runtime, [`FROM ${STANDIN_OS}`, 'COPY files/ /', 'RUN useradd --uid 1000 --create-home --shell /bin/bash ubuntu'].join('\n'), (root) => {
+  // CUDA_VERSION as NVIDIA's CUDA images set it; the upstream engine images are built on them.
+  const cuda = /cu(\d+)(\d)(?:-|$)/.exec(plan.base.runtime);
+  const cudaVersion = cuda ? `${cuda[1]}.${cuda[2]}.0` : '13.1.0';
+  build(plan.base.runtime, [`FROM ${STANDIN_OS}`, 'COPY files/ /', 'RUN useradd --uid 1000 --create-home --shell /bin/bash ubuntu', `ENV CUDA_VERSION=${cudaVersion}`].join('\n'), (root) => {
     const site = '/usr/local/lib/python3.11/dist-packages';
     put(root, `${site}/${eng.module}/__init__.py`, `__version__ = '${plan.engine.version}'\nSTANDIN = True\n`, 0o644);
     put(root, `${site}/${eng.distInfo}-${plan.engine.version}.dist-info/METADATA`, `Metadata-Version: 2.1\nName: ${eng.dist}\nVersion: ${plan.engine.version}\n`, 0o644);
