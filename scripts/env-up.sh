@@ -101,7 +101,7 @@ if ! docker image inspect dynamo-image-base/debian:bookworm >/dev/null 2>&1; the
   log "made dynamo-image-base/debian:bookworm (no Python)"
 fi
 
-# --- 3c. The stand-ins' operating system, for building the built-in recipes offline --------------
+# --- 3a. The stand-ins' operating system, for building the built-in recipes offline --------------
 # test/integration/builtin-standins.test.ts builds recipes/{vllm,sglang,tensorrtllm}-runtime
 # against local stand-ins of the images they name; those stand in on top of this one: the
 # debian-python base with every apt package the built-ins install already installed, and no apt
