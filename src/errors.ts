@@ -62,6 +62,7 @@ export const ISSUE_CODES = [
   'recipe.engine-image',
   'recipe.imports-devel',
   'recipe.dynamo-wheels',
+  'input.requirements',
   'recipe.engine-source',
   'recipe.image-version',
   'recipe.not-a-mapping',

@@ -118,7 +118,12 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
       noCache: opts.noCache ?? false,
       // BuildKit writes its cache metadata into the image (inline cache), so a pushed image can
       // serve as --cache-from for a fresh runner. Not part of the build key: it changes no layer.
-      buildArgs: { ...(opts.buildArgs ?? {}), ...(builder === 'buildkit' ? { BUILDKIT_INLINE_CACHE: '1' } : {}) },
+      // A per-platform input: the classic builder does not set TARGETARCH itself.
+      buildArgs: {
+        ...(opts.buildArgs ?? {}),
+        ...(builder === 'buildkit' ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
+        ...(builder === 'classic' && plan.inputs.some((i) => i.platform) ? { TARGETARCH: (opts.platform ?? plan.platforms[0]!).split('/')[1]! } : {}),
+      },
       labels: { [BUILD_KEY_LABEL]: buildKey, [TARGET_LABEL]: opts.target },
       ...(opts.platform ? { platform: opts.platform } : {}),
       cacheFrom: opts.cacheFrom ?? [],

@@ -107,14 +107,22 @@ function frameworkStage(plan: Plan, o: RenderOptions): Stage {
   if (plan.dynamo?.indexUrl) body.push(pipInto(venv, [...indexArgs(plan.dynamo.indexUrl), ...plan.dynamo.requirements], o, plan.dynamo.secret));
   const src = plan.engine.source;
   const lock = requirementsLock(plan);
-  if (lock) {
-    // Dependencies (and the engine wheel): offline from the wheelhouse, every wheel hash-checked,
-    // every dependency named (pip refuses an unpinned one). The dependencies change least: first.
-    const wheels = [...plan.dependencies.map((d) => d.input), ...plan.inputs.filter((i) => i.role === 'dynamo-wheel').map((i) => i.contextPath)];
-    body.push({ kind: 'copy', sources: wheels, dest: `${WHEELHOUSE}/` });
-    body.push({ kind: 'copy', sources: [REQUIREMENTS_FILE], dest: `${DYNAMO}/requirements.lock.txt` });
-    if (src.kind === 'wheel') body.push({ kind: 'copy', sources: [src.input], dest: `${WHEELHOUSE}/` });
-    body.push(pipInto(venv, ['--no-index', '--find-links', WHEELHOUSE, '--require-hashes', '-r', `${DYNAMO}/requirements.lock.txt`], o));
+  const req = plan.requirements;
+  if (lock || req) {
+    // Dependencies (and the engine wheel): every package hash-checked, every dependency named (pip
+    // refuses an unpinned one); the recipe's wheels offline from the wheelhouse, a requirements
+    // file's packages from its index (or the wheelhouse). The dependencies change least: first.
+    const args: string[] = req?.index ? indexArgs(req.index.url) : ['--no-index'];
+    if (lock) {
+      const wheels = [...plan.dependencies.map((d) => d.input), ...plan.inputs.filter((i) => i.role === 'dynamo-wheel').map((i) => i.contextPath)];
+      body.push({ kind: 'copy', sources: wheels, dest: `${WHEELHOUSE}/` });
+      body.push({ kind: 'copy', sources: [REQUIREMENTS_FILE], dest: `${DYNAMO}/requirements.lock.txt` });
+      if (src.kind === 'wheel') body.push({ kind: 'copy', sources: [src.input], dest: `${WHEELHOUSE}/` });
+      args.push('--find-links', WHEELHOUSE);
+    }
+    if (req) body.push({ kind: 'copy', sources: [req.input], dest: `${DYNAMO}/requirements.txt` });
+    args.push('--require-hashes', ...(lock ? ['-r', `${DYNAMO}/requirements.lock.txt`] : []), ...(req ? ['-r', `${DYNAMO}/requirements.txt`] : []));
+    body.push(pipInto(venv, args, o, req?.index?.secret ?? null));
   }
   if (src.kind === 'wheel' && !lock) {
     const name = src.input.split('/').pop()!;
@@ -130,6 +138,9 @@ function frameworkStage(plan: Plan, o: RenderOptions): Stage {
 function finishFramework(plan: Plan, body: Instruction[], o: RenderOptions): Stage {
   const src = plan.engine.source;
   if (src.kind === 'binary') {
+    // One file per platform: the builder names the platform it builds for (BuildKit sets
+    // TARGETARCH; the classic builder gets it as a build argument).
+    if (src.input.includes('{arch}')) body.push({ kind: 'arg', name: 'TARGETARCH' });
     body.push({ kind: 'copy', sources: [src.input], dest: `${ENGINE_STAGING}${src.installPath}` });
     body.push({ kind: 'run', shell: [`chmod 0755 ${ENGINE_STAGING}${src.installPath}`] });
   }

@@ -22,6 +22,8 @@ export interface BuildPlanArgs {
   variant?: Plan['variant'];
   /** Digest-pinned references (recipe.lock.yaml, --locked) for the images `imports` names. */
   imagePins?: Record<string, string>;
+  /** The packages of dependencies.requirements (read and checked by the caller). */
+  requirementPackages?: { name: string; version: string }[];
 }
 
 /** Inputs sit in the build context where they sit in the recipe's folder, so that folder can also
@@ -30,7 +32,7 @@ export function contextPathFor(_role: PlanInput['role'], source: string): string
   return normalizeRelative(source);
 }
 
-export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inputs, variant = null, imagePins = {} }: BuildPlanArgs): Plan {
+export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inputs, variant = null, imagePins = {}, requirementPackages = [] }: BuildPlanArgs): Plan {
   const e = recipe.engine;
   let source: Plan['engine']['source'];
   if (e.wheel) source = { kind: 'wheel', input: contextPathFor('engine-wheel', e.wheel.path) };
@@ -49,7 +51,11 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     : null;
 
   // A binary engine with no Python dependency installs no Python package: no venv, no python3.
-  const venv = source.kind === 'binary' && !dynamo && recipe.dependencies.wheels.length === 0 ? null : VENV;
+  const deps = recipe.dependencies;
+  const requirements = deps.requirements
+    ? { input: contextPathFor('requirements', deps.requirements.path), index: deps.index ? { url: deps.index.url, secret: deps.index.secret ?? null } : null, packages: requirementPackages.map((p) => ({ ...p })) }
+    : null;
+  const venv = source.kind === 'binary' && !dynamo && deps.wheels.length === 0 && !requirements ? null : VENV;
 
   const stages: PlanStage[] = [
     { name: 'framework', from: r.base.builder, purpose: 'prepares the engine: virtual environment, wheels, binaries, staged files (may hold build tools)' },
@@ -71,7 +77,9 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     ...(r.cuda ? { [`${LABEL_PREFIX}.cuda-version`]: r.cuda, [`${LABEL_PREFIX}.min-driver`]: r.minDriver ?? 'unknown' } : {}),
     ...(variant?.id ? { [`${LABEL_PREFIX}.variant`]: variant.id } : {}),
     ...(venv ? { [`${LABEL_PREFIX}.python-version`]: recipe.python } : {}),
-    ...(recipe.dependencies.wheels.length ? { [`${LABEL_PREFIX}.python-dependencies`]: recipe.dependencies.wheels.map((w) => { const [m, v] = w.path.split('/').pop()!.split('-'); return `${m!.replace(/_/g, '-').toLowerCase()}==${v}`; }).join(',') } : {}),
+    ...(deps.wheels.length || requirements?.packages.length
+      ? { [`${LABEL_PREFIX}.python-dependencies`]: [...deps.wheels.map((w) => { const [m, v] = w.path.split('/').pop()!.split('-'); return `${m!.replace(/_/g, '-').toLowerCase()}==${v}`; }), ...(requirements?.packages ?? []).map((p) => `${p.name}==${p.version}`)].join(',') }
+      : {}),
     [`${LABEL_PREFIX}.support-status`]: r.status,
     [`${LABEL_PREFIX}.support-row`]: row ? `dynamo=${row.dynamo} ${row.framework}=${row.engine} cuda=${row.cuda} nixl=${row.nixl}` : 'none',
     ...recipe.labels,
@@ -111,6 +119,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
       const [mod, version] = file.split('-');
       return { name: mod!.replace(/_/g, '-').toLowerCase(), version: version!, input: contextPathFor('dependency-wheel', w.path), sha256: w.sha256.replace(/^sha256:/, '') };
     }),
+    requirements,
     stages,
     runtime: {
       user: { ...recipe.backend.user },
@@ -191,13 +200,13 @@ export function wheelNameVersion(file: string): { name: string; version: string 
 
 /** Whether any build step downloads: packages from an index or apt (then RUN steps get a network). */
 export function planFetches(plan: Plan): boolean {
-  return plan.engine.source.kind === 'index' || (plan.dynamo !== null && plan.dynamo.indexUrl !== null) || plan.systemPackages.length > 0 || (plan.runtime.venv !== null && !plan.base.pythonIncluded) || plan.steps.some((s) => s.network);
+  return plan.engine.source.kind === 'index' || (plan.dynamo !== null && plan.dynamo.indexUrl !== null) || plan.requirements?.index != null || plan.systemPackages.length > 0 || (plan.runtime.venv !== null && !plan.base.pythonIncluded) || plan.steps.some((s) => s.network);
 }
 
 /** The build secrets a plan reads: its index sources' and its steps'. */
 export function planSecrets(plan: Plan): string[] {
   const src = plan.engine.source;
-  return [...new Set([...(src.kind === 'index' && src.secret ? [src.secret] : []), ...(plan.dynamo?.secret ? [plan.dynamo.secret] : []), ...plan.steps.flatMap((s) => s.secrets)])];
+  return [...new Set([...(src.kind === 'index' && src.secret ? [src.secret] : []), ...(plan.dynamo?.secret ? [plan.dynamo.secret] : []), ...(plan.requirements?.index?.secret ? [plan.requirements.index.secret] : []), ...plan.steps.flatMap((s) => s.secrets)])];
 }
 
 /** Everything that makes two builds produce the same image: plan, target, build args, platform. */

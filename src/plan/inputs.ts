@@ -19,14 +19,29 @@ interface Wanted {
   owner?: string;
   destination?: string;
   fieldPath: (string | number)[];
+  /** A per-platform file (a path with {arch}): the one platform it is for. */
+  platform?: string;
+  /** Where its digest is written, when not next to the path. */
+  shaField?: (string | number)[];
 }
 
 export function inputsOf(recipe: Recipe): Wanted[] {
   const out: Wanted[] = [];
   const e = recipe.engine;
   if (e.wheel) out.push({ role: 'engine-wheel', source: e.wheel.path, sha256: e.wheel.sha256, fieldPath: ['engine', 'wheel', 'path'] });
-  if (e.binary) out.push({ role: 'engine-binary', source: e.binary.path, sha256: e.binary.sha256, fieldPath: ['engine', 'binary', 'path'] });
+  if (e.binary) {
+    const b = e.binary;
+    if (typeof b.sha256 === 'string') out.push({ role: 'engine-binary', source: b.path, sha256: b.sha256, fieldPath: ['engine', 'binary', 'path'] });
+    else {
+      // One file per platform: each checked against its own platform only.
+      for (const platform of recipe.base.platforms) {
+        const arch = platform.split('/')[1] as 'amd64' | 'arm64';
+        out.push({ role: 'engine-binary', source: b.path.replaceAll('{arch}', arch), sha256: b.sha256[arch] ?? '', platform, shaField: ['engine', 'binary', 'sha256', arch], fieldPath: ['engine', 'binary', 'path'] });
+      }
+    }
+  }
   recipe.dependencies.wheels.forEach((w, i) => out.push({ role: 'dependency-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dependencies', 'wheels', i, 'path'] }));
+  if (recipe.dependencies.requirements) out.push({ role: 'requirements', source: recipe.dependencies.requirements.path, sha256: recipe.dependencies.requirements.sha256, fieldPath: ['dependencies', 'requirements', 'path'] });
   (recipe.dynamoSource?.wheels ?? []).forEach((w, i) => out.push({ role: 'dynamo-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dynamoSource', 'wheels', i, 'path'] }));
   recipe.files.forEach((f, i) =>
     out.push({ role: 'file', source: f.source, ...(f.mode ? { mode: f.mode } : {}), ...(f.owner ? { owner: f.owner } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] }),
@@ -100,6 +115,10 @@ export async function collectInputs(opts: {
       err(w.fieldPath, 'input.reserved', `"${w.source}" is the top-level "Dockerfile" of the build context, where the rendered Dockerfile goes`, 'move the file into a subfolder');
       continue;
     }
+    if (w.sha256 === '') {
+      err(['engine', 'binary', 'sha256'], 'input.platform-mismatch', `has no digest for ${w.platform} (base.platforms lists it): add ${w.platform!.split('/')[1]}: <sha256 of ${w.source}>`, 'one entry per architecture the recipe builds');
+      continue;
+    }
     const abs = path.join(opts.recipeDir, w.source);
     let real: string;
     try {
@@ -142,15 +161,15 @@ export async function collectInputs(opts: {
       // A mismatch is only reported from the file's bytes, never from a remembered digest.
       if (declared !== sha256) sha256 = await opts.cache.rehash(real, st);
       if (declared !== sha256) {
-        const shaPath = [...w.fieldPath.slice(0, -1), 'sha256'];
+        const shaPath = w.shaField ?? [...w.fieldPath.slice(0, -1), 'sha256'];
         err(shaPath, 'input.sha256-mismatch', `sha256 mismatch for ${w.source}: the recipe says ${declared}, the file is ${sha256}`, 'if the new file is intended, put its digest in the recipe');
         continue;
       }
     }
     // An engine built for one architecture must not go into an image for another.
-    const platformProblem = w.role === 'engine-binary' ? await elfMismatch(real, opts.recipe.base.platforms) : w.role === 'engine-wheel' || w.role === 'dependency-wheel' || w.role === 'dynamo-wheel' ? wheelMismatch(w.source, opts.recipe.base.platforms) : null;
+    const platformProblem = w.role === 'engine-binary' ? await elfMismatch(real, w.platform ? [w.platform] : opts.recipe.base.platforms) : w.role === 'engine-wheel' || w.role === 'dependency-wheel' || w.role === 'dynamo-wheel' ? wheelMismatch(w.source, opts.recipe.base.platforms) : null;
     if (platformProblem) {
-      err(w.fieldPath, 'input.platform-mismatch', `"${w.source}" ${platformProblem}`, 'build the engine for every platform in base.platforms, or list only the platforms it runs on');
+      err(w.fieldPath, 'input.platform-mismatch', `"${w.source}" ${platformProblem}`, 'build the engine for every platform in base.platforms (one file each: bin/{arch}/NAME), or list only the platforms it runs on');
       continue;
     }
     inputs.push({
@@ -162,6 +181,7 @@ export async function collectInputs(opts: {
       ...(w.mode ? { mode: w.mode } : {}),
       ...(w.owner ? { owner: w.owner } : {}),
       ...(w.destination ? { destination: w.destination } : {}),
+      ...(w.platform ? { platform: w.platform } : {}),
     });
   }
   return { inputs, issues };

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, type Issue } from '../errors.js';
 import { loadSupportData } from '../matrix/load.js';
@@ -9,6 +10,7 @@ import { parseRecipeText, type ParsedRecipe } from '../recipe/parse.js';
 import { locate } from '../recipe/positions.js';
 import { readRecipeFile } from '../recipe/read.js';
 import { buildPlan, variantTags } from './build-plan.js';
+import { parseRequirements } from './requirements.js';
 import { sha256Hex } from './canonical.js';
 import { DigestCache } from './digest-cache.js';
 import { collectInputs } from './inputs.js';
@@ -108,6 +110,16 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
   }
   const { inputs, issues: inIssues } = loaded.inputs;
   const issues = [...loaded.warnings, ...resIssues, ...inIssues];
+  // A requirements file with hashes: every line pinned, each problem named at its own line.
+  let requirementPackages: { name: string; version: string }[] = [];
+  const req = recipe.dependencies.requirements;
+  if (req && !inIssues.some((i) => i.path?.[0] === 'dependencies' && i.path[1] === 'requirements')) {
+    const reqFile = path.join(path.dirname(file), req.path);
+    const parsedReq = parseRequirements(await readFile(path.join(recipeDir, req.path), 'utf8'));
+    requirementPackages = parsedReq.packages.map(({ name, version }) => ({ name, version }));
+    for (const p of parsedReq.problems)
+      issues.push({ code: 'input.requirements', severity: 'error', file: reqFile, line: p.line, col: 1, path: ['dependencies', 'requirements'], message: p.message, hint: 'pip install --require-hashes needs NAME==VERSION --hash=sha256:... for every package' });
+  }
   if (recipe.publish) {
     // Every template is checked; the first-tag rule holds for the tags this variant gets.
     const all = recipe.publish.tags.map((t) => (typeof t === 'string' ? t : t.tag));
@@ -139,7 +151,7 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     });
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
-  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)), resolution, inputs, variant, imagePins });
+  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)), resolution, inputs, variant, imagePins, requirementPackages });
   const refIssues = referenceLimits(plan, file, where);
   if (refIssues.length) return { ok: false, issues: [...issues, ...refIssues] };
   return { ok: true, planned: { plan, recipe: parsed.recipe, recipeDir, warnings: issues } };

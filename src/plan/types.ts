@@ -8,7 +8,7 @@ export const PLAN_VERSION = 2;
 
 export interface PlanInput {
   /** What the file is for. */
-  role: 'engine-wheel' | 'engine-binary' | 'dependency-wheel' | 'dynamo-wheel' | 'file';
+  role: 'engine-wheel' | 'engine-binary' | 'dependency-wheel' | 'dynamo-wheel' | 'requirements' | 'file';
   /** Path as written in the recipe, relative to the recipe's folder. */
   source: string;
   /** Path inside the build context. */
@@ -21,6 +21,8 @@ export interface PlanInput {
   owner?: string;
   /** For files: where it lands in the image. */
   destination?: string;
+  /** A per-platform engine binary: the platform it is for. */
+  platform?: string;
 }
 
 export interface PlanStage {
@@ -68,6 +70,8 @@ export interface Plan {
   steps: { name: string; run: string; stage: 'framework' | 'runtime'; network: boolean; secrets: string[]; caches: string[] }[];
   /** Python dependencies installed with the engine (name, version, sha256 from the pinned wheels). */
   dependencies: { name: string; version: string; input: string; sha256: string }[];
+  /** A requirements file with hashes (dependencies.requirements): its packages, and the index they come from (null: offline). */
+  requirements: { input: string; index: { url: string; secret: string | null } | null; packages: { name: string; version: string }[] } | null;
   stages: PlanStage[];
   runtime: {
     user: { name: string; uid: number; gid: number; replaceExisting: boolean };

@@ -37,6 +37,12 @@ const relativePath = z
     error: 'must not have a part that starts with "-" (it would read as an option)',
   });
 
+/** A relative path that may hold `{arch}` (replaced by amd64 or arm64): one file per platform. */
+const archPath = z.string().superRefine((p, ctx) => {
+  const r = relativePath.safeParse(p.replaceAll('{arch}', 'amd64'));
+  if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message });
+});
+
 const absolutePath = z
   .string()
   .regex(/^\/[A-Za-z0-9._@+=:,\/-]*$/, { error: 'must be an absolute path of letters, digits and . _ @ + = : , / -' })
@@ -284,9 +290,20 @@ export const Engine = z.strictObject({
     .optional()
     .describe('a wheel from a package index'),
   binary: z
-    .strictObject({ path: relativePath, sha256, installPath: absolutePath })
+    .strictObject({
+      path: archPath.describe('the file; with {arch} in it (bin/{arch}/server), one file per platform: amd64, arm64'),
+      sha256: z
+        .union([sha256, z.partialRecord(z.enum(['amd64', 'arm64']), sha256)])
+        .describe('its digest; for a path with {arch}, one per architecture: { amd64: ..., arm64: ... }'),
+      installPath: absolutePath,
+    })
+    .superRefine((b, ctx) => {
+      const perArch = b.path.includes('{arch}');
+      if (perArch && typeof b.sha256 === 'string') ctx.addIssue({ code: 'custom', path: ['sha256'], message: 'must map each architecture to its file\'s digest, e.g. { amd64: ..., arm64: ... }: the path has {arch}' });
+      if (!perArch && typeof b.sha256 !== 'string') ctx.addIssue({ code: 'custom', path: ['sha256'], message: 'must be one digest: the path has no {arch} (write bin/{arch}/NAME for one file per platform)' });
+    })
     .optional()
-    .describe('a prebuilt executable'),
+    .describe('a prebuilt executable (one file, or one per platform)'),
   image: z
     .strictObject({ ref: imageRef.optional().describe('default: the framework\'s upstream image for this version and CUDA') })
     .optional()
@@ -380,7 +397,19 @@ export const Recipe = z.strictObject({
         .array(z.strictObject({ path: relativePath.refine((p) => p.endsWith('.whl'), { error: 'must be a .whl file' }), sha256 }))
         .default([])
         .describe('wheels the engine needs, each pinned: installed offline with --require-hashes, every dependency named'),
+      requirements: z
+        .strictObject({ path: relativePath, sha256 })
+        .optional()
+        .describe('a pip requirements file with hashes (NAME==VERSION --hash=sha256:... for every package), installed with --require-hashes from the index below or offline from the wheels'),
+      index: z
+        .strictObject({
+          url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).describe('a PEP 503 index'),
+          secret: secretId.optional().describe('build secret holding a netrc file for the index (BuildKit)'),
+        })
+        .optional()
+        .describe('where the requirements come from (default: offline, from the wheels only)'),
     })
+    .refine((d) => !(d.index && !d.requirements), { error: 'must name requirements when it names an index (the wheels are installed offline)' })
     .default({ wheels: [] })
     .describe('Python dependencies of the engine, from the recipe\'s folder'),
   steps: z

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -88,6 +89,63 @@ describe('index credentials and download caches (BuildKit)', () => {
     const saved = execFileSync('sh', ['-c', `docker save ${NAME}:0.3.1 | tar -xO --wildcards '*' 2>/dev/null | grep -a -c '${TOKEN}' || true`]).toString().trim();
     expect(saved).toBe('0');
     expect(runIn(`${NAME}:0.3.1`, ['sh', '-c', 'test ! -e /root/.netrc && test ! -e /root/.cache/pip && echo clean'], { user: '0' }).stdout.trim()).toBe('clean');
+  });
+
+  it('a requirements file with hashes from the index, together with a local dependency wheel, in one hash-checked install', async () => {
+    const ex = path.join(ROOT, 'recipes/examples/python-deps');
+    const sub = path.join(dir, 'req');
+    mkdirSync(path.join(sub, 'wheels'), { recursive: true });
+    for (const w of ['tally_engine-2.0.0-py3-none-any.whl', 'tally_words-1.2.0-py3-none-any.whl']) copyFileSync(path.join(ex, 'wheels', w), path.join(sub, 'wheels', w));
+    const countSha = createHash('sha256').update(readFileSync(WHEEL)).digest('hex');
+    writeFileSync(path.join(sub, 'requirements.txt'), `# tally-engine's other dependency, from the index\ntally-count==0.3.1 \\\n    --hash=sha256:${countSha}\n`);
+    const reqSha = createHash('sha256').update(readFileSync(path.join(sub, 'requirements.txt'))).digest('hex');
+    const port = (server.address() as AddressInfo).port;
+    const recipe = path.join(sub, 'recipe.yaml');
+    writeFileSync(
+      recipe,
+      `apiVersion: dynamo-image/v1
+name: ${NAME}-req
+version: 2.0.0
+base:
+  image: dynamo-image-base/debian-python:bookworm
+  os: debian12
+python: "3.11"
+engine:
+  framework: custom
+  version: 2.0.0
+  wheel: { path: wheels/tally_engine-2.0.0-py3-none-any.whl, sha256: 311c09ef7a558b36755f03c6d906b2a6c86da6748b24adc3eaded87bfd3c2dee }
+dependencies:
+  wheels:
+    - { path: wheels/tally_words-1.2.0-py3-none-any.whl, sha256: 115da3729df78804f0fe9224a78e90240ba7e97870d58eaf158e0f1e0e256997 }
+  requirements: { path: requirements.txt, sha256: ${reqSha} }
+  index: { url: "http://127.0.0.1:${port}/simple/", secret: pip-netrc }
+backend:
+  entrypoint: [tally-engine]
+smoke:
+  tests:
+    - kind: command
+      name: the engine runs with both dependencies
+      command: [tally-engine, a, b, c, d]
+      stdout: { contains: "4" }
+    - kind: metadata
+      name: records every dependency
+      labels: { dev.dynamo-image.python-dependencies: "tally-words==1.2.0,tally-count==0.3.1" }
+`,
+    );
+    const plan = await runCli(['plan', recipe, '--json']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout).requirements).toEqual({ input: 'requirements.txt', index: { url: `http://127.0.0.1:${port}/simple/`, secret: 'pip-netrc' }, packages: [{ name: 'tally-count', version: '0.3.1' }] });
+    const r = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--secret', `id=pip-netrc,src=${path.join(dir, 'netrc')}`, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).smoke).toMatchObject({ ran: true, passed: 2, failed: 0 });
+
+    // An unpinned line: exit 2 before anything runs, named at its line in the requirements file.
+    writeFileSync(path.join(sub, 'requirements.txt'), `tally-count==0.3.1 --hash=sha256:${countSha}\ntally-words>=1.0\n`);
+    await runCli(['pin', recipe]);
+    const bad = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--secret', `id=pip-netrc,src=${path.join(dir, 'netrc')}`]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${path.join(sub, 'requirements.txt')}:2:1: error[input.requirements]`);
+    expect(bad.stderr).toContain('"tally-words>=1.0" is not pinned');
   });
 
   it('without the secret, or with the classic builder, nothing is built', async () => {

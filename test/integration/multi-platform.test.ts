@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,5 +109,68 @@ describe('multi-platform images', () => {
     const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${reg.host}/${ex.name}:0.1.0`]).toString());
     expect(raw.manifests.map((x: { platform: { architecture: string } }) => x.platform.architecture)).toEqual(['amd64', 'arm64']);
     expect(JSON.parse(m.stdout).manifestList).toBe(`sha256:${createHash('sha256').update(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${reg.host}/${ex.name}:0.1.0`])).digest('hex')}`);
+  }, 900_000);
+
+  it('one engine binary per platform (bin/{arch}/engine): each image gets its own file, each file is checked against its own platform', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-per-arch-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    // Two real executables: each base image's own /usr/bin/true (the arm64 one read under emulation).
+    for (const [arch, image] of [['amd64', BASE], ['arm64', `${BASE}-arm64`]] as const) {
+      mkdirSync(path.join(dir, 'bin', arch), { recursive: true });
+      writeFileSync(path.join(dir, 'bin', arch, 'engine'), execFileSync('docker', ['run', '--rm', '--network', 'none', '--platform', `linux/${arch}`, image, 'cat', '/usr/bin/true']), { mode: 0o755 });
+    }
+    const name = `per-arch-${process.pid}`;
+    cleanups.push(() => removeImagesNamed(name));
+    const recipe = path.join(dir, 'recipe.yaml');
+    const placeholder = 'f'.repeat(64);
+    writeFileSync(
+      recipe,
+      `apiVersion: dynamo-image/v1
+name: ${name}
+version: 1.0.0
+base:
+  image: ${reg.host}/base/debian-python:bookworm
+  os: debian12
+  platforms: [linux/amd64, linux/arm64]
+python: "3.11"
+engine:
+  framework: custom
+  version: 1.0.0
+  binary:
+    path: bin/{arch}/engine
+    sha256: { amd64: ${placeholder}, arm64: ${placeholder} }
+    installPath: /opt/engine/bin/engine
+backend:
+  entrypoint: [/opt/engine/bin/engine]
+smoke:
+  tests:
+    - kind: command
+      name: the engine runs
+      command: [/opt/engine/bin/engine]
+`,
+    );
+    const pin = await runCli(['pin', recipe, '--json']);
+    expect(pin.code, pin.stderr).toBe(0);
+    expect(JSON.parse(pin.stdout).changes.map((c: { field: string }) => c.field)).toEqual(['engine.binary.sha256.amd64', 'engine.binary.sha256.arm64']);
+    const render = await runCli(['render', recipe]);
+    expect(render.stdout).toContain('ARG TARGETARCH\nCOPY bin/${TARGETARCH}/engine /opt/dynamo/staging-engine/opt/engine/bin/engine');
+
+    const r = await runCli(['build', recipe, '--network', 'none', '--json'], { timeoutMs: 600_000 });
+    expect(r.code, r.stderr).toBe(0);
+    for (const p of JSON.parse(r.stdout).platforms) expect(p.smoke).toMatchObject({ ran: true, failed: 0 });
+    // Each platform's image holds its own file: the ELF header's machine (0x3e x86-64, 0xb7 AArch64).
+    const machine = (arch: string) => docker(['run', '--rm', '--network', 'none', '--platform', `linux/${arch}`, '--entrypoint', 'od', `${name}:1.0.0-${arch}`, '-An', '-tx1', '-j18', '-N1', '/opt/engine/bin/engine']).stdout.trim();
+    expect(machine('amd64')).toBe('3e');
+    expect(machine('arm64')).toBe('b7');
+    // The classic builder gets TARGETARCH from us.
+    const classic = await runCli(['build', recipe, '--network', 'none', '--builder', 'classic', '--platform', 'linux/amd64', '--force', '--no-test']);
+    expect(classic.code, classic.stderr).toBe(0);
+
+    // The arm64 file where the amd64 one should be: refused before anything is built, at its digest's line.
+    copyFileSync(path.join(dir, 'bin', 'arm64', 'engine'), path.join(dir, 'bin', 'amd64', 'engine'));
+    await runCli(['pin', recipe]);
+    const bad = await runCli(['validate', recipe]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('error[input.platform-mismatch]: engine.binary.path: "bin/amd64/engine" is an ELF executable for linux/arm64, not linux/amd64');
   }, 900_000);
 });

@@ -13,6 +13,7 @@ import type { Output } from '../output.js';
 const FIXED = [
   ['engine', 'wheel'],
   ['engine', 'binary'],
+  ['dependencies', 'requirements'],
 ] as const;
 /** Lists of pinned wheels: each entry has path and sha256. */
 const LISTS = [
@@ -32,21 +33,32 @@ export async function runPin(file: string, opts: { json?: boolean }, o: Output):
     const count = node && typeof node === 'object' && 'items' in node ? (node as { items: unknown[] }).items.length : 0;
     for (let i = 0; i < count; i++) pinned.push([...list, i]);
   }
+  // A per-platform binary (path with {arch}): one digest per architecture key.
+  const targets: { at: (string | number)[]; shaAt: (string | number)[]; file: string }[] = [];
   for (const at of pinned) {
     const node = doc.getIn([...at]);
     if (!node) continue;
     const p = doc.getIn([...at, 'path']);
     if (typeof p !== 'string') continue;
+    const shaNode = doc.getIn([...at, 'sha256']);
+    if (p.includes('{arch}') && shaNode && typeof shaNode === 'object' && 'items' in shaNode) {
+      for (const item of (shaNode as { items: { key: unknown }[] }).items) {
+        const arch = String(isScalar(item.key) ? item.key.value : item.key);
+        targets.push({ at, shaAt: [...at, 'sha256', arch], file: p.replaceAll('{arch}', arch) });
+      }
+    } else targets.push({ at, shaAt: [...at, 'sha256'], file: p });
+  }
+  for (const { at, shaAt, file: p } of targets) {
     const digest = await hashFile(path.join(path.dirname(file), p)).catch(() => {
       throw new UsageError(`${[...at, 'path'].join('.')}: ${p} cannot be read`, 'pin only records what is there');
     });
-    const current = doc.getIn([...at, 'sha256']);
+    const current = doc.getIn(shaAt);
     const had = typeof current === 'string' ? current : '';
     const want = had.startsWith('sha256:') ? `sha256:${digest}` : digest;
     if (had === want) continue;
-    const scalar = doc.getIn([...at, 'sha256'], true);
-    if (!isScalar(scalar) || !scalar.range) throw new UsageError(`${[...at, 'sha256'].join('.')}: add the field first (any value); pin replaces values, it does not add keys`);
-    changes.push({ field: [...at, 'sha256'].join('.'), from: had, to: want, start: scalar.range[0], end: scalar.range[1] });
+    const scalar = doc.getIn(shaAt, true);
+    if (!isScalar(scalar) || !scalar.range) throw new UsageError(`${shaAt.join('.')}: add the field first (any value); pin replaces values, it does not add keys`);
+    changes.push({ field: shaAt.join('.'), from: had, to: want, start: scalar.range[0], end: scalar.range[1] });
   }
   if (opts.json) o.out(JSON.stringify({ file, changes: changes.map(({ field, from, to }) => ({ field, from, to })) }));
   else if (!changes.length) o.err(`${file}: every sha256 matches its file`);
