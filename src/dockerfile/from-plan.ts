@@ -42,6 +42,20 @@ function aptInstall(packages: string[], o: RenderOptions): Instruction {
   };
 }
 
+/** The list files of extra apt repositories: `{arch}` and `{cuda_arch}` are resolved in the image. */
+function aptSources(repos: Plan['aptRepositories']): string[] {
+  const lines = repos.map((a) => {
+    const keyring = `/usr/share/keyrings/dynamo-image-${a.name}${a.key.endsWith('.asc') ? '.asc' : '.gpg'}`;
+    // The schema allows only URL characters and the two placeholders in uri, and plain words in
+    // suite and components: nothing the double quotes below would treat specially but ${...}.
+    if (!/^https?:\/\/([A-Za-z0-9._~:\/@+,=%-]|\{arch\}|\{cuda_arch\})+$/.test(a.uri) || !/^[A-Za-z0-9._\/-]+$/.test(a.suite) || a.components.some((c) => !/^[a-z0-9-]+$/.test(c)) || !/^[a-z0-9-]+$/.test(a.name))
+      throw new RenderError(`apt repository ${JSON.stringify(a.name)} holds characters that cannot be written safely`);
+    const uri = a.uri.replaceAll('{arch}', '${arch}').replaceAll('{cuda_arch}', '${cuda_arch}');
+    return `echo "deb [signed-by=${keyring}] ${[uri, a.suite, ...a.components].join(' ')}" > /etc/apt/sources.list.d/dynamo-image-${a.name}.list`;
+  });
+  return ['arch="$(dpkg --print-architecture)"', 'case "$arch" in amd64) cuda_arch=x86_64 ;; arm64) cuda_arch=sbsa ;; *) cuda_arch="$arch" ;; esac', ...lines];
+}
+
 /**
  * One pip install into the runtime venv: the build-tools venv's pip installs into it (pip >= 22.3),
  * so the runtime venv carries no installer of its own. BuildKit: pip's cache is a cache mount, and
@@ -165,6 +179,10 @@ function runtimeStage(plan: Plan, o: RenderOptions): Stage {
   const { uid, gid, name } = rt.user;
   const body: Instruction[] = [];
   const pkgs = [...(plan.base.pythonIncluded || rt.venv === null ? [] : ['python3']), ...plan.systemPackages];
+  // Extra repositories: each signing key copied from the context (pinned), each list file written
+  // with the image's architecture where the URI names it; then one apt step installs everything.
+  for (const a of plan.aptRepositories) body.push({ kind: 'copy', sources: [a.key], dest: `/usr/share/keyrings/dynamo-image-${a.name}${a.key.endsWith('.asc') ? '.asc' : '.gpg'}` });
+  if (plan.aptRepositories.length) body.push({ kind: 'run', shell: aptSources(plan.aptRepositories) });
   if (pkgs.length) body.push(aptInstall(pkgs, o));
   body.push({
     kind: 'run',

@@ -42,6 +42,7 @@ export function inputsOf(recipe: Recipe): Wanted[] {
   }
   recipe.dependencies.wheels.forEach((w, i) => out.push({ role: 'dependency-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dependencies', 'wheels', i, 'path'] }));
   if (recipe.dependencies.requirements) out.push({ role: 'requirements', source: recipe.dependencies.requirements.path, sha256: recipe.dependencies.requirements.sha256, fieldPath: ['dependencies', 'requirements', 'path'] });
+  recipe.aptRepositories.forEach((a, i) => out.push({ role: 'apt-key', source: a.key.path, sha256: a.key.sha256, fieldPath: ['aptRepositories', i, 'key', 'path'] }));
   (recipe.dynamoSource?.wheels ?? []).forEach((w, i) => out.push({ role: 'dynamo-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dynamoSource', 'wheels', i, 'path'] }));
   recipe.files.forEach((f, i) =>
     out.push({ role: 'file', source: f.source, ...(f.mode ? { mode: f.mode } : {}), ...(f.owner ? { owner: f.owner } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] }),

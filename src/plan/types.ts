@@ -8,7 +8,7 @@ export const PLAN_VERSION = 2;
 
 export interface PlanInput {
   /** What the file is for. */
-  role: 'engine-wheel' | 'engine-binary' | 'dependency-wheel' | 'dynamo-wheel' | 'requirements' | 'file';
+  role: 'engine-wheel' | 'engine-binary' | 'dependency-wheel' | 'dynamo-wheel' | 'requirements' | 'apt-key' | 'file';
   /** Path as written in the recipe, relative to the recipe's folder. */
   source: string;
   /** Path inside the build context. */
@@ -65,6 +65,8 @@ export interface Plan {
   };
   inputs: PlanInput[];
   systemPackages: string[];
+  /** Extra apt repositories for systemPackages, each signed by a pinned key (an input with role apt-key). */
+  aptRepositories: { name: string; uri: string; suite: string; components: string[]; key: string }[];
   /** Paths copied from other images into the runtime image (image references resolved: "devel" is the toolkit's devel image). */
   imports: { image: string; paths: { source: string; destination: string }[] }[];
   steps: { name: string; run: string; stage: 'framework' | 'runtime'; network: boolean; secrets: string[]; caches: string[] }[];

@@ -438,6 +438,21 @@ export const Recipe = z.strictObject({
   systemPackages: z
     .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/, { error: 'must be a Debian package name, optionally =version' }))
     .default([]),
+  aptRepositories: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, { error: 'must be a short lowercase name (letters, digits, -)' }).describe('names the list file and the keyring in the image'),
+        uri: z
+          .string()
+          .regex(/^https?:\/\/([A-Za-z0-9._~:\/@+,=%-]|\{arch\}|\{cuda_arch\})+$/, { error: 'must be an http(s) URL of letters, digits and ._~:/@+,=%- (and {arch} or {cuda_arch})' })
+          .describe('the repository; {arch} is the image\'s Debian architecture (amd64, arm64), {cuda_arch} NVIDIA\'s name for it (x86_64, sbsa)'),
+        suite: z.string().regex(/^[A-Za-z0-9._\/-]+$/, { error: 'must be a suite (e.g. noble) or a path for a flat repository (e.g. / or ./)' }),
+        components: z.array(z.string().regex(/^[a-z0-9-]+$/, { error: 'must be a component name, e.g. main' })).default([]).describe('none for a flat repository'),
+        key: z.strictObject({ path: relativePath, sha256 }).describe('the repository\'s signing key (a binary .gpg keyring or an armored .asc), in the recipe\'s folder, pinned'),
+      }),
+    )
+    .default([])
+    .describe('apt repositories the systemPackages may come from, each with its pinned signing key (e.g. NVIDIA\'s CUDA repository for cuDNN)'),
   imports: z
     .array(
       z.strictObject({

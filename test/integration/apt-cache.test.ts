@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -15,6 +15,11 @@ import { docker, removeImages, removeImagesNamed, runIn } from '../support/docke
 // serves; the base image's only apt source is that repository.
 
 const NAME = `it-apt-cache-${process.pid}`;
+// Package names of this run only: apt's cache mount outlives the test, and a name it already holds
+// would not be downloaded at all.
+const RUN = Math.random().toString(36).slice(2, 8);
+const TINY = `dit-${RUN}-tiny`;
+const TINY2 = `dit-${RUN}-tiny2`;
 const BASE = `${NAME}-base:bookworm`;
 let dir = '';
 let server: http.Server;
@@ -37,14 +42,14 @@ function deb(name: string): { file: string; stanza: string } {
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-apt-'));
   mkdirSync(path.join(dir, 'repo'));
-  const pkgs = [deb('dynamo-image-tiny'), deb('dynamo-image-tiny2')];
+  const pkgs = [deb(TINY), deb(TINY2)];
   writeFileSync(path.join(dir, 'repo', 'Packages'), pkgs.map((p) => p.stanza).join('\n'));
   server = http.createServer((req, res) => {
     // apt asks for a flat repository's files as /./NAME.
     const url = path.posix.normalize(req.url ?? '/');
     got.push(url);
-    const f = path.join(dir, 'repo', path.basename(url));
-    if (req.method === 'GET' && (url === '/Packages' || url.endsWith('.deb'))) return void res.writeHead(200).end(readFileSync(f));
+    const f = path.join(dir, 'repo', url);
+    if (req.method === 'GET' && (/^\/(signed\/)?Packages$/.test(url) || url === '/signed/InRelease' || url.endsWith('.deb'))) return void res.writeHead(200).end(readFileSync(f));
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -70,7 +75,7 @@ engine:
   framework: custom
   version: 1.0.0
   binary: { path: bin/engine, sha256: ${sha}, installPath: /opt/engine/bin/engine }
-systemPackages: [dynamo-image-tiny]
+systemPackages: [${TINY}]
 backend:
   entrypoint: [/opt/engine/bin/engine]
 `,
@@ -91,18 +96,78 @@ describe('apt downloads in a BuildKit cache mount', () => {
     const recipe = path.join(dir, 'r', 'recipe.yaml');
     const first = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
     expect(first.code, first.stderr).toBe(0);
-    expect(debGets('dynamo-image-tiny')).toBe(1);
-    expect(runIn(`${NAME}:1.0.0`, ['cat', '/usr/share/dynamo-image-tiny/hello.txt']).stdout.trim()).toBe('dynamo-image-tiny');
+    expect(debGets(TINY)).toBe(1);
+    expect(runIn(`${NAME}:1.0.0`, ['cat', `/usr/share/${TINY}/hello.txt`]).stdout.trim()).toBe(TINY);
 
     // Another package list: apt runs again, fetches the new package and finds the old one in the cache.
-    writeFileSync(recipe, readFileSync(recipe, 'utf8').replace('systemPackages: [dynamo-image-tiny]', 'systemPackages: [dynamo-image-tiny, dynamo-image-tiny2]'));
+    writeFileSync(recipe, readFileSync(recipe, 'utf8').replace(`systemPackages: [${TINY}]`, `systemPackages: [${TINY}, ${TINY2}]`));
     const second = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
     expect(second.code, second.stderr).toBe(0);
     expect(got.filter((u) => u === '/Packages').length).toBe(2);
-    expect(debGets('dynamo-image-tiny2')).toBe(1);
-    expect(debGets('dynamo-image-tiny')).toBe(1);
+    expect(debGets(TINY2)).toBe(1);
+    expect(debGets(TINY)).toBe(1);
     // The mount point stays as an empty folder; no package file, no apt list is in a layer.
-    const inImage = runIn(`${NAME}:1.0.0`, ['sh', '-c', 'cat /usr/share/dynamo-image-tiny/hello.txt /usr/share/dynamo-image-tiny2/hello.txt; find /var/cache/dynamo-image-apt /var/lib/apt/lists -type f | wc -l']);
-    expect(inImage.stdout.trim().split('\n')).toEqual(['dynamo-image-tiny', 'dynamo-image-tiny2', '0']);
+    const inImage = runIn(`${NAME}:1.0.0`, ['sh', '-c', `cat /usr/share/${TINY}/hello.txt /usr/share/${TINY2}/hello.txt; find /var/cache/dynamo-image-apt /var/lib/apt/lists -type f | wc -l`]);
+    expect(inImage.stdout.trim().split('\n')).toEqual([TINY, TINY2, '0']);
+  });
+});
+
+describe('an extra apt repository with a pinned signing key', () => {
+  const gpgHome = () => path.join(dir, 'gnupg');
+  const gpg = (args: string[], input?: string) => execFileSync('gpg', ['--homedir', gpgHome(), '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], input === undefined ? {} : { input });
+
+  it('installs from a signed repository whose key the recipe pins; with another key the build fails and tags nothing', async () => {
+    mkdirSync(gpgHome(), { recursive: true, mode: 0o700 });
+    gpg(['--quick-gen-key', 'dynamo-image repo <repo@localhost>', 'ed25519', 'sign', 'never']);
+    gpg(['--quick-gen-key', 'someone else <else@localhost>', 'ed25519', 'sign', 'never']);
+    // The signed repository: Packages, a Release naming its digest, InRelease signed by the first key.
+    const signed = path.join(dir, 'repo', 'signed');
+    mkdirSync(signed);
+    const packages = readFileSync(path.join(dir, 'repo', 'Packages'));
+    writeFileSync(path.join(signed, 'Packages'), packages);
+    for (const f of readdirSync(path.join(dir, 'repo')).filter((f) => f.endsWith('.deb'))) writeFileSync(path.join(signed, f), readFileSync(path.join(dir, 'repo', f)));
+    writeFileSync(path.join(signed, 'Release'), `Origin: dynamo-image-test\nLabel: dynamo-image-test\nDate: ${new Date(Date.now() - 3600_000).toUTCString()}\nSHA256:\n ${createHash('sha256').update(packages).digest('hex')} ${packages.length} Packages\n`);
+    gpg(['--local-user', 'repo@localhost', '--clearsign', '--output', path.join(signed, 'InRelease'), path.join(signed, 'Release')]);
+
+    const port = (server.address() as AddressInfo).port;
+    const nosrc = `${NAME}-nosrc:bookworm`;
+    writeFileSync(path.join(dir, 'Dockerfile.nosrc'), 'FROM dynamo-image-base/debian:bookworm\nRUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*\n');
+    docker(['build', '-q', '--network', 'none', '-t', nosrc, '-f', path.join(dir, 'Dockerfile.nosrc'), path.join(dir, 'repo')]);
+    try {
+      const r2 = path.join(dir, 'r2');
+      mkdirSync(path.join(r2, 'keys'), { recursive: true });
+      mkdirSync(path.join(r2, 'bin'));
+      writeFileSync(path.join(r2, 'bin', 'engine'), readFileSync(path.join(dir, 'r', 'bin', 'engine')), { mode: 0o755 });
+      writeFileSync(path.join(r2, 'keys', 'repo.gpg'), gpg(['--export', 'repo@localhost']));
+      const recipe = path.join(r2, 'recipe.yaml');
+      writeFileSync(
+        recipe,
+        readFileSync(path.join(dir, 'r', 'recipe.yaml'), 'utf8')
+          .replace(`image: ${BASE}`, `image: ${nosrc}`)
+          .replace(`name: ${NAME}`, `name: ${NAME}-signed`)
+          .replace(/^systemPackages: .*$/m, `systemPackages: [${TINY}]\naptRepositories:\n  - name: test\n    uri: "http://127.0.0.1:${port}/{arch}-ignored/../signed"\n    suite: ./\n    key: { path: keys/repo.gpg, sha256: ${'f'.repeat(64)} }\n`),
+      );
+      // {arch} is resolved inside the image (here only to show it is: the path walks back out of it).
+      expect((await runCli(['pin', recipe])).code).toBe(0);
+      const rendered = (await runCli(['render', recipe])).stdout;
+      expect(rendered).toContain('COPY keys/repo.gpg /usr/share/keyrings/dynamo-image-test.gpg');
+      expect(rendered).toContain('echo "deb [signed-by=/usr/share/keyrings/dynamo-image-test.gpg] http://127.0.0.1:' + port + '/${arch}-ignored/../signed ./" > /etc/apt/sources.list.d/dynamo-image-test.list');
+      const ok = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(got).toContain('/signed/InRelease');
+      expect(runIn(`${NAME}-signed:1.0.0`, ['cat', `/usr/share/${TINY}/hello.txt`]).stdout.trim()).toBe(TINY);
+      expect(runIn(`${NAME}-signed:1.0.0`, ['cat', '/etc/apt/sources.list.d/dynamo-image-test.list']).stdout).toContain('/amd64-ignored/../signed ./');
+
+      // Another key: apt refuses the repository, the build fails, no new tag.
+      const before = docker(['image', 'inspect', '-f', '{{.Id}}', `${NAME}-signed:1.0.0`]).stdout.trim();
+      writeFileSync(path.join(r2, 'keys', 'repo.gpg'), gpg(['--export', 'else@localhost']));
+      await runCli(['pin', recipe]);
+      const bad = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/NO_PUBKEY|not signed|signatures couldn't be verified/);
+      expect(docker(['image', 'inspect', '-f', '{{.Id}}', `${NAME}-signed:1.0.0`]).stdout.trim()).toBe(before);
+    } finally {
+      removeImages(nosrc);
+    }
   });
 });

@@ -104,6 +104,12 @@ describe('reserved labels and paths that read as syntax', () => {
     const forged = { ...plan, inputs: plan.inputs.map((i) => (i.role === 'file' ? { ...i, contextPath: '--from=framework' } : i)) };
     expect(() => renderDockerfile(dockerfileFromPlan(forged))).toThrow(/starts with "-"/);
   });
+
+  it.each(['https://x/$(touch /pwned)', 'https://x/" ; touch /pwned ; "', 'https://x/`id`'])('the renderer refuses an apt repository URI %j that a forged plan carries', async (uri) => {
+    const { plan } = await planRecipe(path.join(ROOT, 'recipes/examples/echo-python/recipe.yaml'));
+    const forged = { ...plan, aptRepositories: [{ name: 'x', uri, suite: './', components: [], key: 'keys/x.gpg' }] };
+    expect(() => renderDockerfile(dockerfileFromPlan(forged))).toThrow(/cannot be written safely/);
+  });
 });
 
 describe('text the recipe reader must accept', () => {

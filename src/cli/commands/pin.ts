@@ -15,11 +15,12 @@ const FIXED = [
   ['engine', 'binary'],
   ['dependencies', 'requirements'],
 ] as const;
-/** Lists of pinned wheels: each entry has path and sha256. */
-const LISTS = [
-  ['dependencies', 'wheels'],
-  ['dynamoSource', 'wheels'],
-] as const;
+/** Lists of pinned files: each entry (or its `key`) has path and sha256. */
+const LISTS: [string[], string[]][] = [
+  [['dependencies', 'wheels'], []],
+  [['dynamoSource', 'wheels'], []],
+  [['aptRepositories'], ['key']],
+];
 
 export async function runPin(file: string, opts: { json?: boolean }, o: Output): Promise<number> {
   const l = await loadRecipe(file);
@@ -28,10 +29,10 @@ export async function runPin(file: string, opts: { json?: boolean }, o: Output):
   const doc = parseDocument(text, { lineCounter: new LineCounter() });
   const changes: { field: string; from: string; to: string; start: number; end: number }[] = [];
   const pinned: (string | number)[][] = FIXED.map((f) => [...f]);
-  for (const list of LISTS) {
+  for (const [list, suffix] of LISTS) {
     const node = doc.getIn([...list]);
     const count = node && typeof node === 'object' && 'items' in node ? (node as { items: unknown[] }).items.length : 0;
-    for (let i = 0; i < count; i++) pinned.push([...list, i]);
+    for (let i = 0; i < count; i++) pinned.push([...list, i, ...suffix]);
   }
   // A per-platform binary (path with {arch}): one digest per architecture key.
   const targets: { at: (string | number)[]; shaAt: (string | number)[]; file: string }[] = [];
