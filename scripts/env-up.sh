@@ -19,6 +19,9 @@ command -v docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need_pkgs+=(skopeo)
 command -v htpasswd >/dev/null 2>&1 || need_pkgs+=(apache2-utils)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
+# The apt tests sign a repository (gpg) and build packages (dpkg-deb, part of dpkg).
+command -v gpg >/dev/null 2>&1 || need_pkgs+=(gpg)
+command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
 [ -d /usr/share/python-wheels ] && ls /usr/share/python-wheels/pip-*.whl >/dev/null 2>&1 || need_pkgs+=(python3-pip-whl)
 # arm64 images build and run here under QEMU user emulation.
 command -v qemu-aarch64-static >/dev/null 2>&1 || need_pkgs+=(qemu-user-static)
