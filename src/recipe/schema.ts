@@ -130,6 +130,12 @@ export const registryHost = z.string().superRefine((r, ctx) => {
 /** The id of a build secret (`--secret id=ID,...`). */
 const secretId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'must be a secret id: letters, digits, _ . -' });
 
+/** A PEP 503 index for pip, with the build secret (a netrc file) that authenticates to it. */
+const packageIndex = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).describe('a PEP 503 index: PyPI, a mirror, a nightly index; never with credentials in it'),
+  secret: secretId.optional().describe('build secret holding a netrc file for the index (--secret id=ID,src=$HOME/.netrc): mounted as root\'s ~/.netrc for the install step only (BuildKit)'),
+});
+
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' });
 
 /** Text that lands in a Dockerfile quoted: any printable character, but no line breaks or control characters. */
@@ -331,13 +337,7 @@ export const Recipe = z.strictObject({
         .min(1)
         .default(['ai-dynamo'])
         .describe('the Dynamo distributions, each installed at the "dynamo" version (e.g. ["ai-dynamo[vllm]", "ai-dynamo-runtime"])'),
-      index: z
-        .strictObject({
-          url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).describe('a PEP 503 index: PyPI, a mirror, a nightly index'),
-          secret: secretId.optional().describe('build secret holding a netrc file for the index: mounted for the install step only (BuildKit)'),
-        })
-        .optional()
-        .describe('default https://pypi.org/simple'),
+      index: packageIndex.optional().describe('default https://pypi.org/simple'),
       wheels: z
         .array(z.strictObject({ path: relativePath.refine((p) => p.endsWith('.whl'), { error: 'must be a .whl file' }), sha256 }))
         .optional()
@@ -401,13 +401,7 @@ export const Recipe = z.strictObject({
         .strictObject({ path: relativePath, sha256 })
         .optional()
         .describe('a pip requirements file with hashes (NAME==VERSION --hash=sha256:... for every package), installed with --require-hashes from the index below or offline from the wheels'),
-      index: z
-        .strictObject({
-          url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).describe('a PEP 503 index'),
-          secret: secretId.optional().describe('build secret holding a netrc file for the index (BuildKit)'),
-        })
-        .optional()
-        .describe('where the requirements come from (default: offline, from the wheels only)'),
+      index: packageIndex.optional().describe('where the requirements come from (default: offline, from the wheels only)'),
     })
     .refine((d) => !(d.index && !d.requirements), { error: 'must name requirements when it names an index (the wheels are installed offline)' })
     .default({ wheels: [] })
