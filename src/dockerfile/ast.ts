@@ -7,7 +7,12 @@ export type Instruction =
   | { kind: 'arg'; name: string; default?: string }
   | { kind: 'from'; image: string; as: string }
   | { kind: 'run'; shell: string[]; mounts?: Mount[] }
-  | { kind: 'copy'; sources: string[]; dest: string; from?: string; chown?: string }
+  /**
+   * `sourceForm`: `glob` lets a source end in a `*` pattern (a path in another image); `arch` turns
+   * `{arch}` in a source into the builder's `${TARGETARCH}` (a per-platform input). Otherwise every
+   * source is a plain path.
+   */
+  | { kind: 'copy'; sources: string[]; dest: string; from?: string; chown?: string; sourceForm?: 'glob' | 'arch' }
   | { kind: 'env'; vars: EnvVar[] }
   /** RUN in exec form (JSON): for scripts from the recipe, shown under a comment naming the step. */
   | { kind: 'run-exec'; argv: string[]; comment: string; mounts?: Mount[] }

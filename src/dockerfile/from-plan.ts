@@ -42,10 +42,15 @@ function aptInstall(packages: string[], o: RenderOptions): Instruction {
   };
 }
 
+/** Where an extra apt repository's key lands (apt reads an armored key only with the .asc suffix). */
+function keyringOf(a: Plan['aptRepositories'][number]): string {
+  return `/usr/share/keyrings/dynamo-image-${a.name}${a.key.endsWith('.asc') ? '.asc' : '.gpg'}`;
+}
+
 /** The list files of extra apt repositories: `{arch}` and `{cuda_arch}` are resolved in the image. */
 function aptSources(repos: Plan['aptRepositories']): string[] {
   const lines = repos.map((a) => {
-    const keyring = `/usr/share/keyrings/dynamo-image-${a.name}${a.key.endsWith('.asc') ? '.asc' : '.gpg'}`;
+    const keyring = keyringOf(a);
     // The schema allows only URL characters and the two placeholders in uri, and plain words in
     // suite and components: nothing the double quotes below would treat specially but ${...}.
     if (!/^https?:\/\/([A-Za-z0-9._~:\/@+,=%-]|\{arch\}|\{cuda_arch\})+$/.test(a.uri) || !/^[A-Za-z0-9._\/-]+$/.test(a.suite) || a.components.some((c) => !/^[a-z0-9-]+$/.test(c)) || !/^[a-z0-9-]+$/.test(a.name))
@@ -155,7 +160,7 @@ function finishFramework(plan: Plan, body: Instruction[], o: RenderOptions): Sta
     // One file per platform: the builder names the platform it builds for (BuildKit sets
     // TARGETARCH; the classic builder gets it as a build argument).
     if (src.input.includes('{arch}')) body.push({ kind: 'arg', name: 'TARGETARCH' });
-    body.push({ kind: 'copy', sources: [src.input], dest: `${ENGINE_STAGING}${src.installPath}` });
+    body.push({ kind: 'copy', sources: [src.input], dest: `${ENGINE_STAGING}${src.installPath}`, ...(src.input.includes('{arch}') ? { sourceForm: 'arch' as const } : {}) });
     body.push({ kind: 'run', shell: [`chmod 0755 ${ENGINE_STAGING}${src.installPath}`] });
   }
   // The recipe's own steps: after the engine, before the small files (an edited config file does
@@ -181,7 +186,7 @@ function runtimeStage(plan: Plan, o: RenderOptions): Stage {
   const pkgs = [...(plan.base.pythonIncluded || rt.venv === null ? [] : ['python3']), ...plan.systemPackages];
   // Extra repositories: each signing key copied from the context (pinned), each list file written
   // with the image's architecture where the URI names it; then one apt step installs everything.
-  for (const a of plan.aptRepositories) body.push({ kind: 'copy', sources: [a.key], dest: `/usr/share/keyrings/dynamo-image-${a.name}${a.key.endsWith('.asc') ? '.asc' : '.gpg'}` });
+  for (const a of plan.aptRepositories) body.push({ kind: 'copy', sources: [a.key], dest: keyringOf(a) });
   if (plan.aptRepositories.length) body.push({ kind: 'run', shell: aptSources(plan.aptRepositories) });
   if (pkgs.length) body.push(aptInstall(pkgs, o));
   body.push({
@@ -201,7 +206,7 @@ function runtimeStage(plan: Plan, o: RenderOptions): Stage {
   });
   // Files from other images (JIT tools from the devel image, nats-server, etcd, uv, NIXL/UCX):
   // pinned by reference, they change rarely, so they come before the venv, the engine and the small files.
-  for (const im of plan.imports) for (const p of im.paths) body.push({ kind: 'copy', from: im.image, sources: [p.source], dest: p.destination });
+  for (const im of plan.imports) for (const p of im.paths) body.push({ kind: 'copy', from: im.image, sources: [p.source], dest: p.destination, sourceForm: 'glob' });
   if (rt.venv !== null) {
     body.push({ kind: 'copy', from: 'framework', sources: [rt.venv], dest: rt.venv, ...(rt.groupWritable ? { chown: `${uid}:${gid}` } : {}) });
     body.push({

@@ -60,6 +60,13 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** A COPY source: a plain path, or in the form the instruction declares (see ast.ts). */
+function copySource(s: string, form: 'glob' | 'arch' | undefined): string {
+  if (form === 'glob') return bare('path', s.replace(/\*/g, 'x')) && s;
+  if (form === 'arch') return bare('path', s.replaceAll('{arch}', 'x')) && s.replaceAll('{arch}', '${TARGETARCH}');
+  return bare('path', s);
+}
+
 function mounts(list: Mount[] | undefined): string {
   return (list ?? [])
     .map((m) =>
@@ -92,9 +99,7 @@ function renderInstruction(i: Instruction): string {
       return `RUN ${mounts(i.mounts)}${i.shell.join(' \\\n    && ')}`;
     case 'copy': {
       const flags = [i.from ? `--from=${bare('stage or image', i.from)}` : null, i.chown ? `--chown=${bare('owner', i.chown)}` : null].filter(Boolean);
-      // Sources may hold a * (a glob in the last part of a path in another image),
-      // and `{arch}` (a per-platform input) becomes the builder's ${TARGETARCH}.
-      return `COPY ${flags.length ? `${flags.join(' ')} ` : ''}${[...i.sources.map((s) => bare('path', s.replace(/\*/g, 'x').replaceAll('{arch}', 'x')) && s.replaceAll('{arch}', '${TARGETARCH}')), bare('path', i.dest)].join(' ')}`;
+      return `COPY ${flags.length ? `${flags.join(' ')} ` : ''}${[...i.sources.map((s) => copySource(s, i.sourceForm)), bare('path', i.dest)].join(' ')}`;
     }
     case 'env':
       return `ENV ${i.vars.map((v) => `${bare('env name', v.name)}=${v.raw ? rawWord(v.value) : v.refs ? quoteEnvValue(v.value) : quoteWord(v.value)}`).join(' \\\n    ')}`;

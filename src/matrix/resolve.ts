@@ -1,6 +1,7 @@
 import type { Issue, IssueCode } from '../errors.js';
 import { comparePep440, normalizePep440, parsePep440, parseSpecifier, pickHighest, satisfies, type Pep440Version, type Specifier } from '../versions/pep440.js';
 import type { Recipe } from '../recipe/schema.js';
+import { normalizeDist, wheelNameVersion } from '../versions/wheel-name.js';
 import type { Architecture, MatrixFramework, MatrixRow, SupportData } from './schema.js';
 
 // Resolves a recipe's versions against the support matrix and the base image table. Pure: the
@@ -236,14 +237,13 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
   const ds = recipe.dynamoSource;
   if (ds && !recipe.dynamo) err(['dynamoSource'], 'recipe.dynamo-wheels', 'says where the Dynamo wheels come from, but the recipe installs no Dynamo', 'set dynamo: "<version>", or leave dynamoSource out');
   if (ds?.wheels && dynamoVersion) {
-    const norm = (n: string) => n.toLowerCase().replace(/[-_.]+/g, '-');
-    const wheels = ds.wheels.map((w) => { const [name, version] = w.path.split('/').pop()!.split('-'); return { name: norm(name ?? ''), version: version ?? '' }; });
+    const wheels = ds.wheels.map((w) => wheelNameVersion(w.path));
     wheels.forEach((w, i) => {
       const v = parsePep440(w.version);
       if (!v || comparePep440(v, parsePep440(dynamoVersion!)!) !== 0) err(['dynamoSource', 'wheels', i, 'path'], 'recipe.dynamo-wheels', `is version ${w.version || '(none)'}, but dynamo is ${dynamoVersion}`, 'every Dynamo wheel carries the dynamo version');
     });
     ds.packages.forEach((p, i) => {
-      const name = norm(p.replace(/\[.*$/, ''));
+      const name = normalizeDist(p.replace(/\[.*$/, ''));
       if (!wheels.some((w) => w.name === name)) err(['dynamoSource', 'packages', i], 'recipe.dynamo-wheels', `"${p}" has no wheel in dynamoSource.wheels`, `wheels: ${wheels.map((w) => w.name).join(', ') || 'none'}`);
     });
   }

@@ -23,6 +23,8 @@ interface Wanted {
   platform?: string;
   /** Where its digest is written, when not next to the path. */
   shaField?: (string | number)[];
+  /** A per-platform file whose platform has no digest in the recipe. */
+  digestMissing?: boolean;
 }
 
 export function inputsOf(recipe: Recipe): Wanted[] {
@@ -36,7 +38,8 @@ export function inputsOf(recipe: Recipe): Wanted[] {
       // One file per platform: each checked against its own platform only.
       for (const platform of recipe.base.platforms) {
         const arch = platform.split('/')[1] as 'amd64' | 'arm64';
-        out.push({ role: 'engine-binary', source: b.path.replaceAll('{arch}', arch), sha256: b.sha256[arch] ?? '', platform, shaField: ['engine', 'binary', 'sha256', arch], fieldPath: ['engine', 'binary', 'path'] });
+        const digest = b.sha256[arch];
+        out.push({ role: 'engine-binary', source: b.path.replaceAll('{arch}', arch), ...(digest ? { sha256: digest } : { digestMissing: true }), platform, shaField: ['engine', 'binary', 'sha256', arch], fieldPath: ['engine', 'binary', 'path'] });
       }
     }
   }
@@ -116,7 +119,7 @@ export async function collectInputs(opts: {
       err(w.fieldPath, 'input.reserved', `"${w.source}" is the top-level "Dockerfile" of the build context, where the rendered Dockerfile goes`, 'move the file into a subfolder');
       continue;
     }
-    if (w.sha256 === '') {
+    if (w.digestMissing) {
       err(['engine', 'binary', 'sha256'], 'input.platform-mismatch', `has no digest for ${w.platform} (base.platforms lists it): add ${w.platform!.split('/')[1]}: <sha256 of ${w.source}>`, 'one entry per architecture the recipe builds');
       continue;
     }

@@ -1,3 +1,5 @@
+import { normalizeDist } from '../versions/wheel-name.js';
+
 // A pip requirements file as pip's hash-checking mode needs it: every requirement pinned with `==`
 // and at least one `--hash=sha256:...`. Pure: the file's text in, the packages (recorded in the plan
 // and the label) or the problems (each with its line) out.
@@ -48,7 +50,7 @@ export function parseRequirements(text: string): { packages: PinnedRequirement[]
       problems.push({ line: first, message: `${m[1]}==${m[3]} has no --hash=sha256:...: every requirement needs one (pip download or pip-compile --generate-hashes writes them)` });
       continue;
     }
-    packages.push({ name: m[1]!.toLowerCase().replace(/[-_.]+/g, '-'), version: m[3]!, hashes: hashes.map((h) => h.slice('sha256:'.length)), line: first });
+    packages.push({ name: normalizeDist(m[1]!), version: m[3]!, hashes: hashes.map((h) => h.slice('sha256:'.length)), line: first });
   }
   const seen = new Map<string, number>();
   for (const p of packages) {
