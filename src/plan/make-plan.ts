@@ -52,8 +52,14 @@ export interface LoadedRecipe {
   parsed: ParsedRecipe;
   warnings: Issue[];
   recipeDir: string;
-  /** Input files found and hashed: the same for every variant (axes change no input). */
-  inputs?: { inputs: PlanInput[]; issues: Issue[] };
+  /**
+   * Input files found and hashed, by the platforms they are checked for: the same for every variant
+   * with the same platforms (a platform axis changes which per-platform binary goes in, and what an
+   * engine binary is checked against).
+   */
+  inputs?: Map<string, { inputs: PlanInput[]; issues: Issue[] }>;
+  /** The requirements file's packages and problems, read once. */
+  requirements?: ReturnType<typeof parseRequirements>;
   /** The matrix expansion, once. */
   expansion?: Expansion;
   sha256?: string;
@@ -103,19 +109,22 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
   }
   const { resolution, issues: resIssues } = resolveRecipe(recipe, data, { file, locate: where, allowUnsupported: opts.allowUnsupported ?? false });
   const recipeDir = loaded.recipeDir;
-  if (!loaded.inputs) {
+  const platformsKey = recipe.base.platforms.join(',');
+  let collected = loaded.inputs?.get(platformsKey);
+  if (!collected) {
     const cache = opts.cache ?? (await DigestCache.open());
-    loaded.inputs = await collectInputs({ recipe, recipeDir, file, cache, locate: where });
+    collected = await collectInputs({ recipe, recipeDir, file, cache, locate: where });
     if (!opts.cache) await cache.save();
+    (loaded.inputs ??= new Map()).set(platformsKey, collected);
   }
-  const { inputs, issues: inIssues } = loaded.inputs;
+  const { inputs, issues: inIssues } = collected;
   const issues = [...loaded.warnings, ...resIssues, ...inIssues];
   // A requirements file with hashes: every line pinned, each problem named at its own line.
   let requirementPackages: { name: string; version: string }[] = [];
   const req = recipe.dependencies.requirements;
   if (req && !inIssues.some((i) => i.path?.[0] === 'dependencies' && i.path[1] === 'requirements')) {
     const reqFile = path.join(path.dirname(file), req.path);
-    const parsedReq = parseRequirements(await readFile(path.join(recipeDir, req.path), 'utf8'));
+    const parsedReq = (loaded.requirements ??= parseRequirements(await readFile(path.join(recipeDir, req.path), 'utf8')));
     requirementPackages = parsedReq.packages.map(({ name, version }) => ({ name, version }));
     for (const p of parsedReq.problems)
       issues.push({ code: 'input.requirements', severity: 'error', file: reqFile, line: p.line, col: 1, path: ['dependencies', 'requirements'], message: p.message, hint: 'pip install --require-hashes needs NAME==VERSION --hash=sha256:... for every package' });

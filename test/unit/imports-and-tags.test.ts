@@ -1,9 +1,10 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requirementsLock, variantTags } from '../../src/plan/build-plan.js';
-import { planRecipe, tryPlanRecipe } from '../../src/plan/make-plan.js';
+import { loadRecipe, planLoaded, planRecipe, tryPlanRecipe } from '../../src/plan/make-plan.js';
 import { ROOT } from '../support/cli.js';
 
 // Pure parts of issue 12's recipe features: which tags a variant gets, how imports resolve and lock,
@@ -71,5 +72,33 @@ describe('Dynamo wheels from the recipe\'s folder', () => {
     expect(lock).toContain(`ai-dynamo[vllm]==1.1.1 --hash=sha256:${'a'.repeat(64)}`);
     expect(lock).toContain(`ai-dynamo-runtime==1.1.1 --hash=sha256:${'b'.repeat(64)}`);
     expect(lock).toContain('tally-engine==2.0.0 --hash=sha256:');
+  });
+});
+
+describe('a per-platform binary under a platform axis', () => {
+  it('each variant planned from one loaded recipe gets its own platform\'s file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-per-arch-axis-'));
+    try {
+      const sha: Record<string, string> = {};
+      for (const arch of ['amd64', 'arm64']) {
+        mkdirSync(path.join(dir, 'bin', arch), { recursive: true });
+        writeFileSync(path.join(dir, 'bin', arch, 'engine'), `#!/bin/sh\necho ${arch}\n`);
+        sha[arch] = createHash('sha256').update(`#!/bin/sh\necho ${arch}\n`).digest('hex');
+      }
+      const recipe = path.join(dir, 'recipe.yaml');
+      writeFileSync(
+        recipe,
+        `apiVersion: dynamo-image/v1\nname: axis\nversion: 1.0.0\nbase:\n  image: dynamo-image-base/debian:bookworm\n  os: debian12\npython: "3.11"\nengine:\n  framework: custom\n  version: 1.0.0\n  binary: { path: "bin/{arch}/engine", sha256: { amd64: ${sha.amd64}, arm64: ${sha.arm64} }, installPath: /opt/e }\nbackend:\n  entrypoint: [/opt/e]\nmatrix:\n  platform: [linux/amd64, linux/arm64]\n`,
+      );
+      const loaded = await loadRecipe(recipe);
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+      for (const arch of ['amd64', 'arm64']) {
+        const r = await planLoaded(loaded.loaded, { variant: { platform: `linux/${arch}` } });
+        if (!r.ok) throw new Error(JSON.stringify(r.issues));
+        expect(r.planned.plan.inputs.map((i) => [i.contextPath, i.platform, i.sha256])).toEqual([[`bin/${arch}/engine`, `linux/${arch}`, sha[arch]]]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
