@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../support/cli.js';
@@ -51,5 +51,21 @@ describe('docker buildx bake reads the bake file', () => {
     expect(b.code, b.stderr).toBe(0);
     expect(JSON.parse(b.stdout)).toMatchObject({ upToDate: true, image: img.Id });
     expect(docker(['ps', '-aq', '--filter', 'label=dev.dynamo-image.smoke']).stdout.trim()).toBe('');
+  });
+  it('buildx (sid) builds a per-platform binary (bin/{arch}/...): TARGETARCH reaches the Dockerfile through bake', async () => {
+    const ex = privateExample('recipes/examples/echo-binary', 'bake-arch');
+    cleanups.push(ex.cleanup);
+    cleanups.push(() => removeImages(`${ex.name}:0.2.0`));
+    mkdirSync(path.join(ex.dir, 'bin', 'amd64'));
+    renameSync(path.join(ex.dir, 'bin', 'tokenecho'), path.join(ex.dir, 'bin', 'amd64', 'tokenecho'));
+    ex.edit((t) => t.replace('path: bin/tokenecho\n    sha256: c4e62e8d0162d62a16bf022e8bac5e64a04c2cce001794dd20ebea69477ac408', 'path: "bin/{arch}/tokenecho"\n    sha256: { amd64: c4e62e8d0162d62a16bf022e8bac5e64a04c2cce001794dd20ebea69477ac408 }'));
+    expect(readFileSync(ex.recipe, 'utf8')).toContain('bin/{arch}/tokenecho');
+    const r = await runCli(['matrix', ex.dir, '--format', 'bake'], { cwd: ex.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('COPY bin/$${TARGETARCH}/tokenecho');
+    const file = path.join(ex.dir, 'docker-bake.json');
+    writeFileSync(file, r.stdout);
+    execFileSync(buildx('sid'), ['bake', '-f', file, '--progress', 'plain'], { cwd: ex.dir, stdio: 'pipe', timeout: 300_000 });
+    expect(docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sha256sum', `${ex.name}:0.2.0`, '/usr/local/bin/tokenecho']).stdout).toContain('c4e62e8d0162d62a16bf022e8bac5e64a04c2cce001794dd20ebea69477ac408');
   });
 });
