@@ -9,7 +9,10 @@ import { EnvironmentError } from '../errors.js';
 
 export const ENV_USERNAME = 'DYNAMO_IMAGE_REGISTRY_USERNAME';
 export const ENV_PASSWORD = 'DYNAMO_IMAGE_REGISTRY_PASSWORD';
-/** Optional: the registry host the environment credentials are for (default: any). */
+/**
+ * Optional: the registry host the environment credentials are for. Without it they are for the
+ * registry being published to, and no other: a base image's registry never sees them.
+ */
 export const ENV_REGISTRY = 'DYNAMO_IMAGE_REGISTRY';
 
 export type Secret = { username: string; password: string } | { identityToken: string };
@@ -63,10 +66,16 @@ function runHelper(helper: string, host: string, env: NodeJS.ProcessEnv): Promis
   });
 }
 
-export async function findCredentials(host: string, env: NodeJS.ProcessEnv = process.env): Promise<Credentials> {
+/**
+ * The credentials for one registry host. `publish: true` says the host is the one being published
+ * to: only then do environment credentials without DYNAMO_IMAGE_REGISTRY apply. The registry client
+ * sends what this returns only in answer to that host's own challenge.
+ */
+export async function findCredentials(host: string, env: NodeJS.ProcessEnv = process.env, opts: { publish?: boolean } = {}): Promise<Credentials> {
   const user = env[ENV_USERNAME];
   const pass = env[ENV_PASSWORD];
-  if (user !== undefined && pass !== undefined && (!env[ENV_REGISTRY] || env[ENV_REGISTRY] === host))
+  const scope = env[ENV_REGISTRY];
+  if (user !== undefined && pass !== undefined && (scope ? scope === host : opts.publish === true))
     return { source: `environment (${ENV_USERNAME}, ${ENV_PASSWORD})`, secret: { username: user, password: pass } };
   const file = dockerConfigPath(env);
   let config: DockerConfig;

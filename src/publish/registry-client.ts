@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EnvironmentError, OperationError } from '../errors.js';
 import type { Credentials } from './credentials.js';
 import { apiHost, isLoopback } from './reference.js';
@@ -5,6 +6,14 @@ import { apiHost, isLoopback } from './reference.js';
 // A small client for the OCI distribution API: enough to read a tag's digest with anonymous, basic
 // or bearer-token auth. Transient failures (connection refused or reset, 5xx) are retried with
 // backoff; 401/403 fail at once.
+//
+// Everything a registry answers is untrusted input: credentials go only in answer to a challenge
+// (basic to the registry itself, a bearer realm only on https or loopback and on the challenging
+// host, Docker Hub's auth.docker.io or a host the user names in DYNAMO_IMAGE_REGISTRY_TOKEN_HOSTS);
+// redirects are followed by hand and drop Authorization when they leave the origin; every body is
+// read with a size limit (DYNAMO_IMAGE_REGISTRY_MAX_BODY_BYTES) inside the request's time limit;
+// a Docker-Content-Digest must be a digest and match the bytes received; a manifest must come with
+// a manifest media type.
 
 export const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
@@ -81,17 +90,69 @@ export function requestTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return (Number.isFinite(s) && s > 0 ? s : 20) * 1000;
 }
 
+/** The largest body (manifest, index, config, token answer) read from a registry: 4 MiB unless set. */
+export function maxBodyBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env['DYNAMO_IMAGE_REGISTRY_MAX_BODY_BYTES'] ?? 4 * 1024 * 1024);
+  return Number.isInteger(n) && n > 0 ? n : 4 * 1024 * 1024;
+}
+
+/** Hosts besides the challenging one that may serve bearer tokens: `DYNAMO_IMAGE_REGISTRY_TOKEN_HOSTS=a.example,b.example`. */
+export function configuredTokenHosts(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env['DYNAMO_IMAGE_REGISTRY_TOKEN_HOSTS'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+}
+
+/** Token services that belong to a registry by its operator's published setup. */
+const KNOWN_TOKEN_HOSTS: Record<string, string[]> = { 'registry-1.docker.io': ['auth.docker.io'] };
+
+export const DIGEST_RE = /^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/;
+
+const MANIFEST_TYPES = new Set(MANIFEST_ACCEPT.split(', '));
+
+function hostOf(hostPort: string): string {
+  return hostPort.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+}
+
+/**
+ * Why a bearer realm may not receive this registry's credentials, or null when it may: https (or
+ * plain http on loopback), on the challenging host, a known token host of that registry, or one the
+ * user configured.
+ */
+export function realmProblem(registryHost: string, realm: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  let u: URL;
+  try {
+    u = new URL(realm);
+  } catch {
+    return `its token realm "${realm.slice(0, 200)}" is not a URL`;
+  }
+  const realmHost = hostOf(u.host);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopback(u.host))) return `its token realm ${u.protocol}//${u.host} is not https (plain http only on loopback)`;
+  if (u.username || u.password) return 'its token realm carries credentials of its own';
+  const reg = hostOf(registryHost);
+  const allowed = new Set([reg, ...(KNOWN_TOKEN_HOSTS[reg] ?? []), ...configuredTokenHosts(env)]);
+  if (!allowed.has(realmHost)) return `its token realm is on ${u.host}, another host than ${registryHost}`;
+  return null;
+}
+
+function mediaTypeOf(res: Response): string {
+  return (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
 export class RegistryClient {
   private token: string | null = null;
+  /** The registry asked for basic auth once: from then on it is sent with every request (as docker does). */
+  private basicAsked = false;
   readonly base: string;
+  private readonly apiHostPort: string;
 
   constructor(
     readonly domain: string,
     private readonly creds: Credentials,
     private readonly policy: RetryPolicy = retryPolicy(),
     private readonly onRetry?: (msg: string) => void,
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.base = `${isLoopback(domain) ? 'http' : 'https'}://${apiHost(domain)}`;
+    this.apiHostPort = apiHost(domain);
+    this.base = `${isLoopback(domain) ? 'http' : 'https'}://${this.apiHostPort}`;
   }
 
   private basic(): string | null {
@@ -102,36 +163,117 @@ export class RegistryClient {
 
   private timeouts = 0;
 
-  private async fetchOnce(url: string, init: RequestInit): Promise<Response> {
-    let res: Response;
-    const ms = requestTimeoutMs();
-    try {
-      res = await fetch(url, { ...init, signal: AbortSignal.timeout(ms), redirect: 'follow' });
-    } catch (e) {
-      const why = networkCode(e, ms);
-      // A registry that accepts connections and never answers: two timeouts are enough to say so.
-      if (why.startsWith('no answer') && ++this.timeouts >= 2) throw new EnvironmentError('registry.unreachable', `${this.domain} accepts connections but does not answer (${why}, twice)`, 'check the registry; DYNAMO_IMAGE_REGISTRY_TIMEOUT_S sets the wait');
-      throw new TransientError(`${this.domain}: ${why}`);
+  /** A network failure in words, as a retryable error (or, the second time a registry is silent, exit 3). */
+  private networkFailure(e: unknown, ms: number): Error {
+    const why = networkCode(e, ms);
+    // A registry that accepts connections and never answers: two timeouts are enough to say so.
+    if (why.startsWith('no answer') && ++this.timeouts >= 2) return new EnvironmentError('registry.unreachable', `${this.domain} accepts connections but does not answer (${why}, twice)`, 'check the registry; DYNAMO_IMAGE_REGISTRY_TIMEOUT_S sets the wait');
+    return new TransientError(`${this.domain}: ${why}`);
+  }
+
+  /**
+   * One request, redirects followed by hand (at most 5, never from https to http, Authorization
+   * dropped when the origin changes), the body read within the size limit and the time limit.
+   */
+  private async fetchOnce(url: string, init: { method?: string; headers?: Record<string, string>; body?: Buffer | string }): Promise<{ res: Response; body: Buffer }> {
+    const ms = requestTimeoutMs(this.env);
+    const signal = AbortSignal.timeout(ms);
+    let current = new URL(url);
+    const origin = current.origin;
+    let headers = { ...(init.headers ?? {}) };
+    let method = init.method ?? 'GET';
+    let body = init.body;
+    for (let hop = 0; ; hop++) {
+      let res: Response;
+      try {
+        res = await fetch(current, { method, headers, ...(body !== undefined ? { body } : {}), signal, redirect: 'manual' });
+      } catch (e) {
+        throw this.networkFailure(e, ms);
+      }
+      if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
+        await res.body?.cancel().catch(() => undefined);
+        if (hop >= 5) throw new EnvironmentError('registry.bad-answer', `${this.domain} redirected more than 5 times for ${method} ${url}`);
+        let next: URL;
+        try {
+          next = new URL(res.headers.get('location')!, current);
+        } catch {
+          throw new EnvironmentError('registry.bad-answer', `${this.domain} redirected to something that is not a URL`);
+        }
+        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopback(next.host))) throw new EnvironmentError('registry.bad-answer', `${this.domain} redirected ${method} ${current.pathname} to ${next.protocol}//${next.host}: only https (or plain http on loopback) is followed`);
+        if (next.origin !== origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
+        if (res.status === 303) {
+          method = method === 'HEAD' ? 'HEAD' : 'GET';
+          body = undefined;
+        }
+        current = next;
+        continue;
+      }
+      if (res.status >= 500) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new TransientError(`${this.domain}: HTTP ${res.status}`);
+      }
+      return { res, body: await this.readBody(res, `${method} ${current.pathname}`, ms) };
     }
-    if (res.status >= 500) throw new TransientError(`${this.domain}: HTTP ${res.status}`);
-    return res;
+  }
+
+  /** The body, at most maxBodyBytes, or exit 3 naming the registry and the limit it broke. */
+  private async readBody(res: Response, what: string, ms: number): Promise<Buffer> {
+    if (!res.body) return Buffer.alloc(0);
+    const limit = maxBodyBytes(this.env);
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) {
+      await res.body.cancel().catch(() => undefined);
+      throw this.tooLarge(what, limit, `${declared} bytes declared`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > limit) {
+          await reader.cancel().catch(() => undefined);
+          throw this.tooLarge(what, limit, `more than ${limit} bytes sent`);
+        }
+        chunks.push(Buffer.from(value));
+      }
+    } catch (e) {
+      if (e instanceof EnvironmentError) throw e;
+      const why = networkCode(e, ms);
+      if (why.startsWith('no answer'))
+        throw new EnvironmentError('registry.slow', `${this.domain}: the answer to ${what} did not arrive within ${Math.round(ms / 1000)} s (${size} bytes came)`, 'DYNAMO_IMAGE_REGISTRY_TIMEOUT_S sets the limit for a whole request, body included');
+      throw new TransientError(`${this.domain}: ${what}: the answer broke off after ${size} bytes (${why})`);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  private tooLarge(what: string, limit: number, detail: string): EnvironmentError {
+    return new EnvironmentError('registry.too-large', `${this.domain}: the answer to ${what} is larger than the limit of ${limit} bytes (${detail})`, 'a manifest, index, config or token answer is a few KiB; DYNAMO_IMAGE_REGISTRY_MAX_BODY_BYTES raises the limit');
   }
 
   private async authenticate(ch: Challenge, scope: string): Promise<void> {
     if (ch.scheme === 'basic') {
       if (!this.basic()) throw this.refused(401);
+      this.basicAsked = true;
       return;
     }
     const realm = ch.params['realm'];
     if (!realm) throw new OperationError('registry.auth', `${this.domain} asked for a bearer token without a realm`);
+    const problem = realmProblem(this.apiHostPort, realm, this.env);
+    if (problem)
+      throw new OperationError('registry.auth-realm', `${this.domain} asked for a token from ${safeHost(realm)}, and ${problem}: its credentials are not sent there`, {
+        hint: `if ${safeHost(realm)} really serves ${this.domain}'s tokens, name it in DYNAMO_IMAGE_REGISTRY_TOKEN_HOSTS (over https)`,
+      });
     const u = new URL(realm);
     if (ch.params['service']) u.searchParams.set('service', ch.params['service']);
     u.searchParams.set('scope', ch.params['scope'] ?? scope);
     const s = this.creds.secret;
     const headers: Record<string, string> = {};
-    let res: Response;
+    let got: { res: Response; body: Buffer };
     if (s && 'identityToken' in s) {
-      res = await this.fetchOnce(realm, {
+      got = await this.fetchOnce(realm, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: s.identityToken, service: ch.params['service'] ?? '', scope: ch.params['scope'] ?? scope, client_id: 'dynamo-image' }).toString(),
@@ -139,13 +281,22 @@ export class RegistryClient {
     } else {
       const b = this.basic();
       if (b) headers['Authorization'] = b;
-      res = await this.fetchOnce(u.toString(), { headers });
+      got = await this.fetchOnce(u.toString(), { headers });
     }
+    const { res, body } = got;
     if (res.status === 401 || res.status === 403) throw this.refused(res.status);
     if (!res.ok) throw new OperationError('registry.auth', `${this.domain}'s token service answered HTTP ${res.status}`);
-    const j = (await res.json()) as { token?: string; access_token?: string };
-    this.token = j.token ?? j.access_token ?? null;
-    if (!this.token) throw new OperationError('registry.auth', `${this.domain}'s token service gave no token`);
+    let j: { token?: unknown; access_token?: unknown };
+    try {
+      j = JSON.parse(body.toString('utf8')) as typeof j;
+    } catch {
+      throw new EnvironmentError('registry.bad-answer', `${this.domain}'s token service answered something that is not JSON`);
+    }
+    const token = typeof j?.token === 'string' ? j.token : typeof j?.access_token === 'string' ? j.access_token : null;
+    if (!token) throw new OperationError('registry.auth', `${this.domain}'s token service gave no token`);
+    // A token goes into a header: anything but printable ASCII would let the answer write headers.
+    if (!/^[\x21-\x7e]{1,16384}$/.test(token)) throw new EnvironmentError('registry.bad-answer', `${this.domain}'s token service gave a token that is not printable ASCII`);
+    this.token = token;
   }
 
   refused(status: number): OperationError {
@@ -154,38 +305,80 @@ export class RegistryClient {
     });
   }
 
-  private async request(method: 'GET' | 'HEAD' | 'PUT', pathAndQuery: string, scope: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Response> {
+  /** The Authorization header for the next request: only what the registry asked for. */
+  private authHeader(): string | null {
+    if (this.token) return `Bearer ${this.token}`;
+    return this.basicAsked ? this.basic() : null;
+  }
+
+  private async request(method: 'GET' | 'HEAD' | 'PUT', pathAndQuery: string, scope: string, headers: Record<string, string> = {}, body?: Buffer): Promise<{ res: Response; body: Buffer }> {
     const url = `${this.base}${pathAndQuery}`;
     return withRetries(`${method} ${url}`, this.policy, async () => {
-      const auth = this.token ? `Bearer ${this.token}` : this.basic();
-      let res = await this.fetchOnce(url, { method, headers: { ...headers, ...(auth ? { Authorization: auth } : {}) }, ...(body ? { body } : {}) });
-      if (res.status === 401) {
-        const ch = parseChallenge(res.headers.get('www-authenticate'));
+      const auth = this.authHeader();
+      let got = await this.fetchOnce(url, { method, headers: { ...headers, ...(auth ? { Authorization: auth } : {}) }, ...(body ? { body } : {}) });
+      if (got.res.status === 401) {
+        const ch = parseChallenge(got.res.headers.get('www-authenticate'));
         if (!ch) throw this.refused(401);
         if (ch.scheme === 'basic' && auth?.startsWith('Basic')) throw this.refused(401);
         await this.authenticate(ch, scope);
-        const again = this.token ? `Bearer ${this.token}` : this.basic();
-        res = await this.fetchOnce(url, { method, headers: { ...headers, ...(again ? { Authorization: again } : {}) }, ...(body ? { body } : {}) });
+        const again = this.authHeader();
+        got = await this.fetchOnce(url, { method, headers: { ...headers, ...(again ? { Authorization: again } : {}) }, ...(body ? { body } : {}) });
       }
-      if (res.status === 401 || res.status === 403) throw this.refused(res.status);
-      return res;
+      if (got.res.status === 401 || got.res.status === 403) throw this.refused(got.res.status);
+      return got;
     }, this.onRetry);
   }
 
+  /** A Docker-Content-Digest header, checked: absent is null, anything but a digest is an error. */
+  private digestHeader(res: Response, what: string): string | null {
+    const d = res.headers.get('docker-content-digest');
+    if (d === null) return null;
+    if (!DIGEST_RE.test(d)) throw new EnvironmentError('registry.bad-answer', `${this.domain} answered ${what} with a Docker-Content-Digest that is not a digest ("${d.slice(0, 80)}")`, 'a digest is sha256: and 64 hex digits');
+    return d;
+  }
+
+  /**
+   * A manifest as received and verified: a manifest media type, JSON, and bytes whose sha256 is
+   * the digest asked for (by digest) and the Docker-Content-Digest the registry sent.
+   */
+  private async verifiedManifest(repository: string, reference: string): Promise<{ digest: string; mediaType: string; bytes: Buffer } | null> {
+    const what = `${repository}:${reference}`;
+    const { res, body } = await this.request('GET', `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull`, { Accept: MANIFEST_ACCEPT });
+    if (res.status === 404) return null;
+    if (!res.ok) throw new OperationError('registry.error', `${this.domain} answered HTTP ${res.status} for ${what}`);
+    const mediaType = mediaTypeOf(res);
+    if (!MANIFEST_TYPES.has(mediaType))
+      throw new EnvironmentError('registry.bad-answer', `${this.domain} answered ${what} with "${mediaType.slice(0, 80) || 'no content type'}", not an image manifest`, 'is a proxy or captive portal answering instead of the registry?');
+    let parsed: { mediaType?: unknown; schemaVersion?: unknown };
+    try {
+      parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+    } catch {
+      throw new EnvironmentError('registry.bad-answer', `${this.domain} answered ${what} with a body that is not JSON`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || parsed.schemaVersion !== 2 || (parsed.mediaType !== undefined && parsed.mediaType !== mediaType))
+      throw new EnvironmentError('registry.bad-answer', `${this.domain} answered ${what} with a manifest whose schemaVersion or mediaType does not match its content type ${mediaType}`);
+    const computed = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const header = this.digestHeader(res, what);
+    const asked = DIGEST_RE.test(reference) ? reference : null;
+    for (const [name, d] of [['Docker-Content-Digest', header], ['the digest asked for', asked]] as const) {
+      if (d && d.startsWith('sha256:') && d !== computed) throw new EnvironmentError('registry.digest-mismatch', `${this.domain} answered ${what}: ${name} is ${d}, but the bytes received hash to ${computed}`, 'the registry, or something between, changed the manifest: nothing was written');
+    }
+    return { digest: header?.startsWith('sha256:') || !header ? computed : header, mediaType, bytes: body };
+  }
+
   /** The digest a tag (or digest) points to, or null when the registry has no such manifest. */
-  async manifestDigest(repository: string, reference: string): Promise<{ digest: string; mediaType: string } | null> {
-    const res = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull`, { Accept: MANIFEST_ACCEPT });
+  async manifestDigest(repository: string, reference: string, opts: { verify?: boolean } = {}): Promise<{ digest: string; mediaType: string } | null> {
+    if (opts.verify) {
+      const m = await this.verifiedManifest(repository, reference);
+      return m && { digest: m.digest, mediaType: m.mediaType };
+    }
+    const { res } = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull`, { Accept: MANIFEST_ACCEPT });
     if (res.status === 404) return null;
     if (!res.ok) throw new OperationError('registry.error', `${this.domain} answered HTTP ${res.status} for ${repository}:${reference}`);
-    const digest = res.headers.get('docker-content-digest');
-    if (!digest) {
-      // Some registries omit the header on HEAD: fall back to GET and hash the body.
-      const get = await this.request('GET', `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull`, { Accept: MANIFEST_ACCEPT });
-      const body = Buffer.from(await get.arrayBuffer());
-      const { createHash } = await import('node:crypto');
-      return { digest: `sha256:${createHash('sha256').update(body).digest('hex')}`, mediaType: get.headers.get('content-type') ?? '' };
-    }
-    return { digest, mediaType: res.headers.get('content-type') ?? '' };
+    const digest = this.digestHeader(res, `${repository}:${reference}`);
+    // Some registries omit the header on HEAD: fall back to GET and hash the body.
+    if (!digest) return this.manifestDigest(repository, reference, { verify: true });
+    return { digest, mediaType: mediaTypeOf(res) };
   }
 
   /**
@@ -195,7 +388,7 @@ export class RegistryClient {
   async configDigest(repository: string, digest: string): Promise<string | null> {
     const m = await this.manifest(repository, digest);
     const cfg = (m?.body as { config?: { digest?: unknown } } | undefined)?.config?.digest;
-    return typeof cfg === 'string' ? cfg : null;
+    return typeof cfg === 'string' && DIGEST_RE.test(cfg) ? cfg : null;
   }
 
   /**
@@ -203,14 +396,16 @@ export class RegistryClient {
    * They carry the build key: the registry can say "this exact build is here" without a pull.
    */
   async imageLabels(repository: string, digest: string): Promise<Record<string, string> | null> {
-    const m = await this.manifest(repository, digest);
-    const cfg = (m?.body as { config?: { digest?: unknown } } | undefined)?.config?.digest;
-    if (typeof cfg !== 'string') return null;
-    const res = await this.request('GET', `/v2/${repository}/blobs/${cfg}`, `repository:${repository}:pull`);
+    const cfg = await this.configDigest(repository, digest);
+    if (!cfg) return null;
+    const { res, body } = await this.request('GET', `/v2/${repository}/blobs/${cfg}`, `repository:${repository}:pull`);
     if (!res.ok) return null;
+    // A config blob is content-addressed: bytes that do not hash to its digest are not it.
+    if (cfg.startsWith('sha256:') && `sha256:${createHash('sha256').update(body).digest('hex')}` !== cfg) return null;
     try {
-      const c = JSON.parse(await res.text()) as { config?: { Labels?: Record<string, string> | null } };
-      return c.config?.Labels ?? {};
+      const c = JSON.parse(body.toString('utf8')) as { config?: { Labels?: Record<string, unknown> | null } };
+      const labels = c.config?.Labels ?? {};
+      return Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'));
     } catch {
       return null;
     }
@@ -218,30 +413,24 @@ export class RegistryClient {
 
   /** The manifest's bytes as stored, for copying it under another tag. */
   async manifestBytes(repository: string, digest: string): Promise<{ mediaType: string; bytes: Buffer } | null> {
-    const res = await this.request('GET', `/v2/${repository}/manifests/${digest}`, `repository:${repository}:pull`, { Accept: MANIFEST_ACCEPT });
-    if (res.status === 404) return null;
-    if (!res.ok) throw new OperationError('registry.error', `${this.domain} answered HTTP ${res.status} for ${repository}@${digest}`);
-    return { mediaType: res.headers.get('content-type') ?? 'application/vnd.docker.distribution.manifest.v2+json', bytes: Buffer.from(await res.arrayBuffer()) };
+    const m = await this.verifiedManifest(repository, digest);
+    return m && { mediaType: m.mediaType, bytes: m.bytes };
   }
 
   /** Puts a manifest under a tag (the blobs it names must be in the repository already). */
   async putManifest(repository: string, tag: string, manifest: { mediaType: string; bytes: Buffer }): Promise<string> {
-    const res = await this.request('PUT', `/v2/${repository}/manifests/${tag}`, `repository:${repository}:pull,push`, { 'Content-Type': manifest.mediaType }, manifest.bytes);
-    if (res.status !== 201 && res.status !== 200) throw new OperationError('publish.failed', `${this.domain} refused the manifest for ${repository}:${tag}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
-    const { createHash } = await import('node:crypto');
-    return res.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}`;
+    const { res, body } = await this.request('PUT', `/v2/${repository}/manifests/${tag}`, `repository:${repository}:pull,push`, { 'Content-Type': manifest.mediaType }, manifest.bytes);
+    if (res.status !== 201 && res.status !== 200) throw new OperationError('publish.failed', `${this.domain} refused the manifest for ${repository}:${tag}: HTTP ${res.status} ${body.toString('utf8').slice(0, 300)}`);
+    const computed = `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}`;
+    const header = this.digestHeader(res, `${repository}:${tag}`);
+    if (header && header.startsWith('sha256:') && header !== computed) throw new EnvironmentError('registry.digest-mismatch', `${this.domain} stored the manifest for ${repository}:${tag} under ${header}, but the bytes sent hash to ${computed}`);
+    return computed;
   }
 
   /** A manifest's JSON and media type, or null when the registry has none. */
   async manifest(repository: string, reference: string): Promise<{ mediaType: string; body: unknown } | null> {
-    const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull`, { Accept: MANIFEST_ACCEPT });
-    if (res.status === 404) return null;
-    if (!res.ok) throw new OperationError('registry.error', `${this.domain} answered HTTP ${res.status} for ${repository}:${reference}`);
-    try {
-      return { mediaType: res.headers.get('content-type') ?? '', body: JSON.parse(await res.text()) as unknown };
-    } catch {
-      return null;
-    }
+    const m = await this.verifiedManifest(repository, reference);
+    return m && { mediaType: m.mediaType, body: JSON.parse(m.bytes.toString('utf8')) as unknown };
   }
 
   /** Reachable at all? Environment errors (exit 3) when not. */
@@ -252,5 +441,15 @@ export class RegistryClient {
       if (e instanceof TransientError) throw new EnvironmentError('registry.unreachable', `no registry answers at ${this.base}: ${e.message}`, 'start it, or check --registry / publish.registry');
       throw e;
     }
+  }
+}
+
+/** A realm's scheme and host, for messages (never its query). */
+function safeHost(realm: string): string {
+  try {
+    const u = new URL(realm);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return JSON.stringify(realm.slice(0, 80));
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -76,6 +77,9 @@ describe('publish: every tag checked before the first push; mutable tags last', 
   // A registry in memory on 127.0.0.1: /v2/ and HEAD/GET of manifests, every request logged.
   const seen: string[] = [];
   const manifests = new Map<string, { digest: string; config: string }>();
+  // Content-addressed, as a registry is: a manifest's digest is the sha256 of the bytes served.
+  const body = (config: string) => JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { digest: config } });
+  const entry = (config: string) => ({ digest: `sha256:${createHash('sha256').update(body(config)).digest('hex')}`, config });
   let host = '';
   let server: http.Server;
   beforeAll(async () => {
@@ -86,7 +90,7 @@ describe('publish: every tag checked before the first push; mutable tags last', 
       const hit = m ? manifests.get(`${m[1]}:${m[2]}`) ?? [...manifests.values()].find((x) => x.digest === m[2]) : undefined;
       if (!hit) return void res.writeHead(404).end();
       res.writeHead(200, { 'docker-content-digest': hit.digest, 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' });
-      res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ schemaVersion: 2, config: { digest: hit.config } }));
+      res.end(req.method === 'HEAD' ? undefined : body(hit.config));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -100,7 +104,7 @@ describe('publish: every tag checked before the first push; mutable tags last', 
     const engine = new FakeEngine();
     const imageId = (await engine.build({ context: (await import('node:stream')).Readable.from([]), dockerfile: 'x', buildArgs: {}, labels: {}, cacheFrom: [], builder: 'buildkit', network: 'none', signal: new AbortController().signal, onEvent: () => undefined })).imageId;
     // The registry already has `latest` (another image): it is mutable, so it moves, last.
-    manifests.set('echo-python:latest', { digest: `sha256:${'a'.repeat(64)}`, config: `sha256:${'b'.repeat(64)}` });
+    manifests.set('echo-python:latest', entry(`sha256:${'b'.repeat(64)}`));
     seen.length = 0;
     const order: string[] = [];
     const orig = engine.push.bind(engine);
@@ -109,7 +113,7 @@ describe('publish: every tag checked before the first push; mutable tags last', 
       return orig(repo, tag);
     };
     // The pushes are verified against the registry afterwards: make them land.
-    engine.pushDigest = `sha256:${'c'.repeat(64)}`;
+    engine.pushDigest = entry(imageId).digest;
     const land = setInterval(() => {
       for (const t of ['0.1.0', '0.1.0-py', 'latest']) if (engine.calls.includes(`push ${host}/echo-python:${t}`)) manifests.set(`echo-python:${t}`, { digest: engine.pushDigest, config: imageId });
     }, 1);
@@ -125,7 +129,7 @@ describe('publish: every tag checked before the first push; mutable tags last', 
   it('an immutable tag held by another image: refused before any push', async () => {
     const { plan } = await planRecipe(RECIPE);
     const p = { ...plan, publish: { registry: host, tags: ['{version}', '{version}-held'], mutableTags: [] } };
-    manifests.set('echo-python:0.1.0-held', { digest: `sha256:${'e'.repeat(64)}`, config: `sha256:${'f'.repeat(64)}` });
+    manifests.set('echo-python:0.1.0-held', entry(`sha256:${'f'.repeat(64)}`));
     const engine = new FakeEngine();
     const imageId = (await engine.build({ context: (await import('node:stream')).Readable.from([]), dockerfile: 'x', buildArgs: {}, labels: {}, cacheFrom: [], builder: 'buildkit', network: 'none', signal: new AbortController().signal, onEvent: () => undefined })).imageId;
     await expect(

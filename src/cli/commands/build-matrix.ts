@@ -67,7 +67,7 @@ export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: O
         ? {
             afterBuild: async (e: MatrixEntry, r: BuildAndTestResult, s: AbortSignal) => {
               const target = targets.get(e.id)!;
-              const creds = await findCredentials(target.registry);
+              const creds = await findCredentials(target.registry, process.env, { publish: true });
               const pushed = await publishImage({ engine, imageId: r.build.image, target, creds, buildKey: r.build.buildKey, force: false, policy: retryPolicy(), signal: s, note: () => undefined });
               published.set(e.id, pushed.map((p) => `${p.action === 'pushed' ? 'pushed' : 'unchanged'} ${p.reference}`).join(', '));
             },

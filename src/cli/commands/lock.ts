@@ -15,8 +15,11 @@ export async function runLock(file: string, opts: { json?: boolean; allowUnsuppo
   const issues: Issue[] = [];
   for (const ref of refs) {
     const p = parseReference(ref)!;
-    const client = new RegistryClient(p.domain, await findCredentials(p.domain), retryPolicy());
-    const m = await client.manifestDigest(p.path, p.tag ?? 'latest');
+    // Environment credentials without DYNAMO_IMAGE_REGISTRY are the publish registry's alone.
+    const publishHost = plan.publish?.registry?.split('/')[0];
+    const client = new RegistryClient(p.domain, await findCredentials(p.domain, process.env, { publish: p.domain === publishHost }), retryPolicy());
+    // Only what was verified is written: a manifest type, JSON, bytes that hash to the digest.
+    const m = await client.manifestDigest(p.path, p.tag ?? 'latest', { verify: true });
     if (!m) issues.push({ code: 'lock.not-found', severity: 'error', file, message: `${ref} does not exist in ${p.domain}`, hint: 'push it first, or fix the reference' });
     else images[ref] = m.digest;
   }

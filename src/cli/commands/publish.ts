@@ -55,7 +55,7 @@ export async function runPublish(file: string, cliOpts: PublishCliOptions, o: Ou
   }
   const skipTests = opts.skipTests === true || opts.test === false;
 
-  const creds = await findCredentials(target.registry);
+  const creds = await findCredentials(target.registry, process.env, { publish: true });
   if (multi && opts.merge) return mergeManifestLists(planned, target, creds, opts, o);
   if (multi && !opts.platform) return publishPlatforms(planned, target, creds, opts, o);
   const buildKey = buildKeyOf(planned.plan.digest, { target: 'runtime', buildArgs: parseBuildArgs(opts.buildArg), ...(opts.platform ? { platform: opts.platform } : {}) });
