@@ -35,8 +35,10 @@ function fmtMs(ms: number | undefined): string {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
 }
 
-export function plainProgress(write: (line: string) => void, opts: { github?: boolean; now?: () => Date } = {}): ProgressSink {
+export function plainProgress(write: (line: string) => void, opts: { github?: boolean; now?: () => Date; command?: (line: string) => void } = {}): ProgressSink {
   const now = opts.now ?? (() => new Date());
+  // Workflow commands are the tool's own: they bypass the stop-commands block foreign text is in.
+  const cmd = opts.command ?? write;
   let group = false;
   const stamp = () => now().toISOString().slice(11, 19);
   return {
@@ -44,8 +46,8 @@ export function plainProgress(write: (line: string) => void, opts: { github?: bo
       if (e.type === 'step') {
         if (e.state === 'running') {
           if (opts.github) {
-            if (group) write('::endgroup::');
-            write(`::group::${e.name}`);
+            if (group) cmd('::endgroup::');
+            cmd(`::group::${e.name}`);
             group = true;
           } else write(`${stamp()} ${e.name}`);
         } else if (e.state === 'cached') write(`${stamp()} CACHED ${e.name}`);
@@ -54,9 +56,9 @@ export function plainProgress(write: (line: string) => void, opts: { github?: bo
           write(`${stamp()} ERROR ${e.name}${e.error ? `: ${e.error}` : ''}`);
           // An annotation on the run's summary page, outside the collapsed group.
           if (opts.github) {
-            if (group) write('::endgroup::');
+            if (group) cmd('::endgroup::');
             group = false;
-            write(`::error title=build step failed::${annotation(`${e.name}${e.error ? `: ${e.error}` : ''}`)}`);
+            cmd(`::error title=build step failed::${annotation(`${e.name}${e.error ? `: ${e.error}` : ''}`)}`);
           }
         }
       } else if (e.type === 'log') write(`${stamp()}   ${e.line}`);
@@ -65,7 +67,7 @@ export function plainProgress(write: (line: string) => void, opts: { github?: bo
       write(`${stamp()} ${text}`);
     },
     close() {
-      if (group) write('::endgroup::');
+      if (group) cmd('::endgroup::');
       group = false;
     },
   };
@@ -101,8 +103,10 @@ interface TtyStream {
  * when they do not all fit) nor wider (lines cut to its width). Notes print above it. At the end
  * the view is replaced by one summary of every step.
  */
-export function ttyProgress(stream: TtyStream, opts: { now?: () => number } = {}): ProgressSink {
+export function ttyProgress(stream: TtyStream, opts: { now?: () => number; clean?: (text: string) => string } = {}): ProgressSink {
   const now = opts.now ?? (() => Date.now());
+  // The engine's text (step names, log lines) is shown, never obeyed: the caller's cleaner escapes it.
+  const clean = opts.clean ?? ((t: string) => t);
   const steps = new Map<string, { name: string; state: string; durationMs?: number; started: number; last?: string }>();
   let drawn = 0;
   let timer: NodeJS.Timeout | null = null;
@@ -135,17 +139,17 @@ export function ttyProgress(stream: TtyStream, opts: { now?: () => number } = {}
     event(e) {
       if (e.type === 'step') {
         const prev = steps.get(e.id);
-        steps.set(e.id, { name: e.name, state: e.state, started: prev?.started ?? now(), ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) });
+        steps.set(e.id, { name: clean(e.name), state: e.state, started: prev?.started ?? now(), ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) });
       } else if (e.type === 'log') {
         const s = steps.get(e.id);
-        if (s) s.last = e.line;
+        if (s) s.last = clean(e.line);
       }
       timer ??= setInterval(draw, 200);
     },
     note(text) {
       // Above the live view, which is drawn again below it.
       clear();
-      stream.write(`${text.slice(0, Math.max(width(), text.length))}\n`);
+      stream.write(`${clean(text)}\n`);
       if (timer) draw();
     },
     close() {

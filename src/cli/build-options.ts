@@ -10,7 +10,8 @@ import { smokeEvents, smokeRunOptions } from './smoke-output.js';
 import { buildAndTest, type BuildAndTestOptions, type SmokeSummary, type TestEvents } from '../pipeline/build-and-test.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { referenceProblem } from '../publish/reference.js';
-import type { Output } from './output.js';
+import { holdSecret, type Output } from './output.js';
+import { cleanText, netrcPasswords } from './output-guard.js';
 
 export interface BuildCliOptions {
   target: Target;
@@ -87,9 +88,9 @@ export function progressMode(mode: ProgressMode | undefined, env: NodeJS.Process
 export function makeProgress(o: Output, opts: { quiet?: boolean; json?: boolean; progress?: ProgressMode }): ProgressSink {
   if (opts.quiet) return quietProgress;
   const mode = progressMode(opts.progress);
-  if (mode === 'tty') return ttyProgress(process.stderr);
+  if (mode === 'tty') return ttyProgress(process.stderr, { clean: cleanText });
   if (mode === 'json') return jsonProgress((l) => o.err(l));
-  return plainProgress((l) => o.err(l), { github: process.env['GITHUB_ACTIONS'] === 'true' });
+  return plainProgress((l) => o.err(l), { github: process.env['GITHUB_ACTIONS'] === 'true', ...(o.command ? { command: (l: string) => o.command!(l) } : {}) });
 }
 
 export function summarize(r: BuildOutcome): string {
@@ -154,16 +155,24 @@ export function parseSecrets(list: string[]): Map<string, Buffer> {
     const id = kv['id'];
     if (!id || !/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new UsageError(`--secret ${spec.replace(/(src|env)=.*/, '$1=...')}: needs id=NAME (letters, digits, _ . -)`, 'e.g. --secret id=index_token,src=token.txt or --secret id=index_token,env=INDEX_TOKEN');
     if (kv['src'] !== undefined) {
+      let value: Buffer;
       try {
-        out.set(id, readFileSync(kv['src']));
+        value = readFileSync(kv['src']);
       } catch {
         throw new UsageError(`--secret id=${id}: cannot read the file given as src`);
       }
+      out.set(id, value);
     } else if (kv['env'] !== undefined) {
       const v = process.env[kv['env']];
       if (v === undefined) throw new UsageError(`--secret id=${id}: the environment variable ${kv['env']} is not set`);
       out.set(id, Buffer.from(v));
     } else throw new UsageError(`--secret id=${id}: needs src=FILE or env=VARIABLE`);
+  }
+  // Held, so never printed: each value, and the passwords of a netrc secret on their own.
+  for (const v of out.values()) {
+    const text = v.toString('utf8');
+    holdSecret(text);
+    for (const p of netrcPasswords(text)) holdSecret(p);
   }
   return out;
 }

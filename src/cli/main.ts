@@ -2,7 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DynamoImageError, ExitCode, InputError, ReportedFailure } from '../errors.js';
 import { IMAGE_REF_RE, referencePathIsLowercase } from '../recipe/image-ref.js';
 import { TOOL_VERSION } from '../version.js';
-import { printIssues, processOutput, type Output } from './output.js';
+import { holdSecret, printIssues, processOutput, type Output } from './output.js';
 
 // The only place that decides exit codes and how errors look. Commands are loaded on demand, so
 // `render` never loads the engine client.
@@ -236,6 +236,9 @@ export function parseIntOption(v: string): number {
 }
 
 export async function main(argv: string[], o: Output = processOutput): Promise<number> {
+  // The registry password is held from the start: masked wherever it could be printed.
+  const password = process.env['DYNAMO_IMAGE_REGISTRY_PASSWORD'];
+  if (password) holdSecret(password);
   let exit: number = ExitCode.ok;
   const program = makeProgram(o, (c) => (exit = c), argv);
   try {

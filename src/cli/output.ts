@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { formatIssue, UsageError, type Issue } from '../errors.js';
+import { escapeControls, guardStream, maskSecrets, registerSecret } from './output-guard.js';
 
 // Where the CLI writes. Commands get one of these instead of touching process.stdout directly,
 // which keeps them testable and keeps stdout for machine-readable output (--json).
@@ -8,14 +9,30 @@ import { formatIssue, UsageError, type Issue } from '../errors.js';
 export interface Output {
   out(text: string): void;
   err(text: string): void;
+  /** The tool's own workflow command (::group::, ::error): on GitHub outside the stop-commands block. */
+  command?(line: string): void;
   isTTY: boolean;
 }
 
+const githubActions = process.env['GITHUB_ACTIONS'] === 'true';
+const stderrGuard = guardStream((s) => process.stderr.write(s), { github: githubActions });
+process.on('exit', () => stderrGuard.close());
+
+/**
+ * The process's streams, through the output guard: stdout masked and control characters escaped
+ * (it carries data: JSON, a Dockerfile), stderr the same and, on GitHub, inside stop-commands.
+ */
 export const processOutput: Output = {
-  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  out: (t) => process.stdout.write(`${escapeControls(maskSecrets(t.endsWith('\n') ? t.slice(0, -1) : t))}\n`),
+  err: (t) => stderrGuard.line(t),
+  command: (l) => stderrGuard.command(l),
   isTTY: Boolean(process.stderr.isTTY),
 };
+
+/** A secret this process holds: masked in everything printed; on GitHub also ::add-mask:: now. */
+export function holdSecret(value: string): void {
+  registerSecret(value, githubActions ? (line) => stderrGuard.command(line, { mask: false }) : undefined);
+}
 
 export function printIssues(o: Output, issues: Issue[]): void {
   for (const i of issues) o.err(formatIssue(i));

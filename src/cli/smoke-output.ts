@@ -5,6 +5,7 @@ import { formatHuman, formatJunit, formatResultLine } from '../smoke/report.js';
 import type { SmokeReport, TestResult } from '../smoke/types.js';
 import type { SmokeCliOptions } from './commands/test.js';
 import type { Output } from './output.js';
+import { maskSecrets } from './output-guard.js';
 
 // How the CLI shows smoke tests, for every command that runs them.
 
@@ -22,13 +23,13 @@ export function smokeEvents(opts: Pick<SmokeCliOptions, 'quiet' | 'json' | 'juni
     onResult: (r: TestResult) => {
       if (!opts.quiet && !opts.json) o.err(`  ${formatResultLine(r)}`);
       // On GitHub, a failing test is an annotation on the run's summary page too.
-      if (r.status === 'failed' && process.env['GITHUB_ACTIONS'] === 'true') o.err(`::error title=smoke test failed::${annotation(`${r.name}: ${r.reason ?? 'failed'}`)}`);
+      if (r.status === 'failed' && process.env['GITHUB_ACTIONS'] === 'true') (o.command ?? o.err)(`::error title=smoke test failed::${annotation(`${r.name}: ${r.reason ?? 'failed'}`)}`);
     },
     onReport: (report: SmokeReport) => {
       if (opts.junit) {
         const file = opts.junit;
         const tmp = `${file}.${process.pid}.tmp`;
-        written.push(writeFile(tmp, formatJunit(report)).then(() => rename(tmp, file)));
+        written.push(writeFile(tmp, maskSecrets(formatJunit(report))).then(() => rename(tmp, file)));
       }
       if (opts.json) o.out(JSON.stringify(report));
       else if (!opts.quiet || report.failed) o.err(formatHuman(report, { streamed: true }));
