@@ -88,7 +88,7 @@ export async function buildAndTest(engine: Engine, planned: Pick<PlannedRecipe, 
       if (!opts.test) return;
       if (settings.tests.length === 0) return void (smoke = { ran: false, reason: 'the recipe declares no smoke tests' });
       if (opts.target !== 'runtime') return void (smoke = { ran: false, reason: `smoke tests run on the runtime target, not ${opts.target}` });
-      const rec = upToDate ? await readTestRecord(imageId, testsDigest(settings)) : null;
+      const rec = upToDate ? await readTestRecord(imageId, testsDigest(settings), (t) => opts.progress.note(t)) : null;
       if (rec?.passed && opts.smoke.gpu !== 'require') {
         opts.progress.note(`smoke tests passed for this image at ${rec.at}; not run again`);
         return void (smoke = { ran: false, reason: `passed before (${rec.at})` });

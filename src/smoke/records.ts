@@ -1,10 +1,14 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { recordKey, sealMatches, seal, trustedFolder, writeExclusive } from '../plan/cache-trust.js';
 import { cacheDir } from '../plan/digest-cache.js';
 import type { SmokeReport } from './types.js';
 
 // What the smoke tests said about an exact image (by id), so an up-to-date build or a publish
-// need not run them again, and a publish can refuse an image whose tests failed.
+// need not run them again, and a publish can refuse an image whose tests failed. A record counts
+// only from a folder nobody else can write, sealed with this cache's key (plan/cache-trust.ts), and
+// bound to the image id and the digest of the test definitions: a forged or copied "passed" record
+// is ignored, with a warning, and the tests run.
 
 export interface TestRecord {
   imageId: string;
@@ -26,13 +30,48 @@ function fileFor(imageId: string): string {
   return path.join(cacheDir(), 'test-records', `${imageId.replace(/^sha256:/, '')}.json`);
 }
 
-export async function readTestRecord(imageId: string, testsDigest: string): Promise<TestRecord | null> {
+function recordsDir(): string {
+  return path.join(cacheDir(), 'test-records');
+}
+
+/** Why the records cannot be trusted here, or null; said once per process. */
+let warned = false;
+export async function recordsProblem(): Promise<string | null> {
+  return trustedFolder(recordsDir(), cacheDir());
+}
+
+/** A record, or null; `warn` hears why a record that is there was not trusted. */
+export async function readTestRecord(imageId: string, testsDigest: string, warn?: (text: string) => void): Promise<TestRecord | null> {
+  const file = fileFor(imageId);
   try {
-    const r = JSON.parse(await readFile(fileFor(imageId), 'utf8')) as TestRecord;
+    await lstat(file);
+  } catch {
+    return null;
+  }
+  const say = (why: string) => {
+    if (!warned) warn?.(`warning: the smoke-test record ${file} is ignored: ${why}; the tests run again`);
+    warned = true;
+    return null;
+  };
+  const problem = await recordsProblem();
+  if (problem) return say(problem);
+  try {
+    const st = await lstat(file);
+    if (!st.isFile() || st.uid !== (process.getuid?.() ?? st.uid) || st.mode & 0o022) return say('it is not a file of this user\'s that only this user can write');
+    const sealed = JSON.parse(await readFile(file, 'utf8')) as { record?: unknown; mac?: unknown };
+    const body = JSON.stringify(sealed.record);
+    if (typeof sealed.record !== 'object' || !sealMatches(await recordKey(cacheDir()), body, sealed.mac)) return say('its seal does not verify (not written by this cache)');
+    const r = sealed.record as TestRecord;
     return r.imageId === imageId && r.testsDigest === testsDigest ? r : null;
   } catch {
     return null;
   }
+}
+
+async function writeRecord(rec: TestRecord): Promise<void> {
+  if (await recordsProblem()) return; // records are not written where they would not be trusted
+  const body = JSON.stringify(rec);
+  await writeExclusive(fileFor(rec.imageId), JSON.stringify({ record: rec, mac: seal(await recordKey(cacheDir()), body) }));
 }
 
 export async function writeTestRecord(rep: SmokeReport, testsDigest: string): Promise<void> {
@@ -44,11 +83,8 @@ export async function writeTestRecord(rep: SmokeReport, testsDigest: string): Pr
     summary: { passed: rep.passed, failed: rep.failed, skipped: rep.skipped },
     at: new Date().toISOString(),
   };
-  const file = fileFor(rep.imageId);
   try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(`${file}.tmp`, JSON.stringify(rec));
-    await rename(`${file}.tmp`, file);
+    await writeRecord(rec);
   } catch {
     // a read-only cache only costs a re-run next time
   }
@@ -57,11 +93,9 @@ export async function writeTestRecord(rep: SmokeReport, testsDigest: string): Pr
 /** Records that an image was published without its tests, unless a real outcome is on record. */
 export async function recordSkippedTests(imageId: string, testsDigest: string): Promise<void> {
   if (await readTestRecord(imageId, testsDigest)) return;
-  const file = fileFor(imageId);
   const rec: TestRecord = { imageId, testsDigest, passed: false, skipped: true, gpuTested: false, summary: { passed: 0, failed: 0, skipped: 0 }, at: new Date().toISOString() };
   try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(rec));
+    await writeRecord(rec);
   } catch {
     // advisory
   }
