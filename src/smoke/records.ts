@@ -34,8 +34,10 @@ function recordsDir(): string {
   return path.join(cacheDir(), 'test-records');
 }
 
-/** Why the records cannot be trusted here, or null; said once per process. */
+/** An untrusted record is warned about once per process. */
 let warned = false;
+
+/** Why the records cannot be trusted here, or null. */
 export async function recordsProblem(): Promise<string | null> {
   return trustedFolder(recordsDir(), cacheDir());
 }
