@@ -8,6 +8,8 @@ import { OperationError, UsageError } from '../errors.js';
 import { BUILD_KEY_LABEL, buildKeyOf, LABEL_PREFIX, planFetches, planSecrets } from '../plan/build-plan.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { countSteps, type ProgressSink } from './progress.js';
+import { registerClassicBuild, removeLeftovers } from './leftovers.js';
+import { chooseNetwork } from './step-network.js';
 
 // plan -> image on the engine. Tags are applied only after everything that can fail has passed
 // (the build, then the smoke tests through `beforeTag`): a broken image never carries a tag.
@@ -94,11 +96,16 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   else if (opts.builder === 'buildkit' && !info.buildkit) throw new UsageError(`the engine at ${info.endpoint} (API ${info.apiVersion}) does not offer BuildKit`, 'use --builder classic');
   else builder = opts.builder;
 
+  // An engine that died under a classic build left that build's step container behind: it goes first.
+  await removeLeftovers(engine, info.endpoint, (t) => opts.progress.note(t));
+
   const wanted = planSecrets(plan);
   const missing = wanted.filter((id) => !opts.secrets?.has(id));
   if (missing.length) throw new UsageError(`the recipe reads the secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not given`, `--secret id=${missing[0]},src=FILE or --secret id=${missing[0]},env=VARIABLE`);
   if (wanted.length && builder === 'classic') throw new UsageError('the classic builder cannot mount build secrets', 'use --builder buildkit (or auto on an engine with BuildKit)');
-  const dockerfile = renderDockerfile(dockerfileFromPlan(plan, opts.target, { buildkit: builder === 'buildkit' }));
+  // Before any work: a step that asked for no network is never put on one.
+  const net = chooseNetwork(plan, opts.network, { builder, runNetwork: info.runNetwork, engine: info.serverVersion });
+  const dockerfile = renderDockerfile(dockerfileFromPlan(plan, opts.target, { buildkit: builder === 'buildkit', stepNetwork: net.stepNetwork }));
   const entries = contextEntries(plan, planned.recipeDir, dockerfile);
   // Loaded here, not at the top: an up-to-date build never packs a context (nor loads tar-stream).
   const { packContext } = await import('../context/pack.js');
@@ -110,6 +117,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   opts.signal.addEventListener('abort', onAbort, { once: true });
   packed.done.catch((e: unknown) => ac.abort(e));
   let imageId: string;
+  const release = builder === 'classic' ? await registerClassicBuild(info.endpoint) : null;
   try {
     const r = await engine.build({
       context: packed.stream,
@@ -128,7 +136,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
       ...(opts.platform ? { platform: opts.platform } : {}),
       cacheFrom: opts.cacheFrom ?? [],
       builder,
-      network: opts.network ?? (planFetches(plan) ? 'default' : 'none'),
+      network: net.network,
       signal: ac.signal,
       fromImages: [plan.base.runtime, plan.base.builder, ...plan.imports.map((i) => i.image)],
       ...(opts.secrets?.size ? { secrets: opts.secrets } : {}),
@@ -151,6 +159,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   } finally {
     opts.signal.removeEventListener('abort', onAbort);
     opts.progress.close();
+    await release?.();
   }
   const { bytes } = await packed.done;
   const img = await engine.inspectImage(imageId);

@@ -6,7 +6,7 @@ export type Instruction =
   | { kind: 'blank' }
   | { kind: 'arg'; name: string; default?: string }
   | { kind: 'from'; image: string; as: string }
-  | { kind: 'run'; shell: string[]; mounts?: Mount[] }
+  | { kind: 'run'; shell: string[]; mounts?: Mount[]; network?: RunNetwork }
   /**
    * `sourceForm`: `glob` lets a source end in a `*` pattern (a path in another image); `arch` turns
    * `{arch}` in a source into the builder's `${TARGETARCH}` (a per-platform input). Otherwise every
@@ -15,7 +15,7 @@ export type Instruction =
   | { kind: 'copy'; sources: string[]; dest: string; from?: string; chown?: string; sourceForm?: 'glob' | 'arch' }
   | { kind: 'env'; vars: EnvVar[] }
   /** RUN in exec form (JSON): for scripts from the recipe, shown under a comment naming the step. */
-  | { kind: 'run-exec'; argv: string[]; comment: string; mounts?: Mount[] }
+  | { kind: 'run-exec'; argv: string[]; comment: string; mounts?: Mount[]; network?: RunNetwork }
   | { kind: 'label'; labels: [string, string][] }
   | { kind: 'workdir'; path: string }
   | { kind: 'user'; user: string }
@@ -23,6 +23,12 @@ export type Instruction =
   | { kind: 'healthcheck'; command: string[]; interval: string; timeout: string; startPeriod: string; retries: number }
   | { kind: 'entrypoint'; argv: string[] }
   | { kind: 'cmd'; argv: string[] };
+
+/**
+ * `RUN --network` (BuildKit, Dockerfile frontend 1.3+): `none` keeps the step offline whatever the
+ * build's network is; `default` gives it the build's network. Absent: the build's network.
+ */
+export type RunNetwork = 'none' | 'default';
 
 /**
  * `RUN --mount` (BuildKit only): a cache folder that outlives the build (package downloads), or a

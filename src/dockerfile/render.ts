@@ -1,5 +1,5 @@
 import { parseEnvValue, type EnvPart } from '../recipe/env-value.js';
-import type { DockerfileAst, Instruction, Mount } from './ast.js';
+import type { DockerfileAst, Instruction, Mount, RunNetwork } from './ast.js';
 
 export class RenderError extends Error {}
 
@@ -78,6 +78,12 @@ function mounts(list: Mount[] | undefined): string {
     .join('');
 }
 
+function network(n: RunNetwork | undefined): string {
+  if (n === undefined) return '';
+  if (n !== 'none' && n !== 'default') throw new RenderError(`bug: RUN network ${JSON.stringify(n)}`);
+  return `--network=${n} `;
+}
+
 function renderInstruction(i: Instruction): string {
   switch (i.kind) {
     case 'comment':
@@ -91,12 +97,12 @@ function renderInstruction(i: Instruction): string {
       return `FROM ${bare('image', i.image)} AS ${bare('stage', i.as)}`;
     case 'run-exec':
       if (CONTROL.test(i.comment)) throw new RenderError('step name holds a line break');
-      return `# step: ${i.comment}\nRUN ${mounts(i.mounts)}${execForm(i.argv)}`;
+      return `# step: ${i.comment}\nRUN ${network(i.network)}${mounts(i.mounts)}${execForm(i.argv)}`;
     case 'run':
       // Shell form, one command per continuation line. Parts are produced by our own code with
       // shellQuote() around any value that came from a recipe.
       for (const part of i.shell) if (/[\n\r]/.test(part)) throw new RenderError('RUN part holds a line break');
-      return `RUN ${mounts(i.mounts)}${i.shell.join(' \\\n    && ')}`;
+      return `RUN ${network(i.network)}${mounts(i.mounts)}${i.shell.join(' \\\n    && ')}`;
     case 'copy': {
       const flags = [i.from ? `--from=${bare('stage or image', i.from)}` : null, i.chown ? `--chown=${bare('owner', i.chown)}` : null].filter(Boolean);
       return `COPY ${flags.length ? `${flags.join(' ')} ` : ''}${[...i.sources.map((s) => copySource(s, i.sourceForm)), bare('path', i.dest)].join(' ')}`;

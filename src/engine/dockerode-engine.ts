@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode';
 import { EnvironmentError, OperationError } from '../errors.js';
 import { decodeTrace } from './buildkit-trace.js';
 import { forEachJsonLine } from './json-lines.js';
-import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, Engine, EngineInfo, ExecResult, ImageDetails, ImageSummary, PathStat, PushProgress } from './port.js';
+import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, ContainerSummary, Engine, EngineInfo, ExecResult, ImageDetails, ImageSummary, PathStat, PushProgress } from './port.js';
 import { localSocket, socketRequest } from './socket-http.js';
 import { checkDockerHost, describeEndpoint, engineUnreachable, translateBuildFailure, translateContainerStartError, translatePushError } from './translate.js';
 
@@ -161,8 +161,11 @@ class LocalEngine implements Engine {
   async createContainer(spec: ContainerSpec): Promise<ContainerHandle> {
     return (await this.client()).createContainer(spec);
   }
-  async listContainers(labels: Record<string, string>): Promise<string[]> {
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
     return (await this.client()).listContainers(labels);
+  }
+  async removeContainer(id: string): Promise<void> {
+    return (await this.client()).removeContainer(id);
   }
   async push(repository: string, tag: string, auth: Record<string, string> | null, signal: AbortSignal, progress?: PushProgress): Promise<{ digest: string }> {
     return (await this.client()).push(repository, tag, auth, signal, progress);
@@ -370,6 +373,8 @@ class DockerodeEngine implements Engine {
       arch: String(this.version.Arch),
       // BuildKit ships inside every Linux engine since API 1.39 (Docker 18.09).
       buildkit: String(info['OSType'] ?? 'linux') === 'linux' && compareApi(this.api, '1.39') >= 0,
+      // Docker 20.10 (API 1.41) answers `RUN --network` with "Unknown flag: network"; 23.0 (1.42) takes it.
+      runNetwork: String(info['OSType'] ?? 'linux') === 'linux' && compareApi(this.api, '1.42') >= 0,
       gpu: {
         runtimes,
         nvidiaRuntime: runtimes.includes('nvidia'),
@@ -462,9 +467,33 @@ class DockerodeEngine implements Engine {
     }
   }
 
-  async listContainers(labels: Record<string, string>): Promise<string[]> {
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
     const list = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }) } as unknown as Dockerode.ContainerListOptions);
-    return list.map((c) => c.Id);
+    const out: ContainerSummary[] = [];
+    for (const c of list) {
+      // The list has no exit code or finish time: each (few) container is inspected.
+      let st: Dockerode.ContainerInspectInfo['State'];
+      try {
+        st = (await this.docker.getContainer(c.Id).inspect()).State;
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 404) continue;
+        throw e;
+      }
+      const finished = Date.parse(st.FinishedAt);
+      const state = String(st.Status) as ContainerSummary['state'];
+      out.push({ id: c.Id, state, exitCode: st.ExitCode, createdMs: c.Created * 1000, finishedMs: Number.isFinite(finished) && finished > 0 ? finished : null });
+    }
+    return out;
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (e) {
+      const code = (e as { statusCode?: number }).statusCode;
+      // 404: gone already; 409: being removed by someone else.
+      if (code !== 404 && code !== 409) throw e;
+    }
   }
 
   async createContainer(spec: ContainerSpec): Promise<ContainerHandle> {

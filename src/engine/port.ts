@@ -13,6 +13,11 @@ export interface EngineInfo {
   arch: string;
   buildkit: boolean;
   /**
+   * BuildKit's Dockerfile frontend in this engine takes `RUN --network` (stable since frontend 1.3;
+   * Docker 23.0, API 1.42, ships 1.4 or later; Docker 20.10's built-in frontend refuses the flag).
+   */
+  runNetwork: boolean;
+  /**
    * GPU plumbing the engine offers: registered runtimes, the CDI devices it reports
    * (`DiscoveredDevices`, newer engines) and the folders it reads CDI specs from (`CDISpecDirs`).
    */
@@ -124,6 +129,16 @@ export interface ContainerHandle {
   remove(): Promise<void>;
 }
 
+/** A container as the engine lists it (with its last exit). */
+export interface ContainerSummary {
+  id: string;
+  state: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+  exitCode: number;
+  createdMs: number;
+  /** When it last stopped; null when it never ran. */
+  finishedMs: number | null;
+}
+
 export interface PushProgress {
   onLine?: (line: string) => void;
 }
@@ -137,6 +152,9 @@ export interface Engine {
   tagImage(id: string, repository: string, tag: string): Promise<void>;
   removeImage(ref: string, opts?: { force?: boolean; noprune?: boolean }): Promise<void>;
   createContainer(spec: ContainerSpec): Promise<ContainerHandle>;
-  listContainers(labels: Record<string, string>): Promise<string[]>;
+  /** Every container (running or not) with these labels. */
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  /** Removes a container (and its anonymous volumes); one that is already gone is not an error. */
+  removeContainer(id: string): Promise<void>;
   push(repository: string, tag: string, auth: Record<string, string> | null, signal: AbortSignal, progress?: PushProgress): Promise<{ digest: string }>;
 }

@@ -64,9 +64,12 @@ const BASE_UNAVAILABLE =
  */
 export function translateBuildFailure(err: OperationError, fromImages: string[]): OperationError | EnvironmentError {
   const text = [err.message, ...err.tail].join('\n');
+  if (/unknown flag: network/i.test(text))
+    return new EnvironmentError('engine.no-run-network', `the engine's Dockerfile frontend does not take RUN --network: ${err.message}`,
+      'use an engine whose BuildKit takes RUN --network (Docker 23.0 or later), or build with --network none', err);
   if (/network bridge not found|network .* not found/i.test(text))
     return new EnvironmentError('engine.no-bridge', `the engine has no default bridge network for a build step that needs one: ${err.message}`,
-      'the step downloads (index wheels, apt packages): start the engine with a bridge, or pass --network host, or vendor the downloads into the recipe\'s folder', err);
+      'the step downloads (index wheels, apt packages): start the engine with a bridge, or pass --network host (BuildKit on Docker 23+ gives it only to the steps that download; every other step keeps RUN --network=none), or vendor the downloads into the recipe\'s folder and build with --network none', err);
   const from = /^build step \[?(?:[a-z_-]+ )?(?:\d+\/\d+\] )?FROM |FROM |load metadata for|resolve image config/i.test(err.message);
   const named = fromImages.find((i) => text.includes(i.split('@')[0]!.replace(/:[^/]*$/, '')));
   if (BASE_UNAVAILABLE.test(text) && (from || named !== undefined))

@@ -109,7 +109,8 @@ export function bakeFile(entries: MatrixEntry[], opts: { cwd: string; recipeDirs
     const dir = opts.recipeDirs.get(e.recipe)!;
     target[bakeName(e.id)] = bakeEscape({
       context: path.relative(opts.cwd, dir) || '.',
-      'dockerfile-inline': renderDockerfile(dockerfileFromPlan(e.plan, 'runtime', { buildkit: true })),
+      // buildx builders take RUN --network: a step that asked for none keeps none on a target with a network.
+      'dockerfile-inline': renderDockerfile(dockerfileFromPlan(e.plan, 'runtime', { buildkit: true, stepNetwork: planFetches(e.plan) })),
       target: 'runtime',
       platforms: e.plan.platforms,
       tags: e.plan.tags,

@@ -10,6 +10,8 @@ import { PLAN_VERSION, type Plan, type PlanInput, type PlanStage } from './types
 export const VENV = '/opt/dynamo/venv';
 export const LABEL_PREFIX = 'dev.dynamo-image';
 export const PLAN_DIGEST_LABEL = `${LABEL_PREFIX}.plan-digest`;
+/** Classic builds set it (value `classic`) on every stage: the builder's step containers carry it too. */
+export const BUILDER_LABEL = `${LABEL_PREFIX}.builder`;
 /** Set through the build API on every image: the same value means the same build (plan, target, args, platform). */
 export const BUILD_KEY_LABEL = `${LABEL_PREFIX}.build-key`;
 

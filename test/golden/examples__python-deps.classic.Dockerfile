@@ -2,6 +2,7 @@
 # Do not edit: change the recipe and run `dynamo-image render`.
 
 FROM dynamo-image-base/debian-python:bookworm AS framework
+LABEL "dev.dynamo-image.builder"="classic"
 RUN python3 -m venv /opt/dynamo/build-tools \
     && python3 -m venv --without-pip /opt/dynamo/venv \
     && /opt/dynamo/venv/bin/python -c 'import sys; v = sys.version_info[:2]; assert v == (3, 11), f"base image has Python {v[0]}.{v[1]}, recipe says 3.11"' \
@@ -12,6 +13,7 @@ COPY wheels/tally_engine-2.0.0-py3-none-any.whl /opt/dynamo/wheelhouse/
 RUN /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --no-cache-dir --disable-pip-version-check --no-index --find-links /opt/dynamo/wheelhouse --require-hashes -r /opt/dynamo/requirements.lock.txt
 
 FROM dynamo-image-base/debian-python:bookworm AS runtime
+LABEL "dev.dynamo-image.builder"="classic"
 RUN (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \
     && (getent passwd 1000 >/dev/null || useradd --uid 1000 --gid 0 --create-home --shell /bin/sh dynamo) \
     && mkdir -p /workspace \

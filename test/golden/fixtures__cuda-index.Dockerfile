@@ -2,22 +2,22 @@
 # Do not edit: change the recipe and run `dynamo-image render`.
 
 FROM nvidia/cuda:12.9.1-runtime-ubuntu24.04 AS framework
-RUN --mount=type=cache,id=dynamo-image-apt,target=/var/cache/dynamo-image-apt,sharing=locked mkdir -p /var/cache/dynamo-image-apt/archives/partial \
+RUN --network=default --mount=type=cache,id=dynamo-image-apt,target=/var/cache/dynamo-image-apt,sharing=locked mkdir -p /var/cache/dynamo-image-apt/archives/partial \
     && apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o Dir::Cache::Archives=/var/cache/dynamo-image-apt/archives python3 python3-venv \
     && rm -rf /var/lib/apt/lists/*
-RUN python3 -m venv /opt/dynamo/build-tools \
+RUN --network=none python3 -m venv /opt/dynamo/build-tools \
     && python3 -m venv --without-pip /opt/dynamo/venv \
     && /opt/dynamo/venv/bin/python -c 'import sys; v = sys.version_info[:2]; assert v == (3, 12), f"base image has Python {v[0]}.{v[1]}, recipe says 3.12"' \
     && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging /opt/dynamo/staging-engine
-RUN --mount=type=cache,id=dynamo-image-pip,target=/root/.cache/pip,sharing=locked /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --disable-pip-version-check --index-url https://pypi.example.com/simple 'my-backend[serve]==2.1.0'
+RUN --network=default --mount=type=cache,id=dynamo-image-pip,target=/root/.cache/pip,sharing=locked /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --disable-pip-version-check --index-url https://pypi.example.com/simple 'my-backend[serve]==2.1.0'
 
 FROM nvidia/cuda:12.9.1-runtime-ubuntu24.04 AS runtime
-RUN --mount=type=cache,id=dynamo-image-apt,target=/var/cache/dynamo-image-apt,sharing=locked mkdir -p /var/cache/dynamo-image-apt/archives/partial \
+RUN --network=default --mount=type=cache,id=dynamo-image-apt,target=/var/cache/dynamo-image-apt,sharing=locked mkdir -p /var/cache/dynamo-image-apt/archives/partial \
     && apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o Dir::Cache::Archives=/var/cache/dynamo-image-apt/archives python3 libgomp1 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
-RUN (getent group 1001 >/dev/null || groupadd --gid 1001 svc) \
+RUN --network=none (getent group 1001 >/dev/null || groupadd --gid 1001 svc) \
     && (getent passwd 1001 >/dev/null || useradd --uid 1001 --gid 1001 --create-home --shell /bin/sh svc) \
     && mkdir -p /srv \
     && chown 1001:1001 /srv \

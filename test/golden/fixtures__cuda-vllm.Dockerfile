@@ -2,14 +2,14 @@
 # Do not edit: change the recipe and run `dynamo-image render`.
 
 FROM vllm/vllm-openai:v0.19.0-cu130-ubuntu2404 AS framework
-RUN python3 -m venv /opt/dynamo/build-tools \
+RUN --network=none python3 -m venv /opt/dynamo/build-tools \
     && python3 -m venv --without-pip --system-site-packages /opt/dynamo/venv \
     && /opt/dynamo/venv/bin/python -c 'import sys; v = sys.version_info[:2]; assert v == (3, 12), f"base image has Python {v[0]}.{v[1]}, recipe says 3.12"' \
     && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging /opt/dynamo/staging-engine
-RUN --mount=type=cache,id=dynamo-image-pip,target=/root/.cache/pip,sharing=locked /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --disable-pip-version-check --index-url https://pypi.org/simple ai-dynamo==1.1.1
+RUN --network=default --mount=type=cache,id=dynamo-image-pip,target=/root/.cache/pip,sharing=locked /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --disable-pip-version-check --index-url https://pypi.org/simple ai-dynamo==1.1.1
 
 FROM vllm/vllm-openai:v0.19.0-cu130-ubuntu2404 AS runtime
-RUN (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \
+RUN --network=none (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \
     && (getent passwd 1000 >/dev/null || useradd --uid 1000 --gid 0 --create-home --shell /bin/sh dynamo)
 COPY --from=framework /opt/dynamo/venv /opt/dynamo/venv
 ENV VIRTUAL_ENV="/opt/dynamo/venv" \

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { allContainers, docker, privateExample, removeImagesNamed } from '../support/docker.js';
 import { startFaultProxy, startSilentServer, type FaultProxy } from '../support/fault-proxy.js';
+import { startNetProbe, stepNetworkSteps } from '../support/net-probe.js';
 import { skopeoDigest, startRegistry, type TestRegistry } from '../support/registry.js';
 
 // Issue 14: faults and user errors on the real engine and Debian's registry. Each test names the
@@ -134,6 +135,28 @@ describe('user faults are named, never "a bug" (points 5, 7)', () => {
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain('error[engine.no-bridge]');
     expect(r.stderr).toContain('hint:');
+  });
+
+  it('a step that asked for no network is never put on one: Docker 20.10 (both builders) refuses the mixed recipe before building (issue 19, point 6)', async () => {
+    const probe = await startNetProbe();
+    cleanups.push(() => probe.close());
+    const ex = example('netmix');
+    ex.edit((t) => `${t}${stepNetworkSteps(probe.port)}`);
+    const before = allContainers();
+    for (const builder of ['buildkit', 'classic']) {
+      const r = await runCli(['build', ex.recipe, '--builder', builder, '--network', 'host', '--no-test']);
+      expect(r.code, `${builder}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('error[build.step-network]');
+      expect(r.stderr).toContain('"asked for none"');
+      expect(r.stderr).toContain('hint: build with BuildKit on Docker 23.0 or later');
+    }
+    expect(probe.connections()).toBe(0);
+    expect(docker(['images', '-q', ex.name]).stdout.trim()).toBe('');
+    expect(allContainers()).toEqual(before);
+    // With no network for the build there is nothing to widen: the same recipe builds.
+    const none = await runCli(['build', ex.recipe, '--builder', 'buildkit', '--network', 'none', '--no-test']);
+    expect(none.code, none.stderr).toBe(0);
+    expect(docker(['run', '--rm', '--network', 'none', '--entrypoint', 'cat', `${ex.name}:0.1.0`, '/opt/netcheck/offline']).stdout).toBe('unreachable');
   });
 
   it('a symlink loop and an unreadable folder are named as such (run as an unprivileged user)', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../support/cli.js';
 import { docker, privateExample } from '../support/docker.js';
 import { skopeoDigest, startRegistry, type TestRegistry } from '../support/registry.js';
+import { startNetProbe, stepNetworkSteps } from '../support/net-probe.js';
 import { startSecondEngine, type SecondEngine } from '../support/second-engine.js';
 
 // A newer engine than Debian bookworm's 20.10: Debian trixie's dockerd 26.1.5 (API 1.45), fetched
@@ -110,6 +111,22 @@ describe('Docker Engine 26 (Debian trixie)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).smoke).toMatchObject({ ran: true, failed: 0 });
     expect(docker(['-H', engine.host, 'image', 'inspect', '--format', '{{.Id}}', `${ex.name}:0.2.0`]).stdout.trim()).toBe(JSON.parse(r.stdout).image);
+  });
+
+  it('each step gets the network it asked for: RUN --network=none keeps one offline while another reaches the host (issue 19, point 6)', async () => {
+    const probe = await startNetProbe();
+    cleanups.push(() => probe.close());
+    const ex = privateExample('recipes/examples/echo-python', 'net26');
+    cleanups.push(ex.cleanup);
+    ex.edit((t) => `${t}${stepNetworkSteps(probe.port)}`);
+    // A bridge-less engine: the step that downloads needs --network host, and only it gets it.
+    const r = await runCli(['build', ex.recipe, '--builder', 'buildkit', '--network', 'host', '--no-test', '--progress', 'plain'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('RUN --network=none');
+    const read = (f: string) => docker(['-H', engine.host, 'run', '--rm', '--network', 'none', '--entrypoint', 'cat', `${ex.name}:0.1.0`, `/opt/netcheck/${f}`]).stdout;
+    expect(read('online')).toBe('reached');
+    expect(read('offline')).toBe('unreachable');
+    expect(probe.connections()).toBe(1);
   });
 
   describe('publish from engine 26', () => {

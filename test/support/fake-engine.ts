@@ -1,4 +1,4 @@
-import type { BuildRequest, ContainerHandle, ContainerSpec, Engine, EngineInfo, ImageDetails, ImageSummary } from '../../src/engine/port.js';
+import type { BuildRequest, ContainerHandle, ContainerSpec, ContainerSummary, Engine, EngineInfo, ImageDetails, ImageSummary } from '../../src/engine/port.js';
 
 // The Engine port in memory, for unit tests of ordering rules (tags after tests, checks before
 // pushes, containers removed on cancel). It records every call in order. Integration tests on the
@@ -24,7 +24,7 @@ export class FakeEngine implements Engine {
   pushDigest = `sha256:${'d'.repeat(64)}`;
 
   async info(): Promise<EngineInfo> {
-    return { endpoint: 'fake://', serverVersion: 'fake', apiVersion: '1.45', os: 'linux', arch: 'amd64', buildkit: true, local: false, gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [] } };
+    return { endpoint: 'fake://', serverVersion: 'fake', apiVersion: '1.45', os: 'linux', arch: 'amd64', buildkit: true, runNetwork: true, local: false, gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [] } };
   }
 
   async build(req: BuildRequest): Promise<{ imageId: string }> {
@@ -59,8 +59,12 @@ export class FakeEngine implements Engine {
     this.calls.push(`rmi ${ref}`);
   }
 
-  async listContainers(): Promise<string[]> {
-    return [...this.containers.keys()];
+  async listContainers(): Promise<ContainerSummary[]> {
+    return [...this.containers.keys()].map((id) => ({ id, state: 'exited', exitCode: 0, createdMs: 0, finishedMs: null }));
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    this.calls.push(`rm ${id}`);
   }
 
   async push(repository: string, tag: string): Promise<{ digest: string }> {

@@ -16,6 +16,8 @@ export interface SecondEngine {
   hookCalls(): string[];
   /** The engine's own version, as `docker version` reports it. */
   version: string;
+  /** SIGKILL to dockerd (as a crash or an OOM kill would), then the same engine started again on its data root. */
+  crashAndRestart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,14 +80,59 @@ export async function startSecondEngine(
     writeFileSync(path.join(dir, 'daemon.json'), JSON.stringify(opts.daemonConfig));
     configArgs.push('--config-file', path.join(dir, 'daemon.json'));
   }
-  const child: ChildProcess = spawn(
-    opts.dockerd ?? 'dockerd',
-    [...configArgs, '--data-root', path.join(dir, 'data'), '--exec-root', execRoot, '--pidfile', path.join(dir, 'dockerd.pid'), '--host', `unix://${sock}`, ...tlsArgs, '--bridge=none', '--iptables=false', '--ip-masq=false'],
-    { env: { ...process.env, PATH: `${bin}:${process.env['PATH']}` }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const launch = (): ChildProcess => {
+    const c = spawn(
+      opts.dockerd ?? 'dockerd',
+      [...configArgs, '--data-root', path.join(dir, 'data'), '--exec-root', execRoot, '--pidfile', path.join(dir, 'dockerd.pid'), '--host', `unix://${sock}`, ...tlsArgs, '--bridge=none', '--iptables=false', '--ip-masq=false'],
+      { env: { ...process.env, PATH: `${bin}:${process.env['PATH']}` }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    c.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+    return c;
+  };
   let log = '';
-  child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  let child = launch();
   const host = `unix://${sock}`;
+  const waitReady = async () => {
+    for (let i = 0; ; i++) {
+      if (existsSync(sock)) {
+        try {
+          execFileSync('docker', ['-H', host, 'version'], { stdio: 'pipe', timeout: 5000 });
+          return;
+        } catch {
+          /* not yet */
+        }
+      }
+      if (child.exitCode !== null || i > 120) throw new Error(`the stand-in engine did not start: ${log}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const crashAndRestart = async () => {
+    // dockerd's own containerd goes down with it, but not at once: a new dockerd that starts while
+    // it still holds its socket gives up ("timeout waiting for containerd to start").
+    const containerdPid = Number(readFileSync(path.join(execRoot, 'containerd', 'containerd.pid'), 'utf8').trim());
+    const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+    child.kill('SIGKILL');
+    await exited;
+    for (let i = 0; i < 120 && containerdPid > 0 && alive(containerdPid); i++) await new Promise((r) => setTimeout(r, 250));
+    rmSync(path.join(dir, 'dockerd.pid'), { force: true });
+    for (let attempt = 1; ; attempt++) {
+      child = launch();
+      try {
+        await waitReady();
+        return;
+      } catch (e) {
+        if (attempt >= 2) throw e;
+      }
+    }
+  };
   const stop = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
@@ -100,27 +147,24 @@ export async function startSecondEngine(
         });
       });
     }
+    // A crashed engine leaves its mounts (the data root's own bind mount among them): undone first.
+    for (const m of readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(dir) || p.startsWith(execRoot)).sort().reverse()) {
+      try {
+        execFileSync('umount', ['-l', m], { stdio: 'pipe' });
+      } catch {
+        /* gone with its parent */
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
     rmSync(execRoot, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; ; i++) {
-      if (existsSync(sock)) {
-        try {
-          execFileSync('docker', ['-H', host, 'version'], { stdio: 'pipe', timeout: 5000 });
-          break;
-        } catch {
-          /* not yet */
-        }
-      }
-      if (child.exitCode !== null || i > 120) throw new Error(`the stand-in engine did not start: ${log}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitReady();
     for (const image of images) execFileSync('sh', ['-c', `docker save ${image} | docker -H ${host} load`], { stdio: 'pipe', timeout: 120_000 });
   } catch (e) {
     await stop();
     throw e;
   }
   const version = execFileSync('docker', ['-H', host, 'version', '--format', '{{.Server.Version}} API {{.Server.APIVersion}}'], { stdio: 'pipe' }).toString().trim();
-  return { host, version, ...(tcp ? { tcp } : {}), hookCalls: () => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').split('\n').filter(Boolean) : []), stop };
+  return { host, version, crashAndRestart, ...(tcp ? { tcp } : {}), hookCalls: () => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').split('\n').filter(Boolean) : []), stop };
 }

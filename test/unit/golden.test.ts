@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dockerfileFromPlan } from '../../src/dockerfile/from-plan.js';
 import { renderDockerfile } from '../../src/dockerfile/render.js';
+import { planFetches } from '../../src/plan/build-plan.js';
 import { planRecipe } from '../../src/plan/make-plan.js';
 import { ROOT } from '../support/cli.js';
 
@@ -50,17 +51,19 @@ describe('golden Dockerfiles and plans', () => {
     expect(exp.variants.length).toBeGreaterThan(0);
     for (const v of exp.variants) {
       const { plan } = await planRecipe(path.join(ROOT, rel), { variant: v.axes });
-      await expect(renderDockerfile(dockerfileFromPlan(plan, 'runtime', { buildkit: true }))).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', 'variants', `${goldenName(rel)}__${v.id}.Dockerfile`));
+      await expect(renderDockerfile(dockerfileFromPlan(plan, 'runtime', { buildkit: true, stepNetwork: planFetches(plan) }))).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', 'variants', `${goldenName(rel)}__${v.id}.Dockerfile`));
     }
   });
 
   it.each(recipes)('%s', async (rel) => {
     const { plan } = await planRecipe(path.join(ROOT, rel), { cache: undefined });
     const name = goldenName(rel);
-    // As BuildKit gets it (cache mounts); the classic builder's differs only in those (below).
-    await expect(renderDockerfile(dockerfileFromPlan(plan, 'dev', { buildkit: true }))).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.Dockerfile`));
+    // As BuildKit gets it (cache mounts, each RUN's network where the build has one); the classic
+    // builder's differs only in those (below).
+    await expect(renderDockerfile(dockerfileFromPlan(plan, 'dev', { buildkit: true, stepNetwork: planFetches(plan) }))).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.Dockerfile`));
     const classic = renderDockerfile(dockerfileFromPlan(plan, 'dev', { buildkit: false }));
     expect(classic).not.toContain('--mount=type=cache');
+    expect(classic).not.toContain('--network=');
     if (rel.includes('python-deps')) await expect(classic).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.classic.Dockerfile`));
     // Machine paths normalised: the plan names the recipe by its path from the repository root.
     const normalised = { ...plan, recipe: { ...plan.recipe, file: rel } };

@@ -66,7 +66,7 @@ describe('CDI spec folders', () => {
 function fakeEngine(info: Partial<EngineInfo['gpu']> & { local?: boolean }, accepts: ('nvidia' | 'cdi')[]): { engine: Engine; probes: ContainerSpec[] } {
   const probes: ContainerSpec[] = [];
   const engine = {
-    info: async () => ({ endpoint: 'fake', serverVersion: '0', apiVersion: '1.45', os: 'linux', arch: 'amd64', buildkit: true, local: info.local ?? false, gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [], ...info } }),
+    info: async () => ({ endpoint: 'fake', serverVersion: '0', apiVersion: '1.45', os: 'linux', arch: 'amd64', buildkit: true, runNetwork: true, local: info.local ?? false, gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [], ...info } }),
     createContainer: async (spec: ContainerSpec) => {
       probes.push(spec);
       return {

@@ -3,6 +3,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { dockerfileFromPlan, type Target } from '../../dockerfile/from-plan.js';
 import { renderDockerfile } from '../../dockerfile/render.js';
 import { ExitCode } from '../../errors.js';
+import { planFetches } from '../../plan/build-plan.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { checkOutputPath, printIssues, type Output } from '../output.js';
 
@@ -11,7 +12,9 @@ export async function runRender(file: string, opts: { output?: string; target: T
   const variant = variantOption(opts.variant);
   const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
   printIssues(o, planned.warnings);
-  const text = renderDockerfile(dockerfileFromPlan(planned.plan, opts.target, { buildkit: (opts.builder ?? 'buildkit') === 'buildkit' }));
+  // As `build` renders it on a BuildKit that takes RUN --network (Docker 23+), with the network the plan needs.
+  const buildkit = (opts.builder ?? 'buildkit') === 'buildkit';
+  const text = renderDockerfile(dockerfileFromPlan(planned.plan, opts.target, { buildkit, stepNetwork: buildkit && planFetches(planned.plan) }));
   if (opts.output) {
     // Write then rename: a failed render never leaves a half-written Dockerfile.
     const tmp = `${opts.output}.${process.pid}.tmp`;

@@ -2,19 +2,19 @@
 # Do not edit: change the recipe and run `dynamo-image render`.
 
 FROM lmsysorg/sglang:v0.5.10.post1-cu129-runtime AS framework
-RUN python3 -m venv /opt/dynamo/build-tools \
+RUN --network=none python3 -m venv /opt/dynamo/build-tools \
     && python3 -m venv --without-pip --system-site-packages /opt/dynamo/venv \
     && /opt/dynamo/venv/bin/python -c 'import sys; v = sys.version_info[:2]; assert v == (3, 12), f"base image has Python {v[0]}.{v[1]}, recipe says 3.12"' \
     && mkdir -p /opt/dynamo/wheelhouse /opt/dynamo/staging /opt/dynamo/staging-engine
-RUN --mount=type=cache,id=dynamo-image-pip,target=/root/.cache/pip,sharing=locked /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --disable-pip-version-check --index-url https://pypi.org/simple 'ai-dynamo[sglang]==1.1.1' ai-dynamo-runtime==1.1.1
-RUN chmod -R g+w /opt/dynamo/venv
+RUN --network=default --mount=type=cache,id=dynamo-image-pip,target=/root/.cache/pip,sharing=locked /opt/dynamo/build-tools/bin/pip --python /opt/dynamo/venv/bin/python install --disable-pip-version-check --index-url https://pypi.org/simple 'ai-dynamo[sglang]==1.1.1' ai-dynamo-runtime==1.1.1
+RUN --network=none chmod -R g+w /opt/dynamo/venv
 
 FROM lmsysorg/sglang:v0.5.10.post1-cu129-runtime AS runtime
-RUN --mount=type=cache,id=dynamo-image-apt,target=/var/cache/dynamo-image-apt,sharing=locked mkdir -p /var/cache/dynamo-image-apt/archives/partial \
+RUN --network=default --mount=type=cache,id=dynamo-image-apt,target=/var/cache/dynamo-image-apt,sharing=locked mkdir -p /var/cache/dynamo-image-apt/archives/partial \
     && apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o Dir::Cache::Archives=/var/cache/dynamo-image-apt/archives gnupg2 \
     && rm -rf /var/lib/apt/lists/*
-RUN (! getent passwd 1000 >/dev/null || userdel -r "$(getent passwd 1000 | cut -d: -f1)" >/dev/null 2>&1 || true) \
+RUN --network=none (! getent passwd 1000 >/dev/null || userdel -r "$(getent passwd 1000 | cut -d: -f1)" >/dev/null 2>&1 || true) \
     && (getent group 0 >/dev/null || groupadd --gid 0 dynamo) \
     && (getent passwd 1000 >/dev/null || useradd --uid 1000 --gid 0 --create-home --shell /bin/sh dynamo) \
     && test "$(getent passwd 1000 | cut -d: -f1)" = dynamo \
@@ -31,7 +31,7 @@ ENV VIRTUAL_ENV="/opt/dynamo/venv" \
     PATH="/opt/dynamo/venv/bin:${PATH}"
 COPY --from=framework /opt/dynamo/staging/ /
 # step: link /workspace into /sgl-workspace
-RUN ["/bin/sh","-ec","ln -s /workspace /sgl-workspace/dynamo"]
+RUN --network=none ["/bin/sh","-ec","ln -s /workspace /sgl-workspace/dynamo"]
 ENV NVIDIA_DRIVER_CAPABILITIES="video,compute,utility" \
     HOME="/home/dynamo" \
     PATH="/usr/local/bin/etcd:${PATH}" \
