@@ -38,6 +38,8 @@ export const ISSUE_CODES = [
   'input.sha256-mismatch',
   'input.symlink-loop',
   'input.unreadable',
+  'input.apt-key',
+  'input.apt-key-fingerprint',
   'input.binary',
   'input.directory',
   'input.special',

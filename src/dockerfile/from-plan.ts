@@ -63,9 +63,22 @@ function aptSources(repos: Plan['aptRepositories']): string[] {
     if (!/^https?:\/\/([A-Za-z0-9._~:\/@+,=%-]|\{arch\}|\{cuda_arch\})+$/.test(a.uri) || !/^[A-Za-z0-9._\/-]+$/.test(a.suite) || a.components.some((c) => !/^[a-z0-9-]+$/.test(c)) || !/^[a-z0-9-]+$/.test(a.name))
       throw new RenderError(`apt repository ${JSON.stringify(a.name)} holds characters that cannot be written safely`);
     const uri = a.uri.replaceAll('{arch}', '${arch}').replaceAll('{cuda_arch}', '${cuda_arch}');
-    return `echo "deb [signed-by=${keyring}] ${[uri, a.suite, ...a.components].join(' ')}" > /etc/apt/sources.list.d/dynamo-image-${a.name}.list`;
+    const list = `echo "deb [signed-by=${keyring}] ${[uri, a.suite, ...a.components].join(' ')}" > /etc/apt/sources.list.d/dynamo-image-${a.name}.list`;
+    // 500 is apt's own priority: no pin. Otherwise every package from the repository's host gets
+    // the recipe's priority (default 100: it adds packages, it never replaces the base's). A host
+    // the base's own lists use as well would be pinned with them: the build stops and says so.
+    if (a.priority === 500) return [list];
+    const host = new URL(a.uri.replaceAll('{arch}', 'x').replaceAll('{cuda_arch}', 'x')).hostname;
+    if (!/^[A-Za-z0-9.:\[\]-]+$/.test(host) || a.uri.split('/')[2]!.includes('{')) throw new RenderError(`apt repository ${JSON.stringify(a.name)}: its host cannot hold {arch} or {cuda_arch}`);
+    if (!Number.isInteger(a.priority) || a.priority < 1 || a.priority > 1000) throw new RenderError(`apt repository ${JSON.stringify(a.name)}: priority ${a.priority} is not 1-1000`);
+    const pref = `/etc/apt/preferences.d/dynamo-image-${a.name}.pref`;
+    return [
+      `if grep -rqsE --exclude='dynamo-image-*' ${shellQuote(`//${host.replaceAll('.', '\\.')}[:/]`)} /etc/apt/sources.list /etc/apt/sources.list.d/; then echo ${shellQuote(`apt repository ${a.name}: the base image's apt sources use ${host} too, and a priority pin by host would apply to them: set priority: 500 for this repository`)} >&2; exit 1; fi`,
+      list,
+      `printf 'Package: *\\nPin: origin "%s"\\nPin-Priority: %s\\n' ${shellQuote(host)} ${a.priority} > ${pref}`,
+    ];
   });
-  return ['arch="$(dpkg --print-architecture)"', 'case "$arch" in amd64) cuda_arch=x86_64 ;; arm64) cuda_arch=sbsa ;; *) cuda_arch="$arch" ;; esac', ...lines];
+  return ['arch="$(dpkg --print-architecture)"', 'case "$arch" in amd64) cuda_arch=x86_64 ;; arm64) cuda_arch=sbsa ;; *) cuda_arch="$arch" ;; esac', ...lines.flat()];
 }
 
 /**

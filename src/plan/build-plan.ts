@@ -108,7 +108,11 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     support: { status: r.status, row, warnings: r.warnings.map((w) => w.message) },
     inputs: [...inputs].sort((a, b) => (a.contextPath < b.contextPath ? -1 : a.contextPath > b.contextPath ? 1 : 0)),
     systemPackages: [...recipe.systemPackages],
-    aptRepositories: recipe.aptRepositories.map((a) => ({ name: a.name, uri: a.uri, suite: a.suite, components: [...a.components], key: contextPathFor('apt-key', a.key.path) })),
+    aptRepositories: recipe.aptRepositories.map((a) => {
+      const key = contextPathFor('apt-key', a.key.path);
+      const fingerprints = inputs.find((i) => i.role === 'apt-key' && i.contextPath === key)?.fingerprints ?? [];
+      return { name: a.name, uri: a.uri, suite: a.suite, components: [...a.components], key, fingerprints, priority: a.priority };
+    }),
     imports: recipe.imports.map((im) => {
       const ref = im.image === 'devel' ? r.develImage! : im.image;
       return {

@@ -1,4 +1,4 @@
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Issue, IssueCode } from '../errors.js';
 import { formatPath } from '../recipe/positions.js';
@@ -6,6 +6,7 @@ import { fsFailure, type FileIssueCode } from '../recipe/read.js';
 import { normalizeRelative, type Recipe } from '../recipe/schema.js';
 import { contextPathFor, REQUIREMENTS_FILE } from './build-plan.js';
 import type { DigestCache } from './digest-cache.js';
+import { MAX_KEY_BYTES, normalizeFingerprint, readOpenPgpKey } from './openpgp.js';
 import type { PlanInput } from './types.js';
 
 // Finds and hashes every file a recipe names. Each must be a regular file inside the recipe's
@@ -25,6 +26,8 @@ interface Wanted {
   shaField?: (string | number)[];
   /** A per-platform file whose platform has no digest in the recipe. */
   digestMissing?: boolean;
+  /** An apt key: the fingerprint the recipe pins (as written). */
+  fingerprint?: string;
 }
 
 export function inputsOf(recipe: Recipe): Wanted[] {
@@ -45,7 +48,9 @@ export function inputsOf(recipe: Recipe): Wanted[] {
   }
   recipe.dependencies.wheels.forEach((w, i) => out.push({ role: 'dependency-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dependencies', 'wheels', i, 'path'] }));
   if (recipe.dependencies.requirements) out.push({ role: 'requirements', source: recipe.dependencies.requirements.path, sha256: recipe.dependencies.requirements.sha256, fieldPath: ['dependencies', 'requirements', 'path'] });
-  recipe.aptRepositories.forEach((a, i) => out.push({ role: 'apt-key', source: a.key.path, sha256: a.key.sha256, fieldPath: ['aptRepositories', i, 'key', 'path'] }));
+  recipe.aptRepositories.forEach((a, i) =>
+    out.push({ role: 'apt-key', source: a.key.path, sha256: a.key.sha256, ...(a.key.fingerprint ? { fingerprint: a.key.fingerprint } : {}), fieldPath: ['aptRepositories', i, 'key', 'path'] }),
+  );
   (recipe.dynamoSource?.wheels ?? []).forEach((w, i) => out.push({ role: 'dynamo-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dynamoSource', 'wheels', i, 'path'] }));
   recipe.files.forEach((f, i) =>
     out.push({ role: 'file', source: f.source, ...(f.mode ? { mode: f.mode } : {}), ...(f.owner ? { owner: f.owner } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] }),
@@ -176,6 +181,24 @@ export async function collectInputs(opts: {
       err(w.fieldPath, 'input.platform-mismatch', `"${w.source}" ${platformProblem}`, 'build the engine for every platform in base.platforms (one file each: bin/{arch}/NAME), or list only the platforms it runs on');
       continue;
     }
+    // An apt key is an OpenPGP public key in the format its suffix tells apt; its fingerprints go
+    // into the plan, and a pinned one must be among them.
+    let fingerprints: string[] | undefined;
+    if (w.role === 'apt-key') {
+      const key = st.size <= MAX_KEY_BYTES ? readOpenPgpKey(await readFile(real), w.source) : { ok: false as const, error: `is ${st.size} bytes, more than any signing key (limit ${MAX_KEY_BYTES})` };
+      if (!key.ok) {
+        err(w.fieldPath, 'input.apt-key', `"${w.source}" is not an apt signing key: it ${key.error.replace(/^"[^"]*" /, '')}`, 'an OpenPGP public key: `gpg --export KEYID > key.gpg` (binary) or `gpg --armor --export KEYID > key.asc`');
+        continue;
+      }
+      fingerprints = key.fingerprints;
+      if (w.fingerprint !== undefined) {
+        const pinned = normalizeFingerprint(w.fingerprint);
+        if (pinned === null || !fingerprints.includes(pinned)) {
+          err([...w.fieldPath.slice(0, -1), 'fingerprint'], 'input.apt-key-fingerprint', `"${w.source}" holds the key${fingerprints.length > 1 ? 's' : ''} ${fingerprints.join(', ')}, not ${w.fingerprint}`, 'get the fingerprint from the repository\'s publisher and the key file from the same place; a key that does not match may not be theirs');
+          continue;
+        }
+      }
+    }
     inputs.push({
       role: w.role,
       source: w.source,
@@ -186,6 +209,7 @@ export async function collectInputs(opts: {
       ...(w.owner ? { owner: w.owner } : {}),
       ...(w.destination ? { destination: w.destination } : {}),
       ...(w.platform ? { platform: w.platform } : {}),
+      ...(fingerprints ? { fingerprints } : {}),
     });
   }
   return { inputs, issues };

@@ -23,6 +23,8 @@ export interface PlanInput {
   destination?: string;
   /** A per-platform engine binary: the platform it is for. */
   platform?: string;
+  /** An apt key: the fingerprints of its primary OpenPGP keys (upper-case hex). */
+  fingerprints?: string[];
 }
 
 export interface PlanStage {
@@ -66,7 +68,8 @@ export interface Plan {
   inputs: PlanInput[];
   systemPackages: string[];
   /** Extra apt repositories for systemPackages, each signed by a pinned key (an input with role apt-key). */
-  aptRepositories: { name: string; uri: string; suite: string; components: string[]; key: string }[];
+  /** `fingerprints`: the key file's primary keys; `priority`: apt's pin priority for the repository's host. */
+  aptRepositories: { name: string; uri: string; suite: string; components: string[]; key: string; fingerprints: string[]; priority: number }[];
   /** Paths copied from other images into the runtime image (image references resolved: "devel" is the toolkit's devel image). */
   imports: { image: string; paths: { source: string; destination: string }[] }[];
   steps: { name: string; run: string; stage: 'framework' | 'runtime'; network: boolean; secrets: string[]; caches: string[] }[];

@@ -442,7 +442,24 @@ export const Recipe = z.strictObject({
           .describe('the repository; {arch} is the image\'s Debian architecture (amd64, arm64), {cuda_arch} NVIDIA\'s name for it (x86_64, sbsa)'),
         suite: z.string().regex(/^[A-Za-z0-9._\/-]+$/, { error: 'must be a suite (e.g. noble) or a path for a flat repository (e.g. / or ./)' }),
         components: z.array(z.string().regex(/^[a-z0-9-]+$/, { error: 'must be a component name, e.g. main' })).default([]).describe('none for a flat repository'),
-        key: z.strictObject({ path: relativePath, sha256 }).describe('the repository\'s signing key (a binary .gpg keyring or an armored .asc), in the recipe\'s folder, pinned'),
+        key: z
+          .strictObject({
+            path: relativePath,
+            sha256,
+            fingerprint: z
+              .string()
+              .regex(/^(0x)?([0-9A-Fa-f]{4}\s*){10}$|^(0x)?[0-9A-Fa-f]{64}$/, { error: 'must be an OpenPGP fingerprint: 40 hex digits (version 4 key, spaces allowed) or 64 (version 6)' })
+              .optional()
+              .describe('the fingerprint of the key the repository signs with, as its publisher gives it (not taken from the file, so `pin` never writes it): validate refuses a key file whose primary keys do not include it'),
+          })
+          .describe('the repository\'s signing key (a binary .gpg keyring or an armored .asc OpenPGP public key), in the recipe\'s folder, pinned'),
+        priority: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(100)
+          .describe('apt pin priority of the repository\'s packages (by its host): 100 (default) adds packages but never replaces one the base\'s repositories have; 500 competes by version like Debian\'s own; 990 prefers it'),
       }),
     )
     .default([])

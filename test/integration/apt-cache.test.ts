@@ -25,14 +25,14 @@ let dir = '';
 let server: http.Server;
 const got: string[] = [];
 
-function deb(name: string): { file: string; stanza: string } {
-  const root = path.join(dir, 'pkg', name);
+function deb(name: string, version = '1.0', sub = ''): { file: string; stanza: string } {
+  const root = path.join(dir, 'pkg', `${name}-${version}`);
   mkdirSync(path.join(root, 'DEBIAN'), { recursive: true });
   mkdirSync(path.join(root, 'usr', 'share', name), { recursive: true });
-  writeFileSync(path.join(root, 'usr', 'share', name, 'hello.txt'), `${name}\n`);
-  const control = `Package: ${name}\nVersion: 1.0\nArchitecture: all\nMaintainer: dynamo-image tests <tests@localhost>\nDescription: a tiny package for the apt cache test\n`;
+  writeFileSync(path.join(root, 'usr', 'share', name, 'hello.txt'), version === '1.0' ? `${name}\n` : `${name} ${version}\n`);
+  const control = `Package: ${name}\nVersion: ${version}\nArchitecture: all\nMaintainer: dynamo-image tests <tests@localhost>\nDescription: a tiny package for the apt cache test\n`;
   writeFileSync(path.join(root, 'DEBIAN', 'control'), control);
-  const file = path.join(dir, 'repo', `${name}_1.0_all.deb`);
+  const file = path.join(dir, 'repo', sub, `${name}_${version}_all.deb`);
   execFileSync('dpkg-deb', ['--build', '--root-owner-group', root, file], { stdio: 'ignore' });
   const bytes = readFileSync(file);
   const stanza = `${control}Filename: ./${path.basename(file)}\nSize: ${bytes.length}\nMD5sum: ${createHash('md5').update(bytes).digest('hex')}\nSHA256: ${createHash('sha256').update(bytes).digest('hex')}\n`;
@@ -49,7 +49,7 @@ beforeAll(async () => {
     const url = path.posix.normalize(req.url ?? '/');
     got.push(url);
     const f = path.join(dir, 'repo', url);
-    if (req.method === 'GET' && (/^\/(signed\/)?Packages$/.test(url) || url === '/signed/InRelease' || url.endsWith('.deb'))) return void res.writeHead(200).end(readFileSync(f));
+    if (req.method === 'GET' && (/^\/(signed2?\/)?Packages$/.test(url) || /^\/signed2?\/InRelease$/.test(url) || url.endsWith('.deb'))) return void res.writeHead(200).end(readFileSync(f));
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -168,6 +168,95 @@ describe('an extra apt repository with a pinned signing key', () => {
       expect(docker(['image', 'inspect', '-f', '{{.Id}}', `${NAME}-signed:1.0.0`]).stdout.trim()).toBe(before);
     } finally {
       removeImages(nosrc);
+    }
+  });
+});
+
+describe('an apt key is an OpenPGP key, and an extra repository adds packages without replacing the base\'s (issue 19, point 8)', () => {
+  const gpgHome = () => path.join(dir, 'gnupg8');
+  const gpg = (args: string[]) => execFileSync('gpg', ['--homedir', gpgHome(), '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args]);
+
+  it('validate reads the key: format by suffix, no secret key, the pinned fingerprint; the plan records it', async () => {
+    mkdirSync(gpgHome(), { recursive: true, mode: 0o700 });
+    gpg(['--quick-gen-key', 'point 8 <p8@localhost>', 'ed25519', 'sign', 'never']);
+    const fpr = gpg(['--with-colons', '--fingerprint', 'p8@localhost']).toString().split('\n').find((l) => l.startsWith('fpr'))!.split(':')[9]!;
+    const r = path.join(dir, 'r8');
+    mkdirSync(path.join(r, 'keys'), { recursive: true });
+    mkdirSync(path.join(r, 'bin'));
+    writeFileSync(path.join(r, 'bin', 'engine'), readFileSync(path.join(dir, 'r', 'bin', 'engine')), { mode: 0o755 });
+    const recipe = path.join(r, 'recipe.yaml');
+    const write = (key: string, bytes: Buffer, extra = '') => {
+      writeFileSync(path.join(r, 'keys', key), bytes);
+      writeFileSync(
+        recipe,
+        readFileSync(path.join(dir, 'r', 'recipe.yaml'), 'utf8').replace(/^systemPackages: .*$/m, `systemPackages: [${TINY}]\naptRepositories:\n  - name: p8\n    uri: "http://127.0.0.1:1/x"\n    suite: ./\n    key: { path: keys/${key}, sha256: ${createHash('sha256').update(bytes).digest('hex')}${extra} }\n`),
+      );
+    };
+    const armored = gpg(['--armor', '--export', 'p8@localhost']);
+    write('k.asc', armored, `, fingerprint: "${fpr.replace(/(.{4})/g, '$1 ').trim()}"`);
+    const ok = await runCli(['plan', recipe, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).aptRepositories[0]).toMatchObject({ name: 'p8', fingerprints: [fpr], priority: 100 });
+    for (const [key, bytes, extra, code, says] of [
+      ['k.gpg', armored, '', 'input.apt-key', 'is ASCII-armored but ends in .gpg'],
+      ['k.asc', gpg(['--export', 'p8@localhost']), '', 'input.apt-key', 'ends in .asc but is not ASCII-armored'],
+      ['k.gpg', gpg(['--export-secret-keys', 'p8@localhost']), '', 'input.apt-key', 'holds a secret key'],
+      ['k.gpg', Buffer.from('<html>captive portal</html>'), '', 'input.apt-key', 'not an OpenPGP packet'],
+      ['k.asc', armored, `, fingerprint: "${'A'.repeat(40)}"`, 'input.apt-key-fingerprint', `holds the key ${fpr}, not ${'A'.repeat(40)}`],
+    ] as const) {
+      write(key, bytes, extra);
+      const bad = await runCli(['validate', recipe]);
+      expect(bad.code, `${key}: ${bad.stderr}`).toBe(2);
+      expect(bad.stderr).toContain(`error[${code}]`);
+      expect(bad.stderr).toContain(says);
+      expect(bad.stderr).toMatch(/recipe\.yaml:\d+:\d+: /);
+    }
+  });
+
+  it('default priority 100: the base\'s version wins; priority 990 takes the repository\'s; a repository on the base\'s own host is refused', async () => {
+    mkdirSync(path.join(dir, 'repo', 'signed2'), { recursive: true });
+    const v2 = deb(TINY, '2.0', 'signed2');
+    const packages = Buffer.from(v2.stanza);
+    writeFileSync(path.join(dir, 'repo', 'signed2', 'Packages'), packages);
+    writeFileSync(path.join(dir, 'repo', 'signed2', 'Release'), `Origin: dynamo-image-test\nLabel: p8\nDate: ${new Date(Date.now() - 3600_000).toUTCString()}\nSHA256:\n ${createHash('sha256').update(packages).digest('hex')} ${packages.length} Packages\n`);
+    gpg(['--local-user', 'p8@localhost', '--clearsign', '--output', path.join(dir, 'repo', 'signed2', 'InRelease'), path.join(dir, 'repo', 'signed2', 'Release')]);
+    const port = (server.address() as AddressInfo).port;
+    // The base's own source names the server as localhost (TINY 1.0); the extra repository as 127.0.0.1 (TINY 2.0).
+    const localBase = `${NAME}-localhost:bookworm`;
+    writeFileSync(path.join(dir, 'Dockerfile.localhost'), `FROM dynamo-image-base/debian:bookworm\nRUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://localhost:${port} ./' > /etc/apt/sources.list\n`);
+    docker(['build', '-q', '--network', 'none', '-t', localBase, '-f', path.join(dir, 'Dockerfile.localhost'), path.join(dir, 'repo')]);
+    try {
+      const r = path.join(dir, 'r8');
+      const key = gpg(['--export', 'p8@localhost']);
+      writeFileSync(path.join(r, 'keys', 'k.gpg'), key);
+      const recipe = path.join(r, 'recipe.yaml');
+      const write = (base: string, priority: string) =>
+        writeFileSync(
+          recipe,
+          readFileSync(path.join(dir, 'r', 'recipe.yaml'), 'utf8')
+            .replace(`image: ${BASE}`, `image: ${base}`)
+            .replace(`name: ${NAME}`, `name: ${NAME}-p8`)
+            .replace(/^systemPackages: .*$/m, `systemPackages: [${TINY}]\naptRepositories:\n  - name: p8\n    uri: "http://127.0.0.1:${port}/signed2"\n    suite: ./\n${priority}    key: { path: keys/k.gpg, sha256: ${createHash('sha256').update(key).digest('hex')} }\n`),
+        );
+      const hello = () => runIn(`${NAME}-p8:1.0.0`, ['cat', `/usr/share/${TINY}/hello.txt`]).stdout.trim();
+      write(localBase, '');
+      const low = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
+      expect(low.code, low.stderr).toBe(0);
+      expect(hello()).toBe(TINY);
+      expect(runIn(`${NAME}-p8:1.0.0`, ['cat', '/etc/apt/preferences.d/dynamo-image-p8.pref']).stdout).toBe('Package: *\nPin: origin "127.0.0.1"\nPin-Priority: 100\n');
+      write(localBase, '    priority: 990\n');
+      const high = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
+      expect(high.code, high.stderr).toBe(0);
+      expect(hello()).toBe(`${TINY} 2.0`);
+      // The first base names 127.0.0.1 itself: a pin by host would pin the base's packages too.
+      const before = docker(['image', 'inspect', '-f', '{{.Id}}', `${NAME}-p8:1.0.0`]).stdout.trim();
+      write(BASE, '');
+      const shared = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
+      expect(shared.code).toBe(1);
+      expect(shared.stderr).toContain("the base image's apt sources use 127.0.0.1 too");
+      expect(docker(['image', 'inspect', '-f', '{{.Id}}', `${NAME}-p8:1.0.0`]).stdout.trim()).toBe(before);
+    } finally {
+      removeImages(localBase);
     }
   });
 });

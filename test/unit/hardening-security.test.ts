@@ -107,7 +107,7 @@ describe('reserved labels and paths that read as syntax', () => {
 
   it.each(['https://x/$(touch /pwned)', 'https://x/" ; touch /pwned ; "', 'https://x/`id`'])('the renderer refuses an apt repository URI %j that a forged plan carries', async (uri) => {
     const { plan } = await planRecipe(path.join(ROOT, 'recipes/examples/echo-python/recipe.yaml'));
-    const forged = { ...plan, aptRepositories: [{ name: 'x', uri, suite: './', components: [], key: 'keys/x.gpg' }] };
+    const forged = { ...plan, aptRepositories: [{ name: 'x', uri, suite: './', components: [], key: 'keys/x.gpg', fingerprints: [], priority: 100 }] };
     expect(() => renderDockerfile(dockerfileFromPlan(forged))).toThrow(/cannot be written safely/);
   });
 });
