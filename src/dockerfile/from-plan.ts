@@ -194,7 +194,22 @@ function finishFramework(plan: Plan, body: Instruction[], o: RenderOptions): Sta
   if (plan.runtime.groupWritable && plan.runtime.venv) body.push({ kind: 'run', shell: [`chmod -R g+w ${plan.runtime.venv}`] });
   // Small files last: editing one re-runs only these steps.
   const files = plan.inputs.filter((i) => i.role === 'file');
-  for (const f of files) body.push({ kind: 'copy', sources: [f.contextPath], dest: `${STAGING}${f.destination!}` });
+  // A folder entry is one COPY of its folder (140 files are one layer, not 140), unless another
+  // input lies in that folder of the context too (it would be copied with it): then file by file.
+  const copied = new Set<string>();
+  for (const f of files) {
+    const folder = f.folder;
+    if (folder && folder.source !== '.' && folder.source !== '') {
+      if (copied.has(folder.source)) continue;
+      const shared = plan.inputs.some((x) => x.contextPath.startsWith(`${folder.source}/`) && x.folder?.source !== folder.source);
+      if (!shared) {
+        copied.add(folder.source);
+        body.push({ kind: 'copy', sources: [`${folder.source}/`], dest: `${STAGING}${folder.destination}/` });
+        continue;
+      }
+    }
+    body.push({ kind: 'copy', sources: [f.contextPath], dest: `${STAGING}${f.destination!}` });
+  }
   const modes = files.filter((f) => f.mode !== undefined);
   if (modes.length) body.push({ kind: 'run', shell: modes.map((f) => `chmod ${shellQuote(f.mode!)} ${STAGING}${f.destination!}`) });
   const owned = files.filter((f) => f.owner !== undefined);

@@ -2,6 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { EnvironmentError, OperationError } from '../errors.js';
 import { decodeTrace } from './buildkit-trace.js';
+import { CappedOutput } from './capped-output.js';
 import { forEachJsonLine } from './json-lines.js';
 import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, ContainerSummary, Engine, EngineInfo, ExecResult, ImageDetails, ImageSummary, PathStat, PushProgress } from './port.js';
 import { localSocket, socketRequest } from './socket-http.js';
@@ -170,22 +171,6 @@ class LocalEngine implements Engine {
   async push(repository: string, tag: string, auth: Record<string, string> | null, signal: AbortSignal, progress?: PushProgress): Promise<{ digest: string }> {
     return (await this.client()).push(repository, tag, auth, signal, progress);
   }
-}
-
-function demux(buf: Buffer): { stdout: string; stderr: string } {
-  // Multiplexed stream frames: [stream, 0, 0, 0, size(4 bytes BE)] + payload.
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const kind = buf[i]!;
-    const size = buf.readUInt32BE(i + 4);
-    const payload = buf.subarray(i + 8, i + 8 + size);
-    (kind === 2 ? err : out).push(payload);
-    i += 8 + size;
-  }
-  if (i === 0 && buf.length > 0 && buf[0]! > 2) return { stdout: buf.toString('utf8'), stderr: '' };
-  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
 
 /** Follows one build's events and keeps per-step logs for the error message. */
@@ -536,9 +521,9 @@ class DockerodeEngine implements Engine {
       }
       const out = new PassThrough();
       const err = new PassThrough();
-      const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
-      out.on('data', (d: Buffer) => chunks.out.push(d));
-      err.on('data', (d: Buffer) => chunks.err.push(d));
+      const kept = { out: new CappedOutput(), err: new CappedOutput() };
+      out.on('data', (d: Buffer) => kept.out.push(d));
+      err.on('data', (d: Buffer) => kept.err.push(d));
       docker.modem.demuxStream(stream, out, err);
       await new Promise<void>((resolve, reject) => {
         stream.on('end', resolve);
@@ -550,7 +535,7 @@ class DockerodeEngine implements Engine {
         }, { once: true });
       });
       const info = await ex.inspect();
-      return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(chunks.out).toString('utf8'), stderr: Buffer.concat(chunks.err).toString('utf8') };
+      return { exitCode: info.ExitCode ?? -1, stdout: kept.out.text(), stderr: kept.err.text() };
     };
     return {
       id: c.id,
@@ -567,8 +552,20 @@ class DockerodeEngine implements Engine {
         return { exitCode: r.StatusCode };
       },
       async logs() {
-        const buf = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-        return demux(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+        // Streamed (follow, up to now), so a huge log is read through the cap, never held whole.
+        const stream = await (c.logs({ stdout: true, stderr: true, follow: true, until: Math.floor(Date.now() / 1000) + 1 }) as unknown as Promise<Readable>);
+        const out = new PassThrough();
+        const err = new PassThrough();
+        const kept = { out: new CappedOutput(), err: new CappedOutput() };
+        out.on('data', (d: Buffer) => kept.out.push(d));
+        err.on('data', (d: Buffer) => kept.err.push(d));
+        docker.modem.demuxStream(stream, out, err);
+        await new Promise<void>((resolve, reject) => {
+          stream.on('end', resolve);
+          stream.on('close', resolve);
+          stream.on('error', reject);
+        });
+        return { stdout: kept.out.text(), stderr: kept.err.text() };
       },
       async inspect() {
         const i = await c.inspect();

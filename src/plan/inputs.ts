@@ -6,6 +6,7 @@ import { fsFailure, type FileIssueCode } from '../recipe/read.js';
 import { normalizeRelative, type Recipe } from '../recipe/schema.js';
 import { contextPathFor, REQUIREMENTS_FILE } from './build-plan.js';
 import type { DigestCache } from './digest-cache.js';
+import { MAX_FILES_PER_FOLDER, MAX_INPUTS } from './limits.js';
 import { MAX_KEY_BYTES, normalizeFingerprint, readOpenPgpKey } from './openpgp.js';
 import type { PlanInput } from './types.js';
 
@@ -28,6 +29,8 @@ interface Wanted {
   digestMissing?: boolean;
   /** An apt key: the fingerprint the recipe pins (as written). */
   fingerprint?: string;
+  /** A file found in a `files` folder entry: that entry's folder and destination. */
+  folder?: { source: string; destination: string };
 }
 
 export function inputsOf(recipe: Recipe): Wanted[] {
@@ -62,9 +65,10 @@ export function inputsOf(recipe: Recipe): Wanted[] {
  * A `files` entry that names a folder stands for every regular file below it, in code-unit order
  * of their paths (the same on every machine), each with its destination below the folder's.
  */
-async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ list: Wanted[]; empty: Wanted[] }> {
+async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ list: Wanted[]; empty: Wanted[]; tooMany: Wanted[] }> {
   const list: Wanted[] = [];
   const empty: Wanted[] = [];
+  const tooMany: Wanted[] = [];
   for (const w of wanted) {
     const st = w.role === 'file' ? await stat(path.join(recipeDir, w.source)).catch(() => null) : null;
     if (!st?.isDirectory()) {
@@ -74,6 +78,8 @@ async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ lis
     const files: string[] = [];
     const walk = async (rel: string) => {
       for (const name of (await readdir(path.join(recipeDir, w.source, rel))).sort()) {
+        // Past the limit the folder is refused (collectInputs): no need to list millions of files.
+        if (files.length > MAX_FILES_PER_FOLDER) return;
         const r = rel ? `${rel}/${name}` : name;
         // lstat: a link to a folder is not followed (a loop would walk forever); it is listed and
         // gets the same checks as any input (inside the folder, a regular file).
@@ -84,9 +90,14 @@ async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ lis
     };
     await walk('');
     if (!files.length) empty.push(w);
-    for (const r of files.sort()) list.push({ ...w, source: `${normalizeRelative(w.source)}/${r}`, destination: `${w.destination!.replace(/\/+$/, '')}/${r}` });
+    if (files.length > MAX_FILES_PER_FOLDER) {
+      tooMany.push(w);
+      continue;
+    }
+    const folder = { source: normalizeRelative(w.source), destination: w.destination!.replace(/\/+$/, '') };
+    for (const r of files.sort()) list.push({ ...w, source: `${folder.source}/${r}`, destination: `${folder.destination}/${r}`, folder });
   }
-  return { list, empty };
+  return { list, empty, tooMany };
 }
 
 export async function collectInputs(opts: {
@@ -104,6 +115,10 @@ export async function collectInputs(opts: {
   const destinations = new Map<string, string>();
   if (opts.recipe.engine.binary) destinations.set(path.posix.normalize(opts.recipe.engine.binary.installPath), 'engine.binary.installPath');
   const expanded = await expandFolders(inputsOf(opts.recipe), opts.recipeDir);
+  for (const w of expanded.tooMany)
+    issues.push({ code: 'input.too-many-files', severity: 'error', file: opts.file, ...opts.locate(w.fieldPath), path: w.fieldPath, message: `"${w.source}" holds more than ${MAX_FILES_PER_FOLDER} files`, hint: 'ship a large tree as an archive or through imports from an image; a folder entry is for configuration and small assets' });
+  if (expanded.list.length > MAX_INPUTS)
+    issues.push({ code: 'input.too-many-files', severity: 'error', file: opts.file, line: 1, col: 1, path: ['files'], message: `the recipe names ${expanded.list.length} files in all, more than ${MAX_INPUTS}`, hint: 'ship a large tree as an archive or through imports from an image' });
   for (const w of expanded.empty)
     issues.push({ code: 'input.empty-folder', severity: 'error', file: opts.file, ...opts.locate(w.fieldPath), path: w.fieldPath, message: `"${w.source}" is a folder with no files in it`, hint: 'a folder entry copies the files below it' });
   for (const w of expanded.list) {
@@ -210,6 +225,7 @@ export async function collectInputs(opts: {
       ...(w.destination ? { destination: w.destination } : {}),
       ...(w.platform ? { platform: w.platform } : {}),
       ...(fingerprints ? { fingerprints } : {}),
+      ...(w.folder ? { folder: w.folder } : {}),
     });
   }
   return { inputs, issues };

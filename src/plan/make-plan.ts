@@ -17,6 +17,7 @@ import { collectInputs } from './inputs.js';
 import type { Plan, PlanInput } from './types.js';
 import { checkTagTemplates, renderTags, tagVariables } from '../publish/tags.js';
 import { referenceProblem } from '../publish/reference.js';
+import { layerLimits } from './limits.js';
 import { lockPathFor, pinned, readLock } from './lock-file.js';
 
 // The I/O shell around the pure pipeline: read -> parse -> resolve -> hash inputs -> plan.
@@ -161,7 +162,7 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)), resolution, inputs, variant, imagePins, requirementPackages });
-  const refIssues = referenceLimits(plan, file, where);
+  const refIssues = [...referenceLimits(plan, file, where), ...layerLimits(plan, file, where)];
   if (refIssues.length) return { ok: false, issues: [...issues, ...refIssues] };
   return { ok: true, planned: { plan, recipe: parsed.recipe, recipeDir, warnings: issues } };
 }

@@ -25,6 +25,8 @@ export interface PlanInput {
   platform?: string;
   /** An apt key: the fingerprints of its primary OpenPGP keys (upper-case hex). */
   fingerprints?: string[];
+  /** A file of a `files` folder entry: the folder (its path in the context) and where it lands. One COPY takes the folder. */
+  folder?: { source: string; destination: string };
 }
 
 export interface PlanStage {
