@@ -16,6 +16,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
  * asserted by the malformed-recipe fixtures. Adding one is an API change; renaming one breaks users.
  */
 export const ISSUE_CODES = [
+  'cache.untrusted',
   'baseimage.arch',
   'baseimage.cuda',
   'baseimage.os',

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { folderProblem, recordKey, seal, sealMatches, trustedFolder, writeExclusive } from '../plan/cache-trust.js';
 import { TOOL_VERSION } from '../version.js';
 
-// Kept to node's own modules (and the version): this file is all a no-change build loads.
+// Kept to node's own modules (the version, and cache-trust, node's only): this file is all a
+// no-change build loads.
 
 // `dynamo-image build` when nothing changed, without loading the validation stack.
 //
@@ -17,7 +18,9 @@ import { TOOL_VERSION } from '../version.js';
 // still there with the same build key and every tag; when all holds it prints the same result
 // (fresh timestamps and duration) and exits 0. Anything else, or any doubt, runs the full path.
 // The stats are the same trust the digest cache gives input files; ctime catches an edit whose
-// mtime was set back.
+// mtime was set back. A record counts only from a folder no other user can write, sealed with the
+// cache's HMAC key (plan/cache-trust.ts): a planted record could otherwise declare any image "up to
+// date" and print anything.
 
 const RECORD_VERSION = 1;
 
@@ -132,10 +135,9 @@ export async function recordNoChange(argv: string[], record: Omit<NoChangeRecord
   if (!replayable(argv) || process.env['DYNAMO_IMAGE_NO_FAST_PATH'] === '1') return;
   try {
     const file = recordFile(argv, process.cwd(), process.env);
-    await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ version: RECORD_VERSION, tool: TOOL_VERSION, ...record }));
-    await rename(tmp, file);
+    if (await trustedFolder(path.dirname(file), cacheDir())) return;
+    const body = JSON.stringify({ version: RECORD_VERSION, tool: TOOL_VERSION, ...record });
+    await writeExclusive(file, JSON.stringify({ body, mac: seal(await recordKey(cacheDir()), body) }));
   } catch {
     // a read-only cache folder only costs the fast path
   }
@@ -158,7 +160,11 @@ export async function tryNoChange(argv: string[], io: ReplayIo): Promise<number 
   if (!sock) return null;
   let rec: NoChangeRecord;
   try {
-    rec = JSON.parse(readFileSync(recordFile(argv, process.cwd(), process.env), 'utf8')) as NoChangeRecord;
+    const file = recordFile(argv, process.cwd(), process.env);
+    if (await folderProblem(path.dirname(file), cacheDir())) return null;
+    const sealed = JSON.parse(readFileSync(file, 'utf8')) as { body?: unknown; mac?: unknown };
+    if (typeof sealed.body !== 'string' || !sealMatches(await recordKey(cacheDir()), sealed.body, sealed.mac)) return null;
+    rec = JSON.parse(sealed.body) as NoChangeRecord;
   } catch {
     return null;
   }

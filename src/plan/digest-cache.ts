@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
+import { folderProblem, recordKey, seal, sealMatches, trustedFolder, writeExclusive } from './cache-trust.js';
 
 // sha256 of input files, remembered by (path, size, mtime, ctime, inode) so that a 2 GB wheel that did not
 // change is not read again on every plan. The cache is advisory: a missing or corrupt cache file
 // only costs a re-hash. The build re-checks every byte while it streams the context anyway.
+// Trusted only from a folder no other user can write (plan/cache-trust.ts), sealed with the cache's
+// HMAC key and written under a random O_EXCL name: another user cannot plant a digest for a file
+// that was swapped. An untrusted folder is neither read nor written (`problem` says why).
 
 const MAX_ENTRIES = 2000;
 
@@ -51,15 +55,27 @@ export function trustedEntries(parsed: unknown): Record<string, Entry> {
 export class DigestCache {
   private entries: Record<string, Entry> = {};
   private dirty = false;
+  private key: Buffer | null = null;
   hits = 0;
   misses = 0;
+  /** Why the cache folder is not used (another user can write it), or null. */
+  problem: string | null = null;
   constructor(private readonly file: string | null) {}
 
   static async open(dir = cacheDir()): Promise<DigestCache> {
     if (process.env['DYNAMO_IMAGE_NO_DIGEST_CACHE'] === '1') return new DigestCache(null);
+    const problem = await folderProblem(dir, dir);
+    if (problem) {
+      const c = new DigestCache(null);
+      c.problem = problem;
+      return c;
+    }
     const c = new DigestCache(path.join(dir, 'digests.json'));
     try {
-      c.entries = trustedEntries(JSON.parse(await readFile(c.file!, 'utf8')));
+      const sealed = JSON.parse(await readFile(c.file!, 'utf8')) as { body?: unknown; mac?: unknown };
+      c.key = await recordKey(dir);
+      // Unsealed (an older version's file) or sealed with another key: start empty.
+      if (typeof sealed.body === 'string' && sealMatches(c.key, sealed.body, sealed.mac)) c.entries = trustedEntries(JSON.parse(sealed.body));
     } catch {
       // no cache yet, unreadable or not JSON: start empty
     }
@@ -110,10 +126,11 @@ export class DigestCache {
     const keys = Object.keys(this.entries);
     if (keys.length > MAX_ENTRIES) for (const k of keys.slice(0, keys.length - MAX_ENTRIES)) delete this.entries[k];
     try {
-      await mkdir(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify({ version: 1, entries: this.entries }));
-      await rename(tmp, this.file);
+      const dir = path.dirname(this.file);
+      if (await trustedFolder(dir, dir)) return;
+      this.key ??= await recordKey(dir);
+      const body = JSON.stringify({ version: 1, entries: this.entries });
+      await writeExclusive(this.file, JSON.stringify({ body, mac: seal(this.key, body) }));
     } catch {
       // a read-only home must not fail a build
     }

@@ -115,6 +115,8 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
   if (!collected) {
     const cache = opts.cache ?? (await DigestCache.open());
     collected = await collectInputs({ recipe, recipeDir, file, cache, locate: where });
+    if (cache.problem)
+      collected = { ...collected, issues: [...collected.issues, { code: 'cache.untrusted', severity: 'warning', file, line: 1, col: 1, message: `the digest cache is not used: ${cache.problem}; every input is hashed`, hint: 'make the cache folder (DYNAMO_IMAGE_CACHE_DIR, or ~/.cache/dynamo-image) yours and not writable by others' }] };
     if (!opts.cache) await cache.save();
     (loaded.inputs ??= new Map()).set(platformsKey, collected);
   }

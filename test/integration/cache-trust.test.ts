@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,5 +70,48 @@ describe('a cache folder another user can write is not trusted (point 3)', () =>
     // The temporary files were O_EXCL with random names and are gone; the key is 0600.
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect((await import('node:fs')).statSync(path.join(cache, 'record-key')).mode & 0o777).toBe(0o600);
+  });
+
+  it('nobody plants a digest for a swapped wheel in a world-writable cache: the cache is not used (warning), the swap is caught', async () => {
+    const cache = path.join(tmp, 'shared-digests');
+    mkdirSync(cache, { recursive: true });
+    chmodSync(cache, 0o777);
+    const other = privateExample('recipes/examples/echo-python', 'swap');
+    try {
+      const wheel = path.join(other.dir, 'wheels', 'echo_engine-0.1.0-py3-none-any.whl');
+      const declared = /sha256: ([0-9a-f]{64})/.exec(readFileSync(other.recipe, 'utf8'))![1]!;
+      const bytes = readFileSync(wheel);
+      bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 1, bytes.length - 1); // the swapped file
+      writeFileSync(wheel, bytes);
+      const st = statSync(realpathSync(wheel));
+      const planted = { version: 1, entries: { [realpathSync(wheel)]: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256: declared } } };
+      execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', `cat > '${path.join(cache, 'digests.json')}'`], { input: JSON.stringify(planted) });
+      const r = await runCli(['validate', other.recipe], { env: { DYNAMO_IMAGE_CACHE_DIR: cache } });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('error[input.sha256-mismatch]');
+      expect(r.stderr).toMatch(/warning\[cache\.untrusted\]: the digest cache is not used: .* writable by every user/);
+      // Nothing was written into the shared folder either.
+      expect(readdirSync(cache).sort()).toEqual(['digests.json']);
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('in a private cache, the no-change record is sealed: an edited record is not replayed', async () => {
+    const cache = path.join(tmp, 'private-nochange');
+    const env = { DYNAMO_IMAGE_CACHE_DIR: cache };
+    expect((await runCli(['build', ex.recipe, '--no-test'], { env })).code).toBe(0);
+    // The second run finds it up to date and records what it printed.
+    expect((await runCli(['build', ex.recipe, '--no-test'], { env })).code).toBe(0);
+    const dir = path.join(cache, 'no-change');
+    const name = readdirSync(dir).find((f) => f.endsWith('.json'))!;
+    const sealed = JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as { body: string; mac: string };
+    expect(sealed.mac).toMatch(/^[0-9a-f]{64}$/);
+    const body = JSON.parse(sealed.body) as { summary: string };
+    writeFileSync(path.join(dir, name), JSON.stringify({ body: JSON.stringify({ ...body, summary: 'FORGED SUMMARY' }), mac: sealed.mac }));
+    const r = await runCli(['build', ex.recipe, '--no-test'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('FORGED SUMMARY');
+    expect(r.stderr).toContain('up to date');
   });
 });
