@@ -164,6 +164,41 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
       setExit(await runPublish(file, { ...full, force: false, forceTags: opts['force'] === true }, o));
     });
 
+  const support = program.command('support').description('the support data: which Dynamo release shipped which engines, on which CUDA; kept current from Dynamo\'s release data');
+  support
+    .command('import')
+    .description('merge Dynamo\'s release data (releases.json, from its docs: fern/assets/releases.json) into base-images/support-matrix.yaml')
+    .argument('<file>', 'releases.json')
+    .option('--data <dir>', 'the folder with support-matrix.yaml (default: the one this tool ships)')
+    .option('--dry-run', 'print the changes, write nothing')
+    .option('--check', 'exit 1 when the support data is behind the release data (for CI); writes nothing')
+    .option('--json', 'print the changes as JSON on stdout')
+    .option('--cite-repo <repo>', 'the repository the file comes from', 'ai-dynamo/dynamo')
+    .option('--cite-path <path>', 'its path there', 'fern/assets/releases.json')
+    .option('--cite-commit <sha>', 'the commit it was read at (40 hex digits)')
+    .action(async (file: string, opts: import('./commands/support.js').SupportImportOptions) => {
+      const { runSupportImport } = await import('./commands/support.js');
+      setExit(await runSupportImport(file, opts, o));
+    });
+  support
+    .command('list')
+    .description('every Dynamo release in the support data, with its engines and CUDA toolkits')
+    .option('--framework <name>', 'vllm, sglang or trtllm')
+    .option('--json', 'print as JSON on stdout')
+    .action(async (opts: { framework?: string; json?: boolean }) => {
+      const { runSupportList } = await import('./commands/support.js');
+      setExit(runSupportList(opts, o));
+    });
+  support
+    .command('show')
+    .description('one Dynamo release: engines, CUDA, drivers, NIXL, UCX, variants, notes and sources')
+    .argument('<version>', 'a Dynamo release, e.g. 1.7.0')
+    .option('--json', 'print as JSON on stdout')
+    .action(async (version: string, opts: { json?: boolean }) => {
+      const { runSupportShow } = await import('./commands/support.js');
+      setExit(runSupportShow(version, opts, o));
+    });
+
   program
     .command('lock')
     .description('resolve the images a recipe names by tag to digests (registry API) and write recipe.lock.yaml')

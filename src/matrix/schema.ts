@@ -16,7 +16,10 @@ const status = z.enum(['supported', 'experimental']);
 export const SupportMatrixFile = z.strictObject({
   schemaVersion: z.literal(2),
   /** Where the rows come from: a file of a repository at a commit. */
-  sources: z.record(z.string(), z.strictObject({ repo: z.string(), file: z.string(), commit: z.string().regex(/^[0-9a-f]{40}$/) })),
+  sources: z.record(
+    z.string(),
+    z.strictObject({ repo: z.string(), file: z.string(), commit: z.string().regex(/^[0-9a-f]{40}$/).optional(), updated: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }).refine((s) => s.commit !== undefined || s.updated !== undefined, { message: 'a source names a commit or the date its data says it was updated' }),
+  ),
   cuda: z.record(cudaVersion, z.strictObject({ minDriver: z.string() })),
   frameworks: z.record(
     z.enum(MATRIX_FRAMEWORKS),
@@ -36,7 +39,10 @@ export const SupportMatrixFile = z.strictObject({
       dynamo: z.string(),
       source: z.string(),
       cudaSource: z.string(),
+      /** NIXL per framework (`default`: older rows, for every framework not named). */
       nixl: z.record(z.string(), z.string()),
+      /** UCX as the release data gives it (1.21.x). */
+      ucx: z.string().optional(),
       engines: z.partialRecord(
         z.enum(MATRIX_FRAMEWORKS),
         z.strictObject({
@@ -80,6 +86,7 @@ export interface MatrixRow {
   python: string[];
   architectures: Architecture[];
   nixl: string;
+  ucx: string | null;
   status: 'supported' | 'experimental';
   /** `repo file@commit` of the engine version and of the CUDA entry. */
   source: string;
@@ -95,7 +102,7 @@ export function flattenMatrix(matrix: SupportMatrixFile): MatrixRow[] {
   const rows: MatrixRow[] = [];
   const cite = (key: string) => {
     const src = matrix.sources[key];
-    return src ? `${src.repo} ${src.file}@${src.commit.slice(0, 12)}` : key;
+    return src ? `${src.repo} ${src.file}${src.commit ? `@${src.commit.slice(0, 12)}` : ` (updated ${src.updated})`}` : key;
   };
   for (const rel of matrix.releases) {
     for (const fw of MATRIX_FRAMEWORKS) {
@@ -112,6 +119,7 @@ export function flattenMatrix(matrix: SupportMatrixFile): MatrixRow[] {
           python: [...fwInfo.python],
           architectures: [...e.architectures],
           nixl: rel.nixl[fw] ?? rel.nixl['default'] ?? 'unknown',
+          ucx: rel.ucx ?? null,
           status,
           source: rel.source === rel.cudaSource ? cite(rel.source) : `${cite(rel.source)} (versions), ${cite(rel.cudaSource)} (CUDA)`,
         });

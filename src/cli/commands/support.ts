@@ -1,0 +1,131 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { ExitCode, OperationError, UsageError } from '../../errors.js';
+import { formatChanges, mergeReleaseData, renderMatrix, type SourceCitation } from '../../matrix/import-releases.js';
+import { loadSupportData, PACKAGE_ROOT } from '../../matrix/load.js';
+import { MAX_RELEASE_DATA_BYTES, readReleaseData, ReleaseDataError } from '../../matrix/release-data.js';
+import { SupportMatrixFile, type MatrixRow } from '../../matrix/schema.js';
+import { comparePep440, parsePep440 } from '../../versions/pep440.js';
+import type { Output } from '../output.js';
+
+// `dynamo-image support`: the support data, asked and kept current. `import` merges Dynamo's
+// release data (releases.json) into base-images/support-matrix.yaml; `list` and `show` read it.
+
+export interface SupportImportOptions {
+  data?: string;
+  dryRun?: boolean;
+  check?: boolean;
+  json?: boolean;
+  citeRepo?: string;
+  citePath?: string;
+  citeCommit?: string;
+}
+
+const SOURCE_KEY = 'RJ';
+
+export async function runSupportImport(file: string, opts: SupportImportOptions, o: Output): Promise<number> {
+  const dir = opts.data ?? path.join(PACKAGE_ROOT, 'base-images');
+  const target = path.join(dir, 'support-matrix.yaml');
+  if (opts.citeCommit !== undefined && !/^[0-9a-f]{40}$/.test(opts.citeCommit)) throw new UsageError(`--cite-commit ${opts.citeCommit}: a commit is 40 hex digits`);
+  const { stat } = await import('node:fs/promises');
+  const st = await stat(file).catch(() => null);
+  if (!st?.isFile()) throw new UsageError(`${file}: no such file`, 'give the path of a releases.json (Dynamo docs: fern/assets/releases.json)');
+  if (st.size > MAX_RELEASE_DATA_BYTES) {
+    o.err(`${file}: error[support.bad-release-data]: $: is ${st.size} bytes, more than release data ever is (limit ${MAX_RELEASE_DATA_BYTES}); nothing was changed`);
+    return ExitCode.badInput;
+  }
+  let data;
+  try {
+    data = readReleaseData(await readFile(file));
+  } catch (e) {
+    if (!(e instanceof ReleaseDataError)) throw e;
+    for (const p of e.problems) o.err(`${file}: error[support.bad-release-data]: ${p.path}: ${p.message}`);
+    o.err(`${e.problems.length} problem${e.problems.length > 1 ? 's' : ''} in ${file}; nothing was changed`);
+    return ExitCode.badInput;
+  }
+  const text = await readFile(target, 'utf8');
+  const doc = parseDocument(text);
+  const cite: SourceCitation = { repo: opts.citeRepo ?? 'ai-dynamo/dynamo', file: opts.citePath ?? 'fern/assets/releases.json', ...(opts.citeCommit ? { commit: opts.citeCommit } : {}), ...(data.updated ? { updated: data.updated } : {}) };
+  let changes;
+  try {
+    changes = mergeReleaseData(doc, data, SOURCE_KEY, cite);
+  } catch (e) {
+    if (!(e instanceof ReleaseDataError)) throw e;
+    for (const p of e.problems) o.err(`${file}: error[support.bad-release-data]: ${p.path}: ${p.message}`);
+    o.err(`nothing was changed`);
+    return ExitCode.badInput;
+  }
+  const out = renderMatrix(doc);
+  // What would be written must be valid support data, whatever the input said.
+  const checked = SupportMatrixFile.safeParse(parseDocument(out).toJS());
+  if (!checked.success) throw new OperationError('support.bad-release-data', `${file}: the merged support data would not be valid (${checked.error.issues[0]?.message ?? 'schema'}); nothing was changed`);
+  const lines = formatChanges(changes);
+  if (opts.json) o.out(JSON.stringify({ file: target, changes, skipped: data.skipped, written: !opts.dryRun && !opts.check && changes.length > 0 }));
+  else {
+    for (const l of lines) o.out(l);
+    if (data.skipped.length) o.err(`not support rows (previews, model builds): ${data.skipped.join(', ')}`);
+  }
+  if (opts.check) {
+    if (changes.length) {
+      o.err(`${target} is behind ${file}: ${changes.length} change${changes.length > 1 ? 's' : ''} (run: dynamo-image support import ${file})`);
+      return ExitCode.failed;
+    }
+    o.err(`${target} is current with ${file}`);
+    return ExitCode.ok;
+  }
+  if (opts.dryRun || !changes.length) {
+    o.err(changes.length ? `${changes.length} change${changes.length > 1 ? 's' : ''}; --dry-run: nothing written` : `${target} is current with ${file}: nothing to change`);
+    return ExitCode.ok;
+  }
+  const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(tmp, out, { flag: 'wx' });
+  await rename(tmp, target);
+  o.err(`${changes.length} change${changes.length > 1 ? 's' : ''} written to ${target}`);
+  return ExitCode.ok;
+}
+
+function byVersionDesc(a: string, b: string): number {
+  return comparePep440(parsePep440(b)!, parsePep440(a)!);
+}
+
+export function runSupportList(opts: { framework?: string; json?: boolean; data?: string }, o: Output): number {
+  const data = loadSupportData(opts.data);
+  const rows = data.rows.filter((r) => !opts.framework || r.framework === opts.framework);
+  if (opts.framework && !rows.length) throw new UsageError(`--framework ${opts.framework}: not one of vllm, sglang, trtllm`);
+  const releases = [...new Set(rows.map((r) => r.dynamo))].sort(byVersionDesc);
+  if (opts.json) {
+    o.out(JSON.stringify(releases.map((d) => ({ dynamo: d, rows: rows.filter((r) => r.dynamo === d) }))));
+    return ExitCode.ok;
+  }
+  for (const d of releases) {
+    const mine = rows.filter((r) => r.dynamo === d);
+    const fws = [...new Set(mine.map((r) => r.framework))].map((fw) => {
+      const f = mine.filter((r) => r.framework === fw);
+      return `${fw} ${f[0]!.engine} (CUDA ${f.map((r) => `${r.cuda}${r.status === 'experimental' ? '*' : ''}`).join(', ')})`;
+    });
+    o.out(`${d.padEnd(12)} ${fws.join('  ')}`);
+  }
+  o.err('* experimental');
+  return ExitCode.ok;
+}
+
+export function runSupportShow(version: string, opts: { json?: boolean; data?: string }, o: Output): number {
+  const data = loadSupportData(opts.data);
+  const rows: MatrixRow[] = data.rows.filter((r) => r.dynamo === version);
+  if (!rows.length) {
+    const newest = [...new Set(data.rows.map((r) => r.dynamo))].sort(byVersionDesc)[0];
+    throw new UsageError(`Dynamo ${version} is not in the support data`, `newest: ${newest}; dynamo-image support list shows every release`);
+  }
+  const rel = data.matrix.releases.find((r) => r.dynamo === version)!;
+  if (opts.json) {
+    o.out(JSON.stringify({ dynamo: version, ucx: rel.ucx ?? null, notes: rel.notes, variants: rel.variants, rows }));
+    return ExitCode.ok;
+  }
+  o.out(`Dynamo ${version}${rel.ucx ? `, UCX ${rel.ucx}` : ''}`);
+  for (const r of rows) o.out(`  ${r.framework.padEnd(7)} ${r.engine.padEnd(14)} CUDA ${r.cuda} (driver >= ${r.minDriver}) ${r.status}  NIXL ${r.nixl}  ${r.architectures.join('/')}  [${r.source}]`);
+  for (const v of rel.variants) o.out(`  variant ${v.name}: ${v.framework} CUDA ${v.cuda} ${v.architectures.join('/')} ${v.status}`);
+  for (const n of rel.notes) o.out(`  note: ${n}`);
+  return ExitCode.ok;
+}
