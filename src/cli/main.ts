@@ -199,6 +199,17 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
       setExit(runSupportShow(version, opts, o));
     });
 
+  support
+    .command('find')
+    .description('which Dynamo releases shipped this engine (and CUDA toolkit), newest first')
+    .requiredOption('--engine <framework[spec]>', 'e.g. vllm==0.31.0, "sglang>=0.5.20", trtllm')
+    .option('--cuda <toolkit>', 'e.g. 13.0')
+    .option('--json', 'print the matching rows as JSON on stdout')
+    .action(async (opts: { engine?: string; cuda?: string; json?: boolean }) => {
+      const { runSupportFind } = await import('./commands/support.js');
+      setExit(runSupportFind(opts, o));
+    });
+
   program
     .command('lock')
     .description('resolve the images a recipe names by tag to digests (registry API) and write recipe.lock.yaml')

@@ -107,4 +107,16 @@ describe('dynamo-image support list / show', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('newest: 1.7.0');
   });
+
+  it('find: which Dynamo fits this engine and CUDA', async () => {
+    const f = await runCli(['support', 'find', '--engine', 'vllm==0.31.0', '--cuda', '13.0', '--json']);
+    expect(f.code, f.stderr).toBe(0);
+    expect((JSON.parse(f.stdout) as { dynamo: string }[]).map((r) => r.dynamo)).toEqual(['1.6.2', '1.6.1', '1.6.0']);
+    const none = await runCli(['support', 'find', '--engine', 'vllm==0.33.0', '--cuda', '12.9']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no Dynamo release shipped vllm ==0.33.0 on CUDA 12.9; newest vllm on CUDA 12.9: 0.20.1 (Dynamo 1.2.1)');
+    const range = await runCli(['support', 'find', '--engine', 'sglang>=0.5.21']);
+    expect(range.stdout.trim().split('\n').map((l) => l.split(/\s+/)[1])).toEqual(['1.7.0', '1.6.2', '1.6.1', '1.6.0']);
+    expect((await runCli(['support', 'find', '--engine', 'magic==1'])).code).toBe(2);
+  });
 });
