@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -192,6 +193,16 @@ describe('a damaged digest cache is only a re-hash (point 9)', () => {
   const cacheDir = path.join(tmp, 'cache');
   const env = { DYNAMO_IMAGE_CACHE_DIR: cacheDir };
   const cacheFile = path.join(cacheDir, 'digests.json');
+  // The cache is sealed with its own key (issue 19, point 3): a damaged entry is made here the way
+  // a bug would make it, sealed with that key, so the checks behind the seal are what is tested.
+  const editEntries = (edit: (entries: Record<string, { sha256: unknown }>) => void) => {
+    const sealed = JSON.parse(readFileSync(cacheFile, 'utf8')) as { body: string };
+    const body = JSON.parse(sealed.body) as { entries: Record<string, { sha256: unknown }> };
+    edit(body.entries);
+    const text = JSON.stringify(body);
+    const mac = createHmac('sha256', readFileSync(path.join(cacheDir, 'record-key'))).update(text).digest('hex');
+    writeFileSync(cacheFile, JSON.stringify({ body: text, mac }));
+  };
 
   it.each([
     ['not JSON', '{"version": 1, "entries": {'],
@@ -205,9 +216,9 @@ describe('a damaged digest cache is only a re-hash (point 9)', () => {
       // Poison the entry of the engine wheel: same size, mtime and inode, another digest.
       const first = await runCli(['plan', ex.recipe, '--json'], { env });
       expect(first.code, first.stderr).toBe(0);
-      const cache = JSON.parse(readFileSync(cacheFile, 'utf8'));
-      for (const k of Object.keys(cache.entries)) if (k.startsWith(ex.dir) || k.includes(path.basename(ex.dir))) cache.entries[k].sha256 = content;
-      writeFileSync(cacheFile, JSON.stringify(cache));
+      editEntries((entries) => {
+        for (const k of Object.keys(entries)) if (k.startsWith(ex.dir) || k.includes(path.basename(ex.dir))) entries[k]!.sha256 = content;
+      });
     } else writeFileSync(cacheFile, content);
     const r = await runCli(['validate', ex.recipe], { env });
     expect(r.code, r.stderr).toBe(0);
@@ -217,11 +228,11 @@ describe('a damaged digest cache is only a re-hash (point 9)', () => {
     const ex = example('poison');
     const first = await runCli(['plan', ex.recipe, '--json'], { env });
     expect(first.code, first.stderr).toBe(0);
-    const cache = JSON.parse(readFileSync(cacheFile, 'utf8'));
-    const key = Object.keys(cache.entries).find((k) => k.endsWith(path.join(path.basename(ex.dir), 'config', 'engine.json')))!;
-    expect(key).toBeDefined();
-    cache.entries[key].sha256 = 'e'.repeat(64);
-    writeFileSync(cacheFile, JSON.stringify(cache));
+    editEntries((entries) => {
+      const key = Object.keys(entries).find((k) => k.endsWith(path.join(path.basename(ex.dir), 'config', 'engine.json')))!;
+      expect(key).toBeDefined();
+      entries[key]!.sha256 = 'e'.repeat(64);
+    });
     const caught = await runCli(['build', ex.recipe, '--no-test'], { env });
     expect(caught.code, caught.stderr).toBe(1);
     expect(caught.stderr).toContain('error[context.changed]');
