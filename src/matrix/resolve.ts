@@ -164,7 +164,10 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
       if (opts.allowUnsupported) {
         warnings.push({ code: 'matrix.unsupported', severity: 'warning', file: opts.file, ...opts.locate(path), path, message: `${message} (allowed by --allow-unsupported)`, hint });
         status = 'unsupported';
-        engineVersion = exactOf(engineSpec) ?? pickHighest(fwRows.map((r) => r.engine), engineSpec);
+        // The engine of the Dynamo release asked for first (a newer release's engine would not
+        // match that release's wheels), then any release's.
+        const ofRelease = recipe.dynamo ? fwRows.filter((r) => satisfies(r.dynamo, spec(recipe.dynamo!))) : [];
+        engineVersion = exactOf(engineSpec) ?? pickHighest(ofRelease.map((r) => r.engine), engineSpec) ?? pickHighest(fwRows.map((r) => r.engine), engineSpec);
         dynamoVersion = exactOf(spec(recipe.dynamo)) ?? pickHighest(fwRows.map((r) => r.dynamo), spec(recipe.dynamo));
         if (!engineVersion) err(['engine', 'version'], 'matrix.unpinnable', `"${engine.version}" matches no known ${fw} version, so it cannot be pinned`, 'give an exact version');
         if (!dynamoVersion) err(['dynamo'], 'matrix.unpinnable', `"${recipe.dynamo}" matches no known Dynamo release, so it cannot be pinned`, 'give an exact version');
