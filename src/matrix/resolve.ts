@@ -2,7 +2,7 @@ import type { Issue, IssueCode } from '../errors.js';
 import { comparePep440, normalizePep440, parsePep440, parseSpecifier, pickHighest, satisfies, type Pep440Version, type Specifier } from '../versions/pep440.js';
 import type { Recipe } from '../recipe/schema.js';
 import { normalizeDist, wheelNameVersion } from '../versions/wheel-name.js';
-import type { Architecture, MatrixFramework, MatrixRow, SupportData } from './schema.js';
+import { engineImageFor, type Architecture, type MatrixFramework, type MatrixRow, type SupportData } from './schema.js';
 
 // Resolves a recipe's versions against the support matrix and the base image table. Pure: the
 // data comes in as an argument.
@@ -211,7 +211,7 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
   if (engine.image) {
     const tmpl = fw === 'custom' ? undefined : data.matrix.frameworks[fw]?.image;
     engineImage = engine.image.ref ?? null;
-    if (!engineImage && tmpl && engineVersion && cuda) engineImage = tmpl.replace('{engine}', engineVersion).replace('{cuda_nodot}', cuda.replace('.', ''));
+    if (!engineImage && tmpl && engineVersion && cuda) engineImage = engineImageFor(tmpl, engineVersion, cuda, (v, since) => comparePep440(parsePep440(v)!, parsePep440(since)!) >= 0);
     // For vllm/sglang/trtllm the ref comes from the template once version and CUDA resolve; when
     // they do not, that error is already reported and this one would only repeat it.
     if (!engineImage && fw === 'custom') err(['engine', 'image'], 'recipe.engine-image', 'needs "ref" for a custom framework', 'e.g. image: { ref: "registry.example.com/my-engine:1.0" }');

@@ -30,7 +30,14 @@ export const SupportMatrixFile = z.strictObject({
       python: z.array(z.string()),
       /** Python of Dynamo's runtime images. */
       imagePython: z.string(),
-      image: z.string(),
+      /**
+       * The upstream engine image: one template, or rules tried in order (the first whose `cuda`
+       * and `since` match): upstreams name their images per CUDA family and changed how over time.
+       */
+      image: z.union([
+        z.string(),
+        z.array(z.strictObject({ cuda: cudaVersion.optional(), since: z.string().optional(), image: z.string() })).min(1),
+      ]),
       index: z.string().optional(),
     }),
   ),
@@ -127,4 +134,16 @@ export function flattenMatrix(matrix: SupportMatrixFile): MatrixRow[] {
     }
   }
   return rows;
+}
+
+/**
+ * The upstream engine image for an engine version on a CUDA toolkit (`{engine}`, `{cuda_nodot}`
+ * filled in), by the framework's rules: the first whose `cuda` is that toolkit (or absent) and whose
+ * `since` the engine version reaches (or absent). Null when no rule matches.
+ */
+export type EngineImageRule = { cuda?: string | undefined; since?: string | undefined; image: string };
+export function engineImageFor(image: string | EngineImageRule[], engine: string, cuda: string, atLeast: (version: string, since: string) => boolean): string | null {
+  const rules: EngineImageRule[] = typeof image === 'string' ? [{ image }] : image;
+  const rule = rules.find((r) => (r.cuda !== undefined ? r.cuda === cuda : true) && (r.since !== undefined ? atLeast(engine, r.since) : true));
+  return rule ? rule.image.replace('{engine}', engine).replace('{cuda_nodot}', cuda.replace('.', '')) : null;
 }

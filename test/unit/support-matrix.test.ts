@@ -135,6 +135,23 @@ describe('refused as the source says', () => {
   });
 });
 
+describe('upstream engine images, as each upstream names them per CUDA family (issue 20, point 4)', () => {
+  it.each([
+    ['vllm', '0.33.0', '1.7.0', '13.0', 'vllm/vllm-openai:v0.33.0'],
+    ['vllm', '0.20.1', '1.2.0', '13.0', 'vllm/vllm-openai:v0.20.1'],
+    ['vllm', '0.20.1', '1.2.1', '12.9', 'vllm/vllm-openai:v0.20.1-cu129'],
+    ['vllm', '0.19.0', '1.1.1', '13.0', 'vllm/vllm-openai:v0.19.0-cu130-ubuntu2404'],
+    ['vllm', '0.19.0', '1.1.1', '12.9', 'vllm/vllm-openai:v0.19.0-cu129-ubuntu2404'],
+    ['sglang', '0.5.23', '1.7.0', '13.0', 'lmsysorg/sglang:v0.5.23-cu130-runtime'],
+    ['sglang', '0.5.11', '1.2.0', '12.9', 'lmsysorg/sglang:v0.5.11-cu129-runtime'],
+    ['trtllm', '1.4.0rc2', '1.7.0', '13.1', 'nvcr.io/nvidia/tensorrt-llm/release:1.4.0rc2'],
+  ])('%s %s (Dynamo %s) on CUDA %s: %s', (fw, engine, dynamo, cuda, image) => {
+    const { resolution, issues } = resolve(fw, engine, dynamo, cuda);
+    expect(issues.filter((i) => i.severity === 'error'), JSON.stringify(issues)).toEqual([]);
+    expect(resolution?.base.runtime).toBe(image);
+  });
+});
+
 describe('the data itself', () => {
   it('every release cites its sources (a commit, or the release data\'s date), and disagreements are written down', () => {
     for (const key of Object.keys(data.matrix.sources)) expect(data.matrix.sources[key]!.commit ?? data.matrix.sources[key]!.updated).toMatch(/^([0-9a-f]{40}|\d{4}-\d{2}-\d{2})$/);
