@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../support/cli.js';
@@ -16,7 +16,7 @@ const ex = privateExample('recipes/examples/echo-python', 'guard');
 const secretFile = path.join(ex.dir, '..', `${path.basename(ex.dir)}-secret`);
 
 beforeAll(() => {
-  writeFileSync(secretFile, SECRET);
+  writeFileSync(secretFile, SECRET, { mode: 0o600 });
   const run = [
     `printf '\\033]52;c;cHduZWQ=\\007\\033]0;pwned-title\\007\\033[2J\\033[H\\302\\233 C1 CSI\\n'`,
     `printf '::add-mask::hello\\n  ::warning::indented\\n::error::forged\\n##[error]legacy\\n'`,
@@ -30,6 +30,8 @@ beforeAll(() => {
 afterAll(() => {
   removeImagesNamed(ex.name);
   ex.cleanup();
+  // The secret lives next to the recipe's private folder, not in it: removed here.
+  rmSync(secretFile, { force: true });
 });
 
 const build = (progress: string, env: NodeJS.ProcessEnv = {}) => runCli(['build', ex.recipe, '--builder', 'buildkit', '--no-test', '--progress', progress, '--secret', `id=tok,src=${secretFile}`], { env });
