@@ -173,6 +173,26 @@ class LocalEngine implements Engine {
   }
 }
 
+/** A multiplexed container stream (exec, logs) read to its end through the output cap. */
+async function readCapped(docker: Dockerode, stream: Readable, signal?: AbortSignal): Promise<{ stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const kept = { out: new CappedOutput(), err: new CappedOutput() };
+  out.on('data', (d: Buffer) => kept.out.push(d));
+  err.on('data', (d: Buffer) => kept.err.push(d));
+  docker.modem.demuxStream(stream, out, err);
+  await new Promise<void>((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', reject);
+    signal?.addEventListener('abort', () => {
+      stream.destroy();
+      reject(signal.reason);
+    }, { once: true });
+  });
+  return { stdout: kept.out.text(), stderr: kept.err.text() };
+}
+
 /** Follows one build's events and keeps per-step logs for the error message. */
 const CLASSIC = '\u0000classic';
 
@@ -519,23 +539,9 @@ class DockerodeEngine implements Engine {
         if ((e as { statusCode?: number }).statusCode === 409) throw new OperationError('container.not-running', `container ${c.id.slice(0, 12)} is not running`);
         throw e;
       }
-      const out = new PassThrough();
-      const err = new PassThrough();
-      const kept = { out: new CappedOutput(), err: new CappedOutput() };
-      out.on('data', (d: Buffer) => kept.out.push(d));
-      err.on('data', (d: Buffer) => kept.err.push(d));
-      docker.modem.demuxStream(stream, out, err);
-      await new Promise<void>((resolve, reject) => {
-        stream.on('end', resolve);
-        stream.on('close', resolve);
-        stream.on('error', reject);
-        signal.addEventListener('abort', () => {
-          stream.destroy();
-          reject(signal.reason);
-        }, { once: true });
-      });
+      const kept = await readCapped(docker, stream, signal);
       const info = await ex.inspect();
-      return { exitCode: info.ExitCode ?? -1, stdout: kept.out.text(), stderr: kept.err.text() };
+      return { exitCode: info.ExitCode ?? -1, ...kept };
     };
     return {
       id: c.id,
@@ -554,18 +560,7 @@ class DockerodeEngine implements Engine {
       async logs() {
         // Streamed (follow, up to now), so a huge log is read through the cap, never held whole.
         const stream = await (c.logs({ stdout: true, stderr: true, follow: true, until: Math.floor(Date.now() / 1000) + 1 }) as unknown as Promise<Readable>);
-        const out = new PassThrough();
-        const err = new PassThrough();
-        const kept = { out: new CappedOutput(), err: new CappedOutput() };
-        out.on('data', (d: Buffer) => kept.out.push(d));
-        err.on('data', (d: Buffer) => kept.err.push(d));
-        docker.modem.demuxStream(stream, out, err);
-        await new Promise<void>((resolve, reject) => {
-          stream.on('end', resolve);
-          stream.on('close', resolve);
-          stream.on('error', reject);
-        });
-        return { stdout: kept.out.text(), stderr: kept.err.text() };
+        return readCapped(docker, stream);
       },
       async inspect() {
         const i = await c.inspect();
