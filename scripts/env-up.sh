@@ -34,26 +34,45 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
 fi
 
 # --- 2. The Docker engine ------------------------------------------------------------------------
+# DYNAMO_IMAGE_ENGINE_DIR: an engine of this run's own, on its own socket, data root and exec root
+# (.ci/run sets it, with DOCKER_HOST, so CI never leans on an engine something else started and may
+# stop). Unset: the machine's engine on /var/run/docker.sock, as a developer has it.
 SOCK=/var/run/docker.sock
+ENGINE_ARGS=""
+ENGINE_LOG="$STATE_DIR/dockerd.log"
+ENGINE_PID="$STATE_DIR/dockerd.pid"
+if [ -n "${DYNAMO_IMAGE_ENGINE_DIR:-}" ]; then
+  $SUDO mkdir -p "$DYNAMO_IMAGE_ENGINE_DIR"
+  SOCK="$DYNAMO_IMAGE_ENGINE_DIR/docker.sock"
+  ENGINE_LOG="$DYNAMO_IMAGE_ENGINE_DIR/dockerd.log"
+  ENGINE_PID="$DYNAMO_IMAGE_ENGINE_DIR/dockerd.pid.txt"
+  ENGINE_ARGS="--data-root=$DYNAMO_IMAGE_ENGINE_DIR/data --exec-root=/run/dynamo-image-$(printf %s "$DYNAMO_IMAGE_ENGINE_DIR" | cksum | cut -d' ' -f1) --pidfile=$DYNAMO_IMAGE_ENGINE_DIR/dockerd.pid"
+  if [ "${DOCKER_HOST:-}" != "unix://$SOCK" ]; then
+    log "DYNAMO_IMAGE_ENGINE_DIR is set: set DOCKER_HOST=unix://$SOCK too, so the tests use that engine"
+    exit 2
+  fi
+fi
 engine_answers() { [ -S "$SOCK" ] && curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
 if engine_answers; then
   log "engine already answers on $SOCK"
 else
   # containerd comes with docker.io; dockerd starts its own when none runs.
-  log "starting dockerd (--bridge=none --iptables=false --ip-masq=false), log in $STATE_DIR/dockerd.log"
+  log "starting dockerd (--bridge=none --iptables=false --ip-masq=false) on $SOCK, log in $ENGINE_LOG"
   # The GPU stand-in hook directory is put on PATH only by tests that ask for it (see test/support).
-  $SUDO sh -c "nohup dockerd --bridge=none --iptables=false --ip-masq=false \
-    --host=unix://$SOCK >'$STATE_DIR/dockerd.log' 2>&1 & echo \$! >'$STATE_DIR/dockerd.pid'"
+  # setsid: its own session and process group, so a signal meant for the job that started it (CI's
+  # script, a test runner's group, ^C in the terminal) does not reach the engine every test uses.
+  $SUDO sh -c "setsid nohup dockerd --bridge=none --iptables=false --ip-masq=false $ENGINE_ARGS \
+    --host=unix://$SOCK </dev/null >'$ENGINE_LOG' 2>&1 & echo \$! >'$ENGINE_PID'"
   for _ in $(seq 1 120); do
     engine_answers && break
     sleep 0.5
   done
   if ! engine_answers; then
     log "the engine did not answer within 60 s; last lines of its log:"
-    tail -n 30 "$STATE_DIR/dockerd.log" >&2 || true
+    tail -n 30 "$ENGINE_LOG" >&2 || true
     exit 3
   fi
-  log "engine up (pid $(cat "$STATE_DIR/dockerd.pid"))"
+  log "engine up (pid $(cat "$ENGINE_PID"))"
 fi
 
 # --- 3. Base images, made locally (nothing can be pulled) ----------------------------------------

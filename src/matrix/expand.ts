@@ -7,7 +7,7 @@ import type { SupportData } from './schema.js';
 // Explicit `include` entries are added, `exclude` entries removed, then every remaining
 // combination is resolved; one the support matrix refuses is excluded with the reason.
 
-export const AXES = ['cuda', 'platform', 'python'] as const;
+export const AXES = ['cuda', 'platform', 'python', 'dynamo'] as const;
 export type Axis = (typeof AXES)[number];
 export type VariantAxes = Partial<Record<Axis, string>>;
 
@@ -29,16 +29,24 @@ export interface Expansion {
 
 export function variantId(axes: VariantAxes): string {
   const parts: string[] = [];
+  if (axes.dynamo) parts.push(`dynamo${axes.dynamo}`);
   if (axes.cuda) parts.push(`cuda${axes.cuda}`);
   if (axes.platform) parts.push(axes.platform.split('/').pop()!);
   if (axes.python) parts.push(`py${axes.python}`);
   return parts.join('-');
 }
 
-/** The recipe as one variant builds it. */
+/**
+ * The recipe as one variant builds it. A `dynamo` value replaces the recipe's Dynamo release; where
+ * the recipe's image version is its Dynamo release (Dynamo's own images: vllm-runtime 1.7.0 is
+ * Dynamo 1.7.0), the variant's image version is the variant's release too.
+ */
 export function applyVariant(recipe: Recipe, axes: VariantAxes): Recipe {
+  const followsDynamo = axes.dynamo !== undefined && recipe.dynamo !== undefined && recipe.version === recipe.dynamo;
   return {
     ...recipe,
+    ...(axes.dynamo ? { dynamo: axes.dynamo } : {}),
+    ...(followsDynamo ? { version: axes.dynamo! } : {}),
     base: {
       ...recipe.base,
       ...(axes.cuda ? { cuda: axes.cuda } : {}),
@@ -59,6 +67,7 @@ export function expandMatrix(recipe: Recipe, data: SupportData, opts: { allowUns
   if (m.cuda?.length) lists.push(['cuda', m.cuda]);
   if (m.platform?.length) lists.push(['platform', m.platform]);
   if (m.python?.length) lists.push(['python', m.python]);
+  if (m.dynamo?.length) lists.push(['dynamo', m.dynamo]);
   let combos: VariantAxes[] = [{}];
   for (const [axis, values] of lists) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [axis]: v })));
   if (lists.length === 0) combos = [];

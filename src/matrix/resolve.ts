@@ -29,6 +29,9 @@ export interface Resolution {
   /** Package name and index for engines installed from an index. */
   enginePackage: string | null;
   engineIndex: string | null;
+  /** The Dynamo release's NIXL (for this framework) and UCX series, where the support data says. */
+  nixl: string | null;
+  ucx: string | null;
   warnings: Issue[];
 }
 
@@ -58,6 +61,21 @@ function versionRanges(rows: MatrixRow[]): string {
       return `${rows[0]!.framework} ${engine} (Dynamo ${dyn}, CUDA ${[...e.cuda].sort().join('/')})`;
     })
     .join('; ');
+}
+
+type RowTest = (r: MatrixRow) => boolean;
+
+/**
+ * What to ask for instead: the newest Dynamo release with the engine asked for on this CUDA
+ * (Python and platforms too), else the newest on this CUDA with its engine.
+ */
+function newestFitting(rows: MatrixRow[], m: { matchEng: RowTest; matchCuda: RowTest; matchPy: RowTest; matchArch: RowTest }, wanted: string, cuda: string): string {
+  const newest = (rs: MatrixRow[]) => [...rs].sort((a, b) => comparePep440(parsePep440(b.dynamo)!, parsePep440(a.dynamo)!) || comparePep440(parsePep440(b.engine)!, parsePep440(a.engine)!))[0];
+  const fit = newest(rows.filter((r) => m.matchEng(r) && m.matchCuda(r) && m.matchPy(r) && m.matchArch(r)));
+  if (fit) return `the newest release that fits ${wanted} on CUDA ${cuda}: dynamo: "${fit.dynamo}" (${fit.framework} ${fit.engine})`;
+  const onCuda = newest(rows.filter((r) => m.matchCuda(r) && m.matchPy(r) && m.matchArch(r)));
+  if (onCuda) return `no release fits ${wanted} on CUDA ${cuda}; the newest on CUDA ${cuda}: dynamo: "${onCuda.dynamo}" with ${onCuda.framework} ${onCuda.engine}`;
+  return `no release ships ${rows[0]?.framework ?? 'this framework'} on CUDA ${cuda} for this Python and these platforms`;
 }
 
 function spec(text: string): Specifier {
@@ -161,6 +179,7 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
         message = `${fw} ${pair[0]!.engine} is not built for ${archs.filter((x) => !a.includes(x)).join(', ')}`;
         hint = `supported: ${a.map((x) => `linux/${x}`).join(', ')}`;
       }
+      hint = `${hint}; ${newestFitting(fwRows, { matchEng, matchCuda, matchPy, matchArch }, `${fw} ${engine.version}`, cuda)}`;
       if (opts.allowUnsupported) {
         warnings.push({ code: 'matrix.unsupported', severity: 'warning', file: opts.file, ...opts.locate(path), path, message: `${message} (allowed by --allow-unsupported)`, hint });
         status = 'unsupported';
@@ -265,6 +284,10 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
 
   if (issues.length > 0 || !baseOut || !engineVersion) return { resolution: null, issues: [...issues, ...warnings] };
   const fwInfo = fw === 'custom' ? undefined : data.matrix.frameworks[fw];
+  // The release's NIXL and UCX: the row's, or (where --allow-unsupported left no row) the release's.
+  const release = dynamoVersion ? data.matrix.releases.find((x) => x.dynamo === dynamoVersion) : undefined;
+  const nixl = row?.nixl ?? (release && fw !== 'custom' ? (release.nixl[fw] ?? release.nixl['default'] ?? null) : null);
+  const ucx = row?.ucx ?? release?.ucx ?? null;
   return {
     resolution: {
       engineVersion,
@@ -278,6 +301,8 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
       develImage,
       enginePackage: engine.index ? (engine.index.requirement ?? fwInfo?.package ?? null) : null,
       engineIndex: engine.index ? (engine.index.url ?? fwInfo?.index ?? 'https://pypi.org/simple') : null,
+      nixl,
+      ucx,
       warnings,
     },
     issues: warnings,

@@ -50,6 +50,8 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
         requirements: (ds?.packages ?? ['ai-dynamo']).map((p) => `${p}==${r.dynamoVersion}`),
         indexUrl: ds?.wheels ? null : (ds?.index?.url ?? 'https://pypi.org/simple'),
         secret: ds?.index?.secret ?? null,
+        nixl: r.nixl,
+        ucx: r.ucx,
       }
     : null;
 
@@ -77,6 +79,8 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     [`${LABEL_PREFIX}.framework`]: e.framework,
     [`${LABEL_PREFIX}.engine-version`]: r.engineVersion,
     ...(dynamo ? { [`${LABEL_PREFIX}.dynamo-version`]: dynamo.version } : {}),
+    ...(dynamo?.nixl ? { [`${LABEL_PREFIX}.nixl-version`]: dynamo.nixl } : {}),
+    ...(dynamo?.ucx ? { [`${LABEL_PREFIX}.ucx-version`]: dynamo.ucx } : {}),
     ...(r.cuda ? { [`${LABEL_PREFIX}.cuda-version`]: r.cuda, [`${LABEL_PREFIX}.min-driver`]: r.minDriver ?? 'unknown' } : {}),
     ...(variant?.id ? { [`${LABEL_PREFIX}.variant`]: variant.id } : {}),
     ...(venv ? { [`${LABEL_PREFIX}.python-version`]: recipe.python } : {}),
@@ -84,7 +88,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
       ? { [`${LABEL_PREFIX}.python-dependencies`]: [...deps.wheels.map((w) => { const d = wheelNameVersion(w.path); return `${d.name}==${d.version}`; }), ...(requirements?.packages ?? []).map((p) => `${p.name}==${p.version}`)].join(',') }
       : {}),
     [`${LABEL_PREFIX}.support-status`]: r.status,
-    [`${LABEL_PREFIX}.support-row`]: row ? `dynamo=${row.dynamo} ${row.framework}=${row.engine} cuda=${row.cuda} nixl=${row.nixl}` : 'none',
+    [`${LABEL_PREFIX}.support-row`]: row ? `dynamo=${row.dynamo} ${row.framework}=${row.engine} cuda=${row.cuda} nixl=${row.nixl}${row.ucx ? ` ucx=${row.ucx}` : ''}` : 'none',
     ...recipe.labels,
   };
 
@@ -150,7 +154,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     publish: recipe.publish
       ? {
           ...recipe.publish,
-          tags: variantTags(recipe.publish.tags, r.cuda, recipe.python).map((t) => t.tag),
+          tags: variantTags(recipe.publish.tags, r.cuda, recipe.python, r.dynamoVersion).map((t) => t.tag),
         }
       : null,
   };
@@ -185,9 +189,13 @@ export function requirementsLock(plan: Plan): string | null {
 }
 
 /** The tag templates a variant gets (with their index in the recipe): plain ones, and those whose `when` matches. */
-export function variantTags(tags: NonNullable<Recipe['publish']>['tags'], cuda: string | null, python: string): { tag: string; index: number }[] {
+export function variantTags(tags: NonNullable<Recipe['publish']>['tags'], cuda: string | null, python: string, dynamo: string | null = null): { tag: string; index: number }[] {
   return tags.flatMap((t, index) =>
-    typeof t === 'string' ? [{ tag: t, index }] : (t.when.cuda === undefined || t.when.cuda === cuda) && (t.when.python === undefined || t.when.python === python) ? [{ tag: t.tag, index }] : [],
+    typeof t === 'string'
+      ? [{ tag: t, index }]
+      : (t.when.cuda === undefined || t.when.cuda === cuda) && (t.when.python === undefined || t.when.python === python) && (t.when.dynamo === undefined || t.when.dynamo === dynamo)
+        ? [{ tag: t.tag, index }]
+        : [],
   );
 }
 

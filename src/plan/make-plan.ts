@@ -5,7 +5,7 @@ import { loadSupportData } from '../matrix/load.js';
 import { resolveRecipe } from '../matrix/resolve.js';
 import { applyVariant, expandMatrix, variantId, type Expansion, type VariantAxes } from '../matrix/expand.js';
 import type { SupportData } from '../matrix/schema.js';
-import type { Recipe } from '../recipe/schema.js';
+import { DYNAMO_TAG, type Recipe } from '../recipe/schema.js';
 import { parseRecipeText, type ParsedRecipe } from '../recipe/parse.js';
 import { locate } from '../recipe/positions.js';
 import { readRecipeFile } from '../recipe/read.js';
@@ -18,6 +18,7 @@ import type { Plan, PlanInput } from './types.js';
 import { checkTagTemplates, renderTags, tagVariables } from '../publish/tags.js';
 import { referenceProblem } from '../publish/reference.js';
 import { layerLimits } from './limits.js';
+import { fillSmokePins, pinValues } from './smoke-pins.js';
 import { lockPathFor, pinned, readLock } from './lock-file.js';
 
 // The I/O shell around the pure pipeline: read -> parse -> resolve -> hash inputs -> plan.
@@ -109,6 +110,16 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     variant = { id: hit.id, axes: hit.axes };
   }
   const { resolution, issues: resIssues } = resolveRecipe(recipe, data, { file, locate: where, allowUnsupported: opts.allowUnsupported ?? false });
+  // An import tagged {dynamo_version} takes the resolved release (a matrix's dynamo axis moves it).
+  const releaseImports: Issue[] = [];
+  if (recipe.imports.some((im) => im.image.endsWith(DYNAMO_TAG))) {
+    const dyn = resolution?.dynamoVersion ?? null;
+    recipe.imports.forEach((im, i) => {
+      if (im.image.endsWith(DYNAMO_TAG) && !dyn && resolution)
+        releaseImports.push({ code: 'recipe.imports-release', severity: 'error', file, ...where(['imports', i, 'image']), path: ['imports', i, 'image'], message: `"${im.image}" is tagged with the Dynamo release, but the recipe installs no Dynamo`, hint: 'set dynamo: "<version>", or name the tag' });
+    });
+    if (dyn) recipe = { ...recipe, imports: recipe.imports.map((im) => ({ ...im, image: im.image.endsWith(DYNAMO_TAG) ? im.image.replace(DYNAMO_TAG, dyn) : im.image })) };
+  }
   const recipeDir = loaded.recipeDir;
   const platformsKey = recipe.base.platforms.join(',');
   let collected = loaded.inputs?.get(platformsKey);
@@ -121,7 +132,7 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     (loaded.inputs ??= new Map()).set(platformsKey, collected);
   }
   const { inputs, issues: inIssues } = collected;
-  const issues = [...loaded.warnings, ...resIssues, ...inIssues];
+  const issues = [...loaded.warnings, ...resIssues, ...releaseImports, ...inIssues];
   // A requirements file with hashes: every line pinned, each problem named at its own line.
   let requirementPackages: { name: string; version: string }[] = [];
   const req = recipe.dependencies.requirements;
@@ -136,7 +147,7 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     // Every template is checked; the first-tag rule holds for the tags this variant gets.
     const all = recipe.publish.tags.map((t) => (typeof t === 'string' ? t : t.tag));
     issues.push(...checkTagTemplates(all, file, (i) => where(['publish', 'tags', i]), { first: false }));
-    const mine = variantTags(recipe.publish.tags, resolution?.cuda ?? recipe.base.cuda ?? null, recipe.python);
+    const mine = variantTags(recipe.publish.tags, resolution?.cuda ?? recipe.base.cuda ?? null, recipe.python, resolution?.dynamoVersion ?? null);
     if (mine.length === 0) issues.push({ code: 'publish.first-tag', severity: 'error', file, ...where(['publish', 'tags']), path: ['publish', 'tags'], message: `no tag applies to this build${variant ? ` (variant ${variant.id})` : ''}: every "when" excludes it`, hint: 'add a plain template, or a {tag, when} entry that matches' });
     else issues.push(...checkTagTemplates([mine[0]!.tag], file, () => where(['publish', 'tags', mine[0]!.index]), { first: true }).filter((i) => i.code === 'publish.first-tag').map((i) => ({ ...i, path: ['publish', 'tags', mine[0]!.index] })));
     issues.push(...checkTagTemplates(recipe.publish.mutableTags, file, (i) => where(['publish', 'mutableTags', i]), { first: false }).map((i) => ({ ...i, path: i.path?.map((p) => (p === 'tags' ? 'mutableTags' : p)) })));
@@ -161,6 +172,11 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
       if (pin) imagePins[ref] = pin;
       else issues.push({ code: 'lock.missing', severity: 'error', file, ...where(['imports', i, 'image']), path: ['imports', i, 'image'], message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
     });
+  }
+  if (resolution && recipe.smoke?.tests.length) {
+    const pins = fillSmokePins(recipe.smoke.tests, pinValues({ dynamo: resolution.dynamoVersion, engine: resolution.engineVersion, nixl: resolution.nixl, ucx: resolution.ucx }), file, where);
+    issues.push(...pins.issues);
+    recipe = { ...recipe, smoke: { ...recipe.smoke, tests: pins.tests } };
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)), resolution, inputs, variant, imagePins, requirementPackages });

@@ -61,7 +61,15 @@ export interface Plan {
    * secret) or, when indexUrl is null, from the recipe's pinned wheels (inputs with role dynamo-wheel,
    * installed with the dependencies, hash-checked).
    */
-  dynamo: { version: string; requirements: string[]; indexUrl: string | null; secret: string | null } | null;
+  dynamo: {
+    version: string;
+    requirements: string[];
+    indexUrl: string | null;
+    secret: string | null;
+    /** The release's NIXL for this framework and its UCX series (support matrix), where it says. */
+    nixl: string | null;
+    ucx: string | null;
+  } | null;
   support: {
     status: 'supported' | 'experimental' | 'unsupported' | 'not-applicable';
     row: MatrixRow | null;

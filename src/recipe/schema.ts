@@ -63,6 +63,14 @@ const imageRef = z
   .regex(IMAGE_REF_RE, { error: 'is not a valid image reference (e.g. "nvidia/cuda:12.9.1-runtime-ubuntu24.04")' })
   .refine(referencePathIsLowercase, { error: 'is not a valid image reference: repository names are lowercase' });
 
+/** An image reference whose tag is the build's Dynamo release: `REPO:{dynamo_version}`. */
+export const DYNAMO_TAG = '{dynamo_version}';
+const releaseTaggedRef = z
+  .string()
+  .refine((v) => v.endsWith(`:${DYNAMO_TAG}`) && imageRef.safeParse(v.replace(DYNAMO_TAG, '1.0.0')).success, {
+    error: 'is not a valid image reference (e.g. "nvidia/cuda:12.9.1-runtime-ubuntu24.04", or "REPO:{dynamo_version}" for the build\'s Dynamo release)',
+  });
+
 const imageName = z.string().max(200, { error: 'must be at most 200 characters (registries allow 255 for the whole name, registry included)' }).regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
   error: 'must be lowercase letters, digits and separators (. _ - /), e.g. "vllm-runtime"',
 });
@@ -77,6 +85,19 @@ const semverString = z
 const pep440Constraint = z.string().min(1).refine((v) => parseSpecifier(v).ok, {
   error: 'is not a version or version range (e.g. "0.19.0", "~0.19", ">=0.14,<0.20", "1.3.0rc11")',
 });
+
+/** What a smoke test's version constraint may name instead of a version: the plan's own pins. */
+export const PIN_PLACEHOLDERS = ['dynamo_version', 'engine_version', 'nixl_version', 'ucx_version'] as const;
+const pinConstraint = z
+  .string()
+  .min(1)
+  .superRefine((v, ctx) => {
+    const names = [...v.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!);
+    const unknown = names.filter((n) => !(PIN_PLACEHOLDERS as readonly string[]).includes(n));
+    if (unknown.length) ctx.addIssue({ code: 'custom', message: `names {${unknown[0]}}; a constraint may name ${PIN_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}` });
+    else if (!parseSpecifier(v.replace(/\{[a-z_]+\}/g, '1.0')).ok)
+      ctx.addIssue({ code: 'custom', message: 'is not a version or version range (e.g. "==0.19.0", ">=0.14,<0.20", or "=={engine_version}" for the plan\'s own pin)' });
+  });
 
 /** The longest timer Node can hold (setTimeout's limit), about 24.8 days. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
@@ -162,7 +183,9 @@ export const cudaVersionSchema = z.string().regex(/^\d{1,3}\.\d{1,3}$/, { error:
 export const PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 export const platformSchema = z.enum(PLATFORMS);
 export const pythonVersionSchema = z.string().regex(/^3\.\d{1,2}$/, { error: 'must include major and minor version, e.g. "3.12"' });
-export const AXIS_SCHEMAS = { cuda: cudaVersionSchema, platform: platformSchema, python: pythonVersionSchema } as const;
+/** A Dynamo release as the matrix names it: exact (a range would make the variant's build move). */
+export const dynamoReleaseSchema = z.string().regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}(?:\.post\d{1,3})?$/, { error: 'must be an exact Dynamo release, e.g. "1.7.0" or "0.7.0.post1"' });
+export const AXIS_SCHEMAS = { cuda: cudaVersionSchema, platform: platformSchema, python: pythonVersionSchema, dynamo: dynamoReleaseSchema } as const;
 
 /** Keys the tool writes itself; a recipe label may not use them. */
 export const RESERVED_LABEL_PREFIX = 'dev.dynamo-image.';
@@ -191,7 +214,7 @@ export const CommandTest = z.strictObject({
   version: z
     .strictObject({
       regex: validRegex.default('(\\d+\\.\\d+[0-9A-Za-z.+-]*)').describe('first capture group is the version'),
-      constraint: pep440Constraint,
+      constraint: pinConstraint,
     })
     .optional()
     .describe('a version the command prints, checked against a constraint'),
@@ -202,9 +225,9 @@ export const PythonTest = z.strictObject({
   ...testCommon,
   imports: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, { error: 'must be a module name' })).default([]),
   distributions: z
-    .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be a distribution name' }), pep440Constraint)
+    .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be a distribution name' }), pinConstraint)
     .default({})
-    .describe('installed distribution -> version constraint'),
+    .describe('installed distribution -> version constraint; "=={dynamo_version}", "=={engine_version}", "=={nixl_version}" check the plan\'s own pins'),
   python: z.string().regex(/^\/?[A-Za-z0-9._\/-]+$/).default('python3').describe('interpreter to run'),
 });
 
@@ -274,8 +297,8 @@ export const Smoke = z.strictObject({
 
 /** One matrix include/exclude entry: at least one axis, each value valid for that axis. */
 const axisEntry = z
-  .strictObject({ cuda: cudaVersionSchema.optional(), platform: platformSchema.optional(), python: pythonVersionSchema.optional() })
-  .refine((e) => Object.keys(e).length > 0, { error: 'must name at least one axis (cuda, platform, python)' });
+  .strictObject({ cuda: cudaVersionSchema.optional(), platform: platformSchema.optional(), python: pythonVersionSchema.optional(), dynamo: dynamoReleaseSchema.optional() })
+  .refine((e) => Object.keys(e).length > 0, { error: 'must name at least one axis (cuda, platform, python, dynamo)' });
 
 // ---- the recipe ---------------------------------------------------------------------------------
 
@@ -468,8 +491,8 @@ export const Recipe = z.strictObject({
     .array(
       z.strictObject({
         image: z
-          .union([z.literal('devel'), imageRef])
-          .describe('"devel": the CUDA devel image of the variant\'s toolkit (base-images.yaml), or any image reference'),
+          .union([z.literal('devel'), imageRef, releaseTaggedRef])
+          .describe('"devel": the CUDA devel image of the variant\'s toolkit (base-images.yaml), or any image reference; a tag "{dynamo_version}" is the variant\'s Dynamo release (e.g. NIXL from nvcr.io/nvidia/ai-dynamo/vllm-runtime:{dynamo_version})'),
         paths: z
           .array(z.union([importSource, z.strictObject({ source: importSource, destination: absolutePath })]))
           .min(1)
@@ -511,8 +534,8 @@ export const Recipe = z.strictObject({
               .strictObject({
                 tag: z.string().min(1).describe('a tag template'),
                 when: z
-                  .strictObject({ cuda: cudaVersionSchema.optional(), python: pythonVersionSchema.optional() })
-                  .refine((e) => Object.keys(e).length > 0, { error: 'must name cuda or python' })
+                  .strictObject({ cuda: cudaVersionSchema.optional(), python: pythonVersionSchema.optional(), dynamo: dynamoReleaseSchema.optional() })
+                  .refine((e) => Object.keys(e).length > 0, { error: 'must name cuda, python or dynamo' })
                   .describe('only the matrix variants with these values get the tag'),
               })
               .describe('a tag only some variants get, e.g. { tag: "{version}", when: { cuda: "12.9" } }'),
@@ -529,6 +552,11 @@ export const Recipe = z.strictObject({
       cuda: z.array(cudaVersionSchema).min(1, { error: 'must list at least one value (or leave the axis out)' }).optional(),
       platform: z.array(platformSchema).min(1, { error: 'must list at least one value (or leave the axis out)' }).optional(),
       python: z.array(pythonVersionSchema).min(1, { error: 'must list at least one value (or leave the axis out)' }).optional(),
+      dynamo: z
+        .array(dynamoReleaseSchema)
+        .min(1, { error: 'must list at least one value (or leave the axis out)' })
+        .optional()
+        .describe('Dynamo releases: each variant pins the engine of its release; an image whose version is its Dynamo release takes the variant\'s'),
       include: z.array(axisEntry).default([]).describe('combinations to add; unnamed axes take the recipe\'s own values'),
       exclude: z.array(axisEntry).default([]).describe('combinations to drop: an entry matches every variant with those values'),
     })

@@ -49,10 +49,10 @@ describe('built-in recipes, built against local stand-ins', () => {
     ex.edit((t) => {
       const edited = t
         .replace(/^python: "3\.12"$/m, 'python: "3.11"')
-        .replace(/^  index: \{ url: "https:\/\/pypi\.org\/simple" \}$/m, `  wheels:\n    - { path: wheels/ai_dynamo-1.1.1-py3-none-any.whl, sha256: ${zeros} }\n    - { path: wheels/ai_dynamo_runtime-1.1.1-py3-none-any.whl, sha256: ${zeros} }`);
+        .replace(/^  index: \{ url: "https:\/\/pypi\.org\/simple" \}$/m, `  wheels:\n    - { path: wheels/ai_dynamo-1.7.0-py3-none-any.whl, sha256: ${zeros} }\n    - { path: wheels/ai_dynamo_runtime-1.7.0-py3-none-any.whl, sha256: ${zeros} }`);
       // Both edits must have happened: a recipe that moved on would otherwise build something else.
       expect(edited.match(/python: "3\.11"/g)).toHaveLength(1);
-      expect(edited).toContain('wheels/ai_dynamo_runtime-1.1.1-py3-none-any.whl');
+      expect(edited).toContain('wheels/ai_dynamo_runtime-1.7.0-py3-none-any.whl');
       return edited;
     });
     const pin = await runCli(['pin', ex.recipe]);
@@ -86,8 +86,8 @@ describe('built-in recipes, built against local stand-ins', () => {
     expect(runIn(tag, ['sh', '-c', 'getent passwd 1000 | cut -d: -f1,4,6; test -e /home/ubuntu || echo "no /home/ubuntu"']).stdout.trim().split('\n')).toEqual(['dynamo:0:/home/dynamo', 'no /home/ubuntu']);
     const which = runIn(tag, ['sh', '-c', 'command -v nats-server; command -v etcd']);
     expect(which.stdout.trim().split('\n')).toEqual(['/usr/bin/nats-server', '/usr/local/bin/etcd/etcd']);
-    expect(runIn(tag, ['python3', '-c', 'import dynamo.runtime, importlib.metadata as m; print(m.version("ai-dynamo"), m.version("ai-dynamo-runtime"))']).stdout.trim()).toBe('1.1.1 1.1.1');
-    if (builtin === 'vllm-runtime') expect(runIn(tag, ['readlink', '/usr/local/cuda/lib64/libcublas.so']).stdout.trim()).toBe('libcublas.so.12');
+    expect(runIn(tag, ['python3', '-c', 'import dynamo.runtime, importlib.metadata as m; print(m.version("ai-dynamo"), m.version("ai-dynamo-runtime"))']).stdout.trim()).toBe('1.7.0 1.7.0');
+    if (builtin === 'vllm-runtime') expect(runIn(tag, ['readlink', '/usr/local/cuda/lib64/libcublas.so']).stdout.trim()).toBe('libcublas.so.13');
     if (builtin !== 'sglang-runtime') {
       // NIXL and UCX first; the stand-in engine image sets no LD_LIBRARY_PATH, so no trailing ":".
       const ld = runIn(tag, ['sh', '-c', 'echo "$LD_LIBRARY_PATH"']).stdout.trim();

@@ -59,6 +59,7 @@ export interface StandinPlan {
   engine: { framework: string; version: string };
   base: { runtime: string };
   imports: { image: string; paths: { source: string; destination: string }[] }[];
+  dynamo?: { ucx: string | null } | null;
 }
 
 /** Makes the stand-ins a plan needs; returns their references (to remove afterwards). */
@@ -84,7 +85,11 @@ export function makeStandins(plan: StandinPlan): string[] {
     build(im.image, ['FROM scratch', 'COPY files/ /'].join('\n'), (root) => {
       for (const { source } of im.paths) {
         const folder = FOLDERS[source] ?? FOLDERS[`${source}/`];
-        if (folder) for (const f of folder) put(root, path.posix.join(source, f), script(`${im.image}:${path.posix.join(source, f)}`));
+        // ucx_info -v prints the UCX version as the real one does ("# Library version: 1.22.0"):
+        // the release's series from the plan, so the recipe's UCX check has something true to read.
+        const ucx = plan.dynamo?.ucx?.replace(/\.x$/, '.0');
+        const content = (f: string) => (f === 'bin/ucx_info' && ucx ? `#!/bin/sh\necho "# Library version: ${ucx}"\necho "# (dynamo-image stand-in of ${im.image})"\n` : script(`${im.image}:${path.posix.join(source, f)}`));
+        if (folder) for (const f of folder) put(root, path.posix.join(source, f), content(f));
         else if (source.endsWith('*')) put(root, `${source.slice(0, -1)}.12`, script(source));
         else put(root, source, script(`${path.posix.basename(source)} from ${im.image}`));
       }

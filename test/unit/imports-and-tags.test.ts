@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,16 @@ describe('imports', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-imports-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const recipe = path.join(dir, 'recipe.yaml');
-  cpSync(path.join(ROOT, 'recipes/vllm-runtime/recipe.yaml'), recipe);
+  // The vLLM built-in at Dynamo 1.2.1, the last release with both CUDA 12.9 and 13.0 images, and a
+  // CUDA axis: "devel" then names a different image per variant.
+  const source = readFileSync(path.join(ROOT, 'recipes/vllm-runtime/recipe.yaml'), 'utf8');
+  const at121 = source
+    .replace(/^version: 1\.7\.0$/m, 'version: 1.2.1')
+    .replace(/^dynamo: "1\.7\.0"$/m, 'dynamo: "1.2.1"')
+    .replace(/^  version: ">=0\.31,<0\.34"$/m, '  version: "0.20.1"')
+    .replace(/^matrix:\n  dynamo: .*$/m, 'matrix:\n  cuda: ["12.9", "13.0"]');
+  for (const line of ['version: 1.2.1', 'dynamo: "1.2.1"', '  version: "0.20.1"', '  cuda: ["12.9", "13.0"]']) expect(at121.split('\n')).toContain(line);
+  writeFileSync(recipe, at121);
 
   it('"devel" is the devel image of each variant\'s CUDA; a glob lands in its folder; a mapping keeps its destination', async () => {
     const a = (await planRecipe(recipe, { variant: { cuda: '12.9' } })).plan;
@@ -65,7 +74,7 @@ describe('Dynamo wheels from the recipe\'s folder', () => {
     const { plan } = await planRecipe(path.join(ROOT, 'recipes/examples/python-deps/recipe.yaml'));
     const forged = {
       ...plan,
-      dynamo: { version: '1.1.1', requirements: ['ai-dynamo[vllm]==1.1.1', 'ai-dynamo-runtime==1.1.1'], indexUrl: null, secret: null },
+      dynamo: { version: '1.1.1', requirements: ['ai-dynamo[vllm]==1.1.1', 'ai-dynamo-runtime==1.1.1'], indexUrl: null, secret: null, nixl: null, ucx: null },
       inputs: [...plan.inputs, { role: 'dynamo-wheel' as const, source: 'w/ai_dynamo-1.1.1-py3-none-any.whl', contextPath: 'w/ai_dynamo-1.1.1-py3-none-any.whl', sha256: 'a'.repeat(64), size: 1 }, { role: 'dynamo-wheel' as const, source: 'w/ai_dynamo_runtime-1.1.1-py3-none-any.whl', contextPath: 'w/ai_dynamo_runtime-1.1.1-py3-none-any.whl', sha256: 'b'.repeat(64), size: 1 }],
     };
     const lock = requirementsLock(forged)!;

@@ -86,9 +86,9 @@ describe('matrix outputs for recipes/ (golden files)', () => {
     }
     expect(new Set(m.include.map((e) => e.id)).size).toBe(m.include.length);
     // The built-ins publish manifest lists: one job per CUDA variant and platform, merged after.
-    expect(m.include.find((e) => e.id === 'vllm-runtime/cuda13.0@arm64')).toMatchObject({
+    expect(m.include.find((e) => e.id === 'vllm-runtime/dynamo1.6.2@arm64')).toMatchObject({
       runner: 'ubuntu-24.04-arm',
-      command: 'npx dynamo-image publish recipes/vllm-runtime/recipe.yaml --variant cuda=13.0 --platform linux/arm64',
+      command: 'npx dynamo-image publish recipes/vllm-runtime/recipe.yaml --variant dynamo=1.6.2 --platform linux/arm64',
     });
     await expect(`${JSON.stringify(m, null, 2)}\n`).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', 'matrix.github.json'));
   });
@@ -99,9 +99,9 @@ describe('matrix outputs for recipes/ (golden files)', () => {
     const bake = JSON.parse(r.out) as { group: { default: { targets: string[] } }; target: Record<string, { context: string; 'dockerfile-inline': string; platforms: string[]; tags: string[] }> };
     expect(bake.group.default.targets).toEqual(Object.keys(bake.target));
     for (const name of Object.keys(bake.target)) expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
-    const t = bake.target['vllm-runtime_cuda12_9']!;
+    const t = bake.target['vllm-runtime_dynamo1_6_2']!;
     expect(t.context).toBe('recipes/vllm-runtime');
-    expect(t['dockerfile-inline']).toContain('FROM vllm/vllm-openai:v0.19.0-cu129-ubuntu2404 AS runtime');
+    expect(t['dockerfile-inline']).toContain('FROM vllm/vllm-openai:v0.31.0 AS runtime');
     expect(t.platforms).toEqual(['linux/amd64', 'linux/arm64']);
     await expect(r.out).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', 'matrix.bake.json'));
   });
