@@ -168,7 +168,7 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
   support
     .command('import')
     .description('merge Dynamo\'s release data (releases.json, from its docs: fern/assets/releases.json) into base-images/support-matrix.yaml')
-    .argument('<file>', 'releases.json')
+    .argument('<source>', 'releases.json: a file, or an https URL (plain http only to loopback); bounded in size and time (DYNAMO_IMAGE_SUPPORT_TIMEOUT_S, default 30)')
     .option('--data <dir>', 'the folder with support-matrix.yaml (default: the one this tool ships)')
     .option('--dry-run', 'print the changes, write nothing')
     .option('--check', 'exit 1 when the support data is behind the release data (for CI); writes nothing')

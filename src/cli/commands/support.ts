@@ -6,6 +6,7 @@ import { ExitCode, OperationError, UsageError } from '../../errors.js';
 import { formatChanges, mergeReleaseData, renderMatrix, type SourceCitation } from '../../matrix/import-releases.js';
 import { loadSupportData, PACKAGE_ROOT } from '../../matrix/load.js';
 import { MAX_RELEASE_DATA_BYTES, readReleaseData, ReleaseDataError } from '../../matrix/release-data.js';
+import { readReleaseSource, ReleaseDataTooLarge } from '../../matrix/release-source.js';
 import { SupportMatrixFile, type MatrixRow } from '../../matrix/schema.js';
 import { comparePep440, parsePep440, parseSpecifier, satisfies } from '../../versions/pep440.js';
 import type { Output } from '../output.js';
@@ -29,16 +30,17 @@ export async function runSupportImport(file: string, opts: SupportImportOptions,
   const dir = opts.data ?? path.join(PACKAGE_ROOT, 'base-images');
   const target = path.join(dir, 'support-matrix.yaml');
   if (opts.citeCommit !== undefined && !/^[0-9a-f]{40}$/.test(opts.citeCommit)) throw new UsageError(`--cite-commit ${opts.citeCommit}: a commit is 40 hex digits`);
-  const { stat } = await import('node:fs/promises');
-  const st = await stat(file).catch(() => null);
-  if (!st?.isFile()) throw new UsageError(`${file}: no such file`, 'give the path of a releases.json (Dynamo docs: fern/assets/releases.json)');
-  if (st.size > MAX_RELEASE_DATA_BYTES) {
-    o.err(`${file}: error[support.bad-release-data]: $: is ${st.size} bytes, more than release data ever is (limit ${MAX_RELEASE_DATA_BYTES}); nothing was changed`);
+  let source;
+  try {
+    source = await readReleaseSource(file);
+  } catch (e) {
+    if (!(e instanceof ReleaseDataTooLarge)) throw e;
+    o.err(`${file}: error[support.bad-release-data]: $: is ${e.size !== null ? `${e.size} bytes` : `over ${MAX_RELEASE_DATA_BYTES} bytes (read up to there)`}, more than release data ever is (limit ${MAX_RELEASE_DATA_BYTES}); nothing was changed`);
     return ExitCode.badInput;
   }
   let data;
   try {
-    data = readReleaseData(await readFile(file));
+    data = readReleaseData(source.bytes);
   } catch (e) {
     if (!(e instanceof ReleaseDataError)) throw e;
     for (const p of e.problems) o.err(`${file}: error[support.bad-release-data]: ${p.path}: ${p.message}`);
