@@ -21,6 +21,8 @@ export const SupportMatrixFile = z.strictObject({
     z.strictObject({ repo: z.string(), file: z.string(), commit: z.string().regex(/^[0-9a-f]{40}$/).optional(), updated: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }).refine((s) => s.commit !== undefined || s.updated !== undefined, { message: 'a source names a commit or the date its data says it was updated' }),
   ),
   cuda: z.record(cudaVersion, z.strictObject({ minDriver: z.string() })),
+  /** Per OS: whether Dynamo ships container images on it, and wheels (Ubuntu 22.04: wheels only). */
+  os: z.record(z.string(), z.strictObject({ images: z.boolean(), wheels: z.boolean(), note: z.string().optional() })).default({}),
   frameworks: z.record(
     z.enum(MATRIX_FRAMEWORKS),
     z.strictObject({
@@ -59,7 +61,18 @@ export const SupportMatrixFile = z.strictObject({
         }),
       ),
       variants: z
-        .array(z.strictObject({ name: z.string(), framework: z.enum(MATRIX_FRAMEWORKS), cuda: cudaVersion, architectures: z.array(z.enum(ARCHITECTURES)), status }))
+        .array(
+          z.strictObject({
+            name: z.string(),
+            framework: z.enum(MATRIX_FRAMEWORKS),
+            cuda: cudaVersion,
+            /** Per platform: the architectures the variant's images are built for. */
+            architectures: z.array(z.enum(ARCHITECTURES)),
+            status,
+            /** The suffix on the release tag (`1.7.0-efa`), where the variant has its own tag. */
+            tag: z.string().regex(/^-[a-z0-9][a-z0-9.-]*$/).optional(),
+          }),
+        )
         .default([]),
       notes: z.array(z.string()).default([]),
     }),

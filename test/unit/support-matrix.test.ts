@@ -166,11 +166,25 @@ describe('the data itself', () => {
     expect(notes('0.7.0.post2')).toMatch(/Not in RJ/);
   });
 
-  it('EFA variants: AMD64 only, experimental, from 1.0.0', () => {
+  it('Ubuntu 22.04 is wheels-only; the images are Ubuntu 24.04', () => {
+    expect(data.matrix.os).toMatchObject({ 'ubuntu24.04': { images: true, wheels: true }, 'ubuntu22.04': { images: false, wheels: true } });
+  });
+
+  it('EFA variants: AMD64 only, untagged, 1.0.0-1.1.1; multi-arch -efa tags from 1.3.0; none at 1.2.x', () => {
     const efa = data.matrix.releases.flatMap((r) => r.variants.map((v) => ({ dynamo: r.dynamo, ...v })));
-    expect(efa.length).toBeGreaterThan(0);
-    for (const v of efa) expect(v).toMatchObject({ name: 'efa', architectures: ['amd64'], status: 'experimental' });
-    expect(new Set(efa.map((v) => v.dynamo))).toEqual(new Set(['1.1.1', '1.1.0', '1.0.2', '1.0.1', '1.0.0']));
+    const older = new Set(['1.1.1', '1.1.0', '1.0.2', '1.0.1', '1.0.0']);
+    const newer = new Set(['1.3.0', '1.3.1', '1.4.0', '1.4.1', '1.4.2', '1.5.0', '1.5.1', '1.6.0', '1.6.1', '1.6.2', '1.7.0']);
+    expect(new Set(efa.map((v) => v.dynamo))).toEqual(new Set([...older, ...newer]));
+    for (const v of efa) {
+      expect(v).toMatchObject({ name: 'efa', status: 'experimental' });
+      if (older.has(v.dynamo)) {
+        expect(v).toMatchObject({ architectures: ['amd64'] });
+        expect(v.tag).toBeUndefined();
+      }
+      else expect(v).toMatchObject({ architectures: ['amd64', 'arm64'], tag: '-efa' });
+    }
+    // Per release, the CUDA of the variant is one its framework ships on.
+    for (const v of efa) expect(data.rows.some((r) => r.dynamo === v.dynamo && r.framework === v.framework && r.cuda === v.cuda)).toBe(true);
   });
 
   it('releases from 0.6.0 to 1.7.0, patch releases included; NIXL per framework and UCX from the release data', () => {

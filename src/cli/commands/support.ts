@@ -122,13 +122,15 @@ export function runSupportShow(version: string, opts: { json?: boolean; data?: s
   }
   const rel = data.matrix.releases.find((r) => r.dynamo === version)!;
   if (opts.json) {
-    o.out(JSON.stringify({ dynamo: version, ucx: rel.ucx ?? null, notes: rel.notes, variants: rel.variants, rows }));
+    o.out(JSON.stringify({ dynamo: version, ucx: rel.ucx ?? null, notes: rel.notes, variants: rel.variants, os: data.matrix.os, rows }));
     return ExitCode.ok;
   }
   o.out(`Dynamo ${version}${rel.ucx ? `, UCX ${rel.ucx}` : ''}`);
   for (const r of rows) o.out(`  ${r.framework.padEnd(7)} ${r.engine.padEnd(14)} CUDA ${r.cuda} (driver >= ${r.minDriver}) ${r.status}  NIXL ${r.nixl}  ${r.architectures.join('/')}  [${r.source}]`);
-  for (const v of rel.variants) o.out(`  variant ${v.name}: ${v.framework} CUDA ${v.cuda} ${v.architectures.join('/')} ${v.status}`);
+  for (const v of rel.variants) o.out(`  variant ${v.name}: ${v.framework} CUDA ${v.cuda} ${v.architectures.join('/')} ${v.status}${v.tag ? ` (tag ${rel.dynamo}${v.tag})` : ''}`);
   for (const n of rel.notes) o.out(`  note: ${n}`);
+  const oses = Object.entries(data.matrix.os);
+  if (oses.length) o.out(`  images on ${oses.filter(([, v]) => v.images).map(([k]) => k).join(', ') || 'none'}; wheels only on ${oses.filter(([, v]) => v.wheels && !v.images).map(([k]) => k).join(', ') || 'none'}`);
   return ExitCode.ok;
 }
 
