@@ -18,13 +18,14 @@ export interface StepStats {
 }
 
 /**
- * Counts the Dockerfile's own steps (`[stage 2/6] RUN ...`, `[2/21] COPY ...`): not the builder's
+ * Counts the Dockerfile's own steps (`[stage 2/6] RUN ...`, `[ 2/21] COPY ...`): not the builder's
  * bookkeeping (loading the context, resolving or importing, exporting) nor FROM, which is resolved,
  * never built, so never "cached".
  */
 export function countSteps(events: BuildEvent[]): StepStats {
   const final = new Map<string, string>();
-  for (const e of events) if (e.type === 'step' && /^\[(?:[\w.-]+ )?\d+\/\d+\] /.test(e.name) && !/^\[[^\]]+\] FROM /.test(e.name)) final.set(e.id, e.state);
+  // BuildKit pads the step number to the width of the count: `[runtime  3/14]`, `[ 2/21]`.
+  for (const e of events) if (e.type === 'step' && /^\[(?:[\w.-]+ +)? *\d+\/\d+\] /.test(e.name) && !/^\[[^\]]+\] FROM /.test(e.name)) final.set(e.id, e.state);
   let cached = 0;
   for (const s of final.values()) if (s === 'cached') cached++;
   return { total: final.size, cached };

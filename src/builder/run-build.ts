@@ -96,6 +96,12 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   else if (opts.builder === 'buildkit' && !info.buildkit) throw new UsageError(`the engine at ${info.endpoint} (API ${info.apiVersion}) does not offer BuildKit`, 'use --builder classic');
   else builder = opts.builder;
 
+  // A recipe for one platform builds for it: an arm64-only recipe on an amd64 engine asks for
+  // linux/arm64 (the engine's own platform needs no flag: the classic builder of old engines
+  // refuses one). Several platforms: one build per platform, each with --platform (pipeline).
+  const own = `${info.os}/${info.arch}`;
+  const platform = opts.platform ?? (plan.platforms.length === 1 && plan.platforms[0] !== own ? plan.platforms[0] : undefined);
+
   // An engine that died under a classic build left that build's step container behind: it goes first.
   await removeLeftovers(engine, info.endpoint, (t) => opts.progress.note(t));
 
@@ -133,7 +139,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
         ...(builder === 'classic' && plan.inputs.some((i) => i.platform) ? { TARGETARCH: (opts.platform ?? plan.platforms[0]!).split('/')[1]! } : {}),
       },
       labels: { [BUILD_KEY_LABEL]: buildKey, [TARGET_LABEL]: opts.target },
-      ...(opts.platform ? { platform: opts.platform } : {}),
+      ...(platform ? { platform } : {}),
       cacheFrom: opts.cacheFrom ?? [],
       builder,
       network: net.network,

@@ -160,6 +160,24 @@ describe('failures leave no tag', () => {
   });
 });
 
+describe('step counts (issue 22, point 4)', () => {
+  it('a stage of 10 and more steps: every step counted, each cached one on a rebuild', async () => {
+    const c = privateCopy('recipes/examples/echo-python');
+    made.push(`${c.name}:0.1.0`);
+    // Twelve steps of its own in the runtime stage: BuildKit numbers them [runtime  3/20] and up.
+    const steps = Array.from({ length: 12 }, (_, i) => `  - name: step ${i + 1}\n    stage: runtime\n    run: echo ${i + 1} > /tmp/step-${i + 1}\n`).join('');
+    writeFileSync(c.recipe, readFileSync(c.recipe, 'utf8').replace(/^backend:/m, `steps:\n${steps}\nbackend:`));
+    const first = await runCli(['build', c.recipe, '--json', '--no-test', '--builder', 'buildkit']);
+    expect(first.code, first.stderr).toBe(0);
+    const a = JSON.parse(first.stdout) as { totalSteps: number; cachedSteps: number };
+    expect(a.totalSteps).toBeGreaterThanOrEqual(12 + 5);
+    const again = await runCli(['build', c.recipe, '--json', '--no-test', '--builder', 'buildkit', '--force']);
+    expect(again.code, again.stderr).toBe(0);
+    const b = JSON.parse(again.stdout) as { totalSteps: number; cachedSteps: number };
+    expect(b).toEqual(expect.objectContaining({ totalSteps: a.totalSteps, cachedSteps: a.totalSteps }));
+  });
+});
+
 describe('interruption', () => {
   // A wheel with a large payload makes the pip step last long enough to interrupt.
   function bigWheelRecipe(): { recipe: string; name: string } {

@@ -78,6 +78,23 @@ describe('multi-platform images', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ registryUpToDate: true, manifestList: out.manifestList });
   }, 900_000);
 
+  it('a recipe for linux/arm64 only builds for arm64 without --platform (issue 22, point 2), and its smoke tests run', async () => {
+    const ex = privateExample('recipes/examples/echo-python', 'armonly');
+    cleanups.push(ex.cleanup);
+    ex.edit((t) =>
+      t
+        .replace('image: dynamo-image-base/debian-python:bookworm', `image: ${reg.host}/base/debian-python:bookworm`)
+        .replace('platforms: [linux/amd64]', 'platforms: [linux/arm64]')
+        .replace(/\n    - kind: serve[\s\S]*?(?=\n    - kind: command\n      name: a GPU)/, ''),
+    );
+    cleanups.push(() => removeImagesNamed(ex.name));
+    const r = await runCli(['build', ex.recipe, '--json'], { timeoutMs: 600_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { smoke: { ran: boolean; failed: number } };
+    expect(out.smoke).toMatchObject({ ran: true, failed: 0 });
+    expect(docker(['image', 'inspect', '-f', '{{.Os}}/{{.Architecture}}', `${ex.name}:0.1.0`]).stdout.trim()).toBe('linux/arm64');
+  }, 600_000);
+
   it('CI with a runner per platform: `--platform` jobs push TAG-ARCH, one `--merge` job assembles the lists', async () => {
     const ex = privateExample('recipes/examples/echo-python', 'merge');
     cleanups.push(ex.cleanup);

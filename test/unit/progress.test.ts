@@ -40,6 +40,18 @@ describe('progress without a terminal', () => {
     expect(countSteps(events)).toEqual({ total: 1, cached: 0 });
     expect(countSteps([...events, { type: 'step', id: 'c', name: '[runtime 3/5] COPY --from=framework /a /a', state: 'cached' }, { type: 'step', id: 'd', name: 'exporting cache', state: 'done' }, { type: 'step', id: 'e', name: '[2/21] RUN x', state: 'cached' }])).toEqual({ total: 3, cached: 2 });
   });
+
+  it.each([
+    ['[runtime  3/14] RUN x', true],
+    ['[runtime 13/14] RUN x', true],
+    ['[ 2/21] COPY a b', true],
+    ['[12/21] COPY a b', true],
+    ['[framework  1/6] FROM docker.io/library/debian', false],
+    ['[internal] load build definition from Dockerfile', false],
+    ['exporting to image', false],
+  ] as const)('a step named %j counts: %s (BuildKit pads the number to the width of the count)', (name, counts) => {
+    expect(countSteps([{ type: 'step', id: 'x', name, state: 'cached' }])).toEqual(counts ? { total: 1, cached: 1 } : { total: 0, cached: 0 });
+  });
 });
 
 describe('progress on a terminal', () => {
