@@ -81,17 +81,17 @@ describe('build --matrix on the real engine', () => {
   });
 
   it('--variant builds one variant; an excluded one is refused with the reason', async () => {
-    const ok = await runCli(['plan', 'recipes/vllm-runtime/recipe.yaml', '--variant', 'cuda=13.0', '--json']);
+    const ok = await runCli(['plan', 'recipes/vllm-runtime/recipe.yaml', '--variant', 'dynamo=1.6.2', '--json']);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ variant: { id: 'cuda13.0' }, platforms: ['linux/amd64', 'linux/arm64'], base: { runtime: 'vllm/vllm-openai:v0.19.0-cu130-ubuntu2404' }, tags: ['vllm-runtime:1.1.1-cuda13.0'], publish: { tags: ['{version}-cuda13'] } });
-    // A CUDA axis the support matrix does not allow for vllm 0.19.0: that variant is dropped, with the reason.
+    expect(JSON.parse(ok.stdout)).toMatchObject({ variant: { id: 'dynamo1.6.2' }, platforms: ['linux/amd64', 'linux/arm64'], base: { runtime: 'vllm/vllm-openai:v0.31.0' }, tags: ['vllm-runtime:1.6.2-dynamo1.6.2'], publish: { tags: ['{version}'] } });
+    // A Dynamo release whose vLLM the recipe's engine range does not admit: that variant is dropped, with the reason.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-excluded-'));
     try {
       const recipe = path.join(dir, 'recipe.yaml');
-      writeFileSync(recipe, readFileSync(path.join(ROOT, 'recipes/vllm-runtime/recipe.yaml'), 'utf8').replace('cuda: ["12.9", "13.0"]', 'cuda: ["12.9", "13.0", "13.1"]'));
-      const bad = await runCli(['plan', recipe, '--variant', 'cuda=13.1']);
+      writeFileSync(recipe, readFileSync(path.join(ROOT, 'recipes/vllm-runtime/recipe.yaml'), 'utf8').replace('dynamo: ["1.7.0", "1.6.2"]', 'dynamo: ["1.7.0", "1.6.2", "1.2.1"]'));
+      const bad = await runCli(['plan', recipe, '--variant', 'dynamo=1.2.1']);
       expect(bad.code).toBe(2);
-      expect(bad.stderr).toContain('variant cuda13.1 is excluded: vllm 0.19.0 needs CUDA 12.9 or 13.0, not 13.1');
+      expect(bad.stderr).toContain('variant dynamo1.2.1 is excluded: vllm >=0.31,<0.34 with Dynamo 1.2.1 is not a tested combination: that Dynamo release was tested with vllm 0.20.1');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
