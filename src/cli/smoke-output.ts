@@ -31,6 +31,8 @@ export function smokeEvents(opts: Pick<SmokeCliOptions, 'quiet' | 'json' | 'juni
         const tmp = `${file}.${process.pid}.tmp`;
         written.push(writeFile(tmp, maskSecrets(formatJunit(report))).then(() => rename(tmp, file)));
       }
+      // A recorded report goes to the JUnit file only: the progress already said the tests were not run.
+      if (report.recorded) return;
       if (opts.json) o.out(JSON.stringify(report));
       else if (!opts.quiet || report.failed) o.err(formatHuman(report, { streamed: true }));
     },

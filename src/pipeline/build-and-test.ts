@@ -91,6 +91,8 @@ export async function buildAndTest(engine: Engine, planned: Pick<PlannedRecipe, 
       const rec = upToDate ? await readTestRecord(imageId, testsDigest(settings), (t) => opts.progress.note(t)) : null;
       if (rec?.passed && opts.smoke.gpu !== 'require') {
         opts.progress.note(`smoke tests passed for this image at ${rec.at}; not run again`);
+        // The outcome on record still reaches the reports (a CI step uploads the JUnit file).
+        if (rec.report) opts.events?.onReport?.({ ...rec.report, recorded: rec.at });
         return void (smoke = { ran: false, reason: `passed before (${rec.at})` });
       }
       opts.progress.note(`running ${settings.tests.length} smoke test(s) in ${imageId.slice(0, 19)}`);

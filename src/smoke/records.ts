@@ -19,6 +19,8 @@ export interface TestRecord {
   gpuTested: boolean;
   summary: { passed: number; failed: number; skipped: number };
   at: string;
+  /** The report of that run (results without output), for a JUnit file of an unchanged image. */
+  report?: SmokeReport;
 }
 
 /** Where the record of an image's smoke tests lives. */
@@ -84,6 +86,7 @@ export async function writeTestRecord(rep: SmokeReport, testsDigest: string): Pr
     gpuTested: rep.gpu.available && rep.results.some((r) => r.gpu && r.status === 'passed'),
     summary: { passed: rep.passed, failed: rep.failed, skipped: rep.skipped },
     at: new Date().toISOString(),
+    report: { ...rep, results: rep.results.map(({ tail: _tail, actual: _actual, ...r }) => r) },
   };
   try {
     await writeRecord(rec);

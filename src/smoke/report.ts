@@ -43,9 +43,14 @@ export function formatJunit(rep: SmokeReport): string {
   return formatJunitSuites([rep]);
 }
 
-/** Several reports (a matrix's variants) as one JUnit file: a testsuite each. */
-export function formatJunitSuites(reps: SmokeReport[]): string {
-  const suite = (rep: SmokeReport) => {
+/**
+ * Several reports (a matrix's variants) as one JUnit file: a testsuite each, named by `names`
+ * (variant and platform) where given. A recorded report (an unchanged image whose tests passed
+ * before) says so in its name and properties.
+ */
+export function formatJunitSuites(reps: SmokeReport[], names: string[] = []): string {
+  const suite = (rep: SmokeReport, i: number) => {
+    const name = `${names[i] ?? rep.image}${rep.recorded ? ` (recorded ${rep.recorded}; not run again)` : ''}`;
     const cases = rep.results.map((r) => {
       const open = `    <testcase name="${xml(r.name)}" classname="dynamo-image.smoke.${r.kind}" time="${secs(r.durationMs)}"`;
       if (r.status === 'passed') return `${open}/>`;
@@ -54,8 +59,8 @@ export function formatJunitSuites(reps: SmokeReport[]): string {
       return `${open}>\n      <failure message="${xml(r.reason ?? 'failed')}">${xml(body)}</failure>\n    </testcase>`;
     });
     return [
-      `  <testsuite name="${xml(rep.image)}" tests="${rep.results.length}" failures="${rep.failed}" errors="0" skipped="${rep.skipped}" time="${secs(rep.durationMs)}" timestamp="${rep.startedAt}">`,
-      `    <properties><property name="image.id" value="${xml(rep.imageId)}"/><property name="gpu-requests" value="${xml(`${rep.gpu.available ? 'accepted' : 'not possible'}: ${rep.gpu.detail}`)}"/><property name="gpu-request-via" value="${rep.gpu.request?.via ?? 'none'}"/>${rep.gpu.driver ? `<property name="gpu-driver" value="${xml(rep.gpu.driver.detail)}"/>` : ''}</properties>`,
+      `  <testsuite name="${xml(name)}" tests="${rep.results.length}" failures="${rep.failed}" errors="0" skipped="${rep.skipped}" time="${secs(rep.durationMs)}" timestamp="${rep.startedAt}">`,
+      `    <properties><property name="image.id" value="${xml(rep.imageId)}"/><property name="gpu-requests" value="${xml(`${rep.gpu.available ? 'accepted' : 'not possible'}: ${rep.gpu.detail}`)}"/><property name="gpu-request-via" value="${rep.gpu.request?.via ?? 'none'}"/>${rep.recorded ? `<property name="outcome" value="recorded ${xml(rep.recorded)}: the image is unchanged and its tests were not run again"/>` : ''}${rep.gpu.driver ? `<property name="gpu-driver" value="${xml(rep.gpu.driver.detail)}"/>` : ''}</properties>`,
       ...cases,
       '  </testsuite>',
     ];

@@ -42,4 +42,6 @@ export interface SmokeReport {
   passed: number;
   failed: number;
   skipped: number;
+  /** A report read back from the test record of an unchanged image: when it ran (not run now). */
+  recorded?: string;
 }

@@ -207,6 +207,16 @@ describe('build --matrix honours the build and publish flags (issue 11, point 2)
       // The JUnit file: one testsuite per variant, read by Python's own XML parser.
       const suites = execFileSync('python3', ['-c', 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); print(len(r.findall("testsuite")), r.get("tests"))', junit]).toString().trim();
       expect(suites).toBe('3 9');
+      // Each suite names its variant and platform (issue 22, point 5).
+      const names = () => execFileSync('python3', ['-c', 'import sys, xml.etree.ElementTree as E; print("\\n".join(s.get("name") for s in E.parse(sys.argv[1]).getroot().findall("testsuite")))', junit]).toString().trim().split('\n');
+      expect(names()).toEqual(out.variants.map((v) => `${v.variant} (linux/amd64)`).sort());
+      // Again, nothing changed: every variant up to date, the file written from the outcomes on record.
+      rmSync(junit);
+      const again = await runCli(['build', '--matrix', ex.recipe, '--junit', junit, '--json', '--jobs', '2']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(names()).toHaveLength(3);
+      for (const n of names()) expect(n).toMatch(/ \(linux\/amd64\) \(recorded \d{4}-\d\d-\d\dT[^;]+; not run again\)$/);
+      expect(readFileSync(junit, 'utf8')).toContain('name="outcome" value="recorded ');
     } finally {
       removeImagesNamed(ex.name);
       ex.cleanup();

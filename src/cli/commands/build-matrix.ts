@@ -83,7 +83,9 @@ export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: O
   const failed = table.filter((r) => r.result === 'failed').length;
   if (opts.junit && reports.size) {
     const file = opts.junit;
-    await writeFile(`${file}.${process.pid}.tmp`, formatJunitSuites(entries.flatMap((e) => (reports.has(e.id) ? [reports.get(e.id)!] : []))));
+    // One testsuite per variant, named by the variant and its platforms (each image's own tag differs).
+    const done = entries.filter((e) => reports.has(e.id));
+    await writeFile(`${file}.${process.pid}.tmp`, formatJunitSuites(done.map((e) => reports.get(e.id)!), done.map((e) => `${e.id} (${e.plan.platforms.join(', ')})`)));
     await rename(`${file}.${process.pid}.tmp`, file);
   }
   if (opts.json) o.out(JSON.stringify({ variants: table.map((r) => ({ ...r, ...(published.has(r.variant) ? { published: published.get(r.variant) } : {}) })), failed }));
