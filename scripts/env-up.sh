@@ -2,6 +2,7 @@
 # Brings up what dynamo-image's examples and tests need on a Debian machine with no registry to
 # pull from: a Docker engine (Debian's docker.io), debootstrap, Debian's registry and skopeo, and
 # the locally made base images. Idempotent: each step checks first and does only what is missing.
+# --all: also what only the tests need (see below).
 set -euo pipefail
 
 log() { printf '[env-up] %s\n' "$*" >&2; }
@@ -9,6 +10,13 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 STATE_DIR="${DYNAMO_IMAGE_ENV_DIR:-/var/tmp/dynamo-image-env}"
+ALL=0
+for a in "$@"; do
+  case "$a" in
+    --all) ALL=1 ;;
+    *) log "unknown argument $a (env-up.sh [--all])"; exit 2 ;;
+  esac
+done
 $SUDO mkdir -p "$STATE_DIR"
 
 # --- 1. Debian packages -------------------------------------------------------------------------
@@ -123,6 +131,10 @@ if ! docker image inspect dynamo-image-base/debian:bookworm >/dev/null 2>&1; the
   log "made dynamo-image-base/debian:bookworm (no Python)"
 fi
 
+# What only the tests need (the stand-ins' OS, the arm64 base under emulation, a newer engine):
+# with --all (.ci/run; the integration tests' setup runs it when any of it is missing). The quick
+# start needs none of it.
+if [ "$ALL" = 1 ]; then
 # --- 3a. The stand-ins' operating system, for building the built-in recipes offline --------------
 # test/integration/builtin-standins.test.ts builds recipes/{vllm,sglang,tensorrtllm}-runtime
 # against local stand-ins of the images they name; those stand in on top of this one: the
@@ -173,6 +185,8 @@ if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
 fi
 make_base "dynamo-image-base/debian-python:bookworm-arm64" "python3,python3-venv" arm64
 
+fi
+
 # --- 4. The third-party wheel example's input (Debian's own pip wheel) ----------------------------
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PIP_WHEEL=/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl
@@ -183,12 +197,17 @@ else
   log "warning: $PIP_WHEEL missing (python3-pip-whl); the pip-wheel example will not validate"
 fi
 
+if [ "$ALL" = 1 ]; then
 # --- 5. A newer engine for the tests that need one (dockerd 26 with CDI) ----------------------------
 if NEWER=$(DEBIAN_MIRROR="$MIRROR" bash "$REPO_ROOT/scripts/newer-engine.sh" "$STATE_DIR" 2>"$STATE_DIR/newer-engine.log"); then
   log "newer engine: $NEWER ($("$NEWER" --version))"
 else
   log "could not fetch Debian trixie's dockerd (see $STATE_DIR/newer-engine.log); its tests will fail"
   tail -n 5 "$STATE_DIR/newer-engine.log" >&2 || true
+fi
+
+else
+  log "for the tests only, not made now (env-up.sh --all): the stand-ins' OS, the arm64 base, a newer engine"
 fi
 
 log "ready"
