@@ -160,6 +160,19 @@ describe('failures leave no tag', () => {
   });
 });
 
+describe('a base this project did not make (issue 22, point 6)', () => {
+  it('echo-python builds and passes its smoke tests on a base with /usr/local/bin first in PATH (as python:3.11-slim has it)', async () => {
+    const base = `it-slim-like-${randomBytes(3).toString('hex')}:1`;
+    made.push(base);
+    execFileSync('docker', ['build', '-q', '--network', 'none', '-t', base, '-'], { input: 'FROM dynamo-image-base/debian-python:bookworm\nENV PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n', stdio: ['pipe', 'pipe', 'pipe'] });
+    const c = privateCopy('recipes/examples/echo-python');
+    made.push(`${c.name}:0.1.0`);
+    const r = await runCli(['build', c.recipe, '--base-image', base, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).smoke).toMatchObject({ ran: true, failed: 0 });
+  });
+});
+
 describe('step counts (issue 22, point 4)', () => {
   it('a stage of 10 and more steps: every step counted, each cached one on a rebuild', async () => {
     const c = privateCopy('recipes/examples/echo-python');
