@@ -62,6 +62,33 @@ export function splitTag(ref: string): { repository: string; tag: string } {
   return { repository: ref, tag: 'latest' };
 }
 
+/** The local image id of each image the plan builds from by tag (a digest-pinned one cannot move). */
+const BASE_IDS_LABEL = 'dev.dynamo-image.base-ids';
+
+async function localBaseIds(engine: Engine, plan: PlannedRecipe['plan']): Promise<Record<string, string>> {
+  const refs = [...new Set([plan.base.runtime, plan.base.builder, ...plan.imports.map((i) => i.image)])].filter((r) => !r.includes('@')).sort();
+  const out: Record<string, string> = {};
+  for (const ref of refs) {
+    const img = await engine.inspectImage(ref);
+    if (img) out[ref] = img.id;
+  }
+  return out;
+}
+
+/** Which of the recorded bases is now another local image (a base not here now is not a change). */
+export function changedBases(recorded: string | undefined, now: Record<string, string>): string[] {
+  let was: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = recorded ? JSON.parse(recorded) : {};
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) was = parsed as Record<string, unknown>;
+  } catch {
+    return [];
+  }
+  return Object.entries(now)
+    .filter(([ref, id]) => typeof was[ref] === 'string' && was[ref] !== id)
+    .map(([ref, id]) => `${ref} is now ${id.slice(0, 19)} (this image was built on ${String(was[ref]).slice(0, 19)})`);
+}
+
 export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'plan' | 'recipeDir'>, opts: BuildOptions): Promise<BuildOutcome> {
   const started = Date.now();
   const { plan } = planned;
@@ -77,8 +104,16 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
     }
   };
 
+  // The local images the build starts from, by id: a base rebuilt under the same tag is a change
+  // the build key (references only) cannot see. Recorded on the image; compared on the next build.
+  const baseIds = await localBaseIds(engine, plan);
   if (!opts.force && !opts.noCache) {
-    const existing = (await engine.findImages({ [BUILD_KEY_LABEL]: buildKey }))[0];
+    // Several images may carry the key (one per base it was built on): the one on today's bases.
+    const candidates = await engine.findImages({ [BUILD_KEY_LABEL]: buildKey });
+    const found = candidates.find((c) => changedBases(c.labels[BASE_IDS_LABEL], baseIds).length === 0) ?? candidates[0];
+    const changed = found ? changedBases(found.labels[BASE_IDS_LABEL], baseIds) : [];
+    if (found && changed.length) opts.progress.note(`not up to date: ${changed.join('; ')}; rebuilding`);
+    const existing = changed.length ? undefined : found;
     if (existing) {
       opts.progress.note(`up to date: ${existing.id.slice(0, 19)} already built from plan ${plan.digest.slice(0, 19)} (use --force to rebuild)`);
       await opts.beforeTag?.(existing.id, true);
@@ -138,7 +173,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
         ...(builder === 'buildkit' ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
         ...(builder === 'classic' && plan.inputs.some((i) => i.platform) ? { TARGETARCH: (opts.platform ?? plan.platforms[0]!).split('/')[1]! } : {}),
       },
-      labels: { [BUILD_KEY_LABEL]: buildKey, [TARGET_LABEL]: opts.target },
+      labels: { [BUILD_KEY_LABEL]: buildKey, [TARGET_LABEL]: opts.target, ...(Object.keys(baseIds).length ? { [BASE_IDS_LABEL]: JSON.stringify(baseIds) } : {}) },
       ...(platform ? { platform } : {}),
       cacheFrom: opts.cacheFrom ?? [],
       builder,

@@ -177,6 +177,12 @@ export async function tryNoChange(argv: string[], io: ReplayIo): Promise<number 
     if (img.Id !== rec.image.id || img.Config?.Labels?.[rec.image.label] !== rec.image.key) return null;
     const tags = new Set((img.RepoTags ?? []).map((t) => (/[:@][^/]*$/.test(t) ? t : `${t}:latest`)));
     if (!rec.image.tags.every((t) => tags.has(t))) return null;
+    // The local bases it was built on (builder/run-build.ts records them): each still that image.
+    const bases = JSON.parse(img.Config?.Labels?.['dev.dynamo-image.base-ids'] ?? '{}') as Record<string, unknown>;
+    for (const [ref, id] of Object.entries(bases)) {
+      const b = await getJson(sock, `/images/${encodeURI(ref)}/json`);
+      if (b.status === 200 && (b.body as { Id?: string }).Id !== id) return null;
+    }
   } catch {
     return null;
   }

@@ -173,6 +173,42 @@ describe('a base this project did not make (issue 22, point 6)', () => {
   });
 });
 
+describe('a base rebuilt under the same tag (issue 22, point 3)', () => {
+  it('is a change: the next build rebuilds and says which base moved; then it is up to date again, on the fast path too', async () => {
+    const base = `it-rebuilt-base-${randomBytes(3).toString('hex')}:1`;
+    made.push(base);
+    const makeBase = (n: number) => execFileSync('docker', ['build', '-q', '--network', 'none', '-t', base, '-'], { input: `FROM dynamo-image-base/debian-python:bookworm\nRUN echo ${n} > /etc/base-generation\n`, stdio: ['pipe', 'pipe', 'pipe'] });
+    makeBase(1);
+    const c = privateCopy('recipes/examples/echo-python');
+    made.push(`${c.name}:0.1.0`);
+    const args = ['build', c.recipe, '--base-image', base, '--no-test', '--json'];
+    const first = await runCli(args);
+    expect(first.code, first.stderr).toBe(0);
+    const id1 = JSON.parse(first.stdout).image as string;
+    const same = await runCli(args);
+    expect(JSON.parse(same.stdout)).toMatchObject({ upToDate: true, image: id1 });
+    const replay = await runCli(args); // the no-change fast path
+    expect(JSON.parse(replay.stdout)).toMatchObject({ upToDate: true, image: id1 });
+
+    makeBase(2);
+    const after = await runCli(args);
+    expect(after.code, after.stderr).toBe(0);
+    const out = JSON.parse(after.stdout) as { upToDate: boolean; image: string };
+    expect(out.upToDate).toBe(false);
+    expect(out.image).not.toBe(id1);
+    expect(after.stderr).toMatch(new RegExp(`not up to date: ${base.replace(/[.:]/g, '\\$&')} is now sha256:`));
+    expect(runIn(`${c.name}:0.1.0`, ['cat', '/etc/base-generation']).stdout.trim()).toBe('2');
+    const settled = await runCli(args);
+    expect(JSON.parse(settled.stdout)).toMatchObject({ upToDate: true, image: out.image });
+    const settledReplay = await runCli(args);
+    expect(JSON.parse(settledReplay.stdout)).toMatchObject({ upToDate: true, image: out.image });
+    // And the fast path does not replay over a base that moved again.
+    makeBase(3);
+    const third = await runCli(args);
+    expect(JSON.parse(third.stdout).upToDate).toBe(false);
+  });
+});
+
 describe('step counts (issue 22, point 4)', () => {
   it('a stage of 10 and more steps: every step counted, each cached one on a rebuild', async () => {
     const c = privateCopy('recipes/examples/echo-python');
