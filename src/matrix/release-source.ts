@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { EnvironmentError, UsageError } from '../errors.js';
+import { isLoopbackHost } from '../loopback.js';
 import { MAX_RELEASE_DATA_BYTES } from './release-data.js';
 
 // Where `support import` reads Dynamo's release data from: a local file, or a URL where a network
@@ -29,14 +30,9 @@ export function urlProblem(text: string): string | null {
   }
   if (u.username || u.password) return 'carries credentials; release data is public, and none are sent';
   if (u.protocol === 'https:') return null;
-  if (u.protocol === 'http:' && isLoopback(u.hostname)) return null;
+  if (u.protocol === 'http:' && isLoopbackHost(u.hostname)) return null;
   if (u.protocol === 'http:') return `is plain http to ${u.hostname}; use https (plain http only to loopback)`;
   return `has scheme ${u.protocol.replace(/:$/, '')}; use https`;
-}
-
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::1';
 }
 
 export function isUrl(text: string): boolean {

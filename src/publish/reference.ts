@@ -1,4 +1,5 @@
 import { IMAGE_REF_RE } from '../recipe/image-ref.js';
+import { isLoopbackHost } from '../loopback.js';
 
 // Image references as the docker CLI reads them (distribution/reference's normalisation).
 
@@ -65,8 +66,7 @@ export function apiHost(domain: string): string {
 
 /** Registries on the loopback range are spoken to over plain HTTP, as the engine allows. */
 export function isLoopback(domain: string): boolean {
-  const host = domain.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
+  return isLoopbackHost(domain.replace(/:\d+$/, ''));
 }
 
 export function formatReference(r: { domain: string; path: string; tag?: string | null; digest?: string | null }): string {
