@@ -5,8 +5,9 @@ import { renderDockerfile } from '../dockerfile/render.js';
 import { contextEntries, contextMtime } from '../context/files.js';
 import type { BuildEvent, Engine } from '../engine/port.js';
 import { OperationError, UsageError } from '../errors.js';
-import { BUILD_KEY_LABEL, buildKeyOf, LABEL_PREFIX, planFetches, planSecrets } from '../plan/build-plan.js';
+import { BUILD_KEY_LABEL, buildKeyOf, LABEL_PREFIX, PLAN_DIGEST_LABEL, planFetches, planSecrets } from '../plan/build-plan.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
+import { finalImages } from './final-image.js';
 import { countSteps, type ProgressSink } from './progress.js';
 import { registerClassicBuild, removeLeftovers } from './leftovers.js';
 import { chooseNetwork } from './step-network.js';
@@ -109,7 +110,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   const baseIds = await localBaseIds(engine, plan);
   if (!opts.force && !opts.noCache) {
     // Several images may carry the key (one per base it was built on): the one on today's bases.
-    const candidates = await engine.findImages({ [BUILD_KEY_LABEL]: buildKey });
+    const candidates = finalImages(await engine.findImages({ [BUILD_KEY_LABEL]: buildKey }), plan.digest);
     const found = candidates.find((c) => changedBases(c.labels[BASE_IDS_LABEL], baseIds).length === 0) ?? candidates[0];
     const changed = found ? changedBases(found.labels[BASE_IDS_LABEL], baseIds) : [];
     if (found && changed.length) opts.progress.note(`not up to date: ${changed.join('; ')}; rebuilding`);
@@ -127,8 +128,13 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
 
   const info = await engine.info();
   let builder: 'buildkit' | 'classic';
-  if (opts.builder === 'auto') builder = info.buildkit ? 'buildkit' : 'classic';
-  else if (opts.builder === 'buildkit' && !info.buildkit) throw new UsageError(`the engine at ${info.endpoint} (API ${info.apiVersion}) does not offer BuildKit`, 'use --builder classic');
+  if (opts.builder === 'auto') {
+    builder = info.buildkit ? 'buildkit' : 'classic';
+    if (info.kind === 'podman') opts.progress.note(`builder: classic (auto: Podman ${info.serverVersion} builds with buildah through its Docker-compatible API; it has no BuildKit)`);
+    else if (!info.buildkit) opts.progress.note(`builder: classic (auto: the engine at ${info.endpoint}, API ${info.apiVersion}, offers no BuildKit)`);
+  }
+  else if (opts.builder === 'buildkit' && !info.buildkit)
+    throw new UsageError(`the engine at ${info.endpoint} (${info.kind === 'podman' ? `Podman ${info.serverVersion}` : `API ${info.apiVersion}`}) does not offer BuildKit`, 'use --builder classic (or auto)');
   else builder = opts.builder;
 
   // A recipe for one platform builds for it: an arm64-only recipe on an amd64 engine asks for
@@ -205,7 +211,10 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   const { bytes } = await packed.done;
   const img = await engine.inspectImage(imageId);
   if (!img) throw new OperationError('build.image-missing', `the engine reported image ${imageId} but does not have it`);
+  // What the engine reports is checked, not trusted: the result carries this build's key and plan.
   if (img.labels[BUILD_KEY_LABEL] !== buildKey) throw new OperationError('build.label-missing', `image ${imageId} lacks its build key label`);
+  if (img.labels[PLAN_DIGEST_LABEL] !== plan.digest)
+    throw new OperationError('build.label-missing', `the engine reported ${imageId.slice(0, 19)} as the build's result, but it lacks the plan digest label of the ${opts.target} stage (a stage's image, not the result)`);
   await opts.beforeTag?.(imageId, false);
   await applyTags(imageId);
   const stats = countSteps(events);

@@ -4,6 +4,7 @@ import { EnvironmentError, OperationError } from '../errors.js';
 import { decodeTrace } from './buildkit-trace.js';
 import { CappedOutput } from './capped-output.js';
 import { forEachJsonLine } from './json-lines.js';
+import { isLoopbackHost } from '../loopback.js';
 import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, ContainerSummary, Engine, EngineInfo, ExecResult, ImageDetails, ImageSummary, PathStat, PushProgress } from './port.js';
 import { localSocket, socketRequest } from './socket-http.js';
 import { checkDockerHost, describeEndpoint, engineUnreachable, translateBuildFailure, translateContainerStartError, translatePushError } from './translate.js';
@@ -13,6 +14,11 @@ import { checkDockerHost, describeEndpoint, engineUnreachable, translateBuildFai
 /** The highest Engine API version this adapter was tested against. */
 export const MAX_TESTED_API = '1.45';
 const TAIL_LINES = 25;
+
+/** Podman's service names itself in /version's components; Docker's engine never does. */
+export function engineKindOf(version: { Components?: { Name?: string }[] | null }): 'docker' | 'podman' {
+  return (version.Components ?? []).some((c) => /^podman/i.test(String(c.Name ?? ''))) ? 'podman' : 'docker';
+}
 
 function compareApi(a: string, b: string): number {
   const [am = 0, an = 0] = a.split('.').map(Number);
@@ -64,10 +70,12 @@ interface RawImageSummary {
   Labels?: Record<string, string> | null;
   Size: number;
   Created: number;
+  ParentId?: string | null;
 }
 
 interface RawImage {
   Id: string;
+  Parent?: string | null;
   RepoTags?: string[] | null;
   RepoDigests?: string[] | null;
   Size: number;
@@ -77,8 +85,20 @@ interface RawImage {
   Config: { Labels?: Record<string, string> | null; User?: string; WorkingDir?: string; Env?: string[] | null; Entrypoint?: string[] | null; Cmd?: string[] | null; ExposedPorts?: Record<string, unknown> | null };
 }
 
+/**
+ * The engine filters on one label; every label is checked here. Podman 4.3 answers a filter of two
+ * labels with nothing at all, and what an engine lists is checked, not trusted, anyway.
+ */
+function labelFilter(labels: Record<string, string>): string[] {
+  return Object.entries(labels).slice(0, 1).map(([k, v]) => `${k}=${v}`);
+}
+
+function withLabels(images: ImageSummary[], labels: Record<string, string>): ImageSummary[] {
+  return images.filter((i) => Object.entries(labels).every(([k, v]) => i.labels[k] === v));
+}
+
 function imageSummaryFrom(i: RawImageSummary): ImageSummary {
-  return { id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {}, sizeBytes: i.Size, created: i.Created };
+  return { id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {}, sizeBytes: i.Size, created: i.Created, parentId: i.ParentId ?? '' };
 }
 
 function imageDetailsFrom(i: RawImage): ImageDetails {
@@ -89,6 +109,7 @@ function imageDetailsFrom(i: RawImage): ImageDetails {
     labels: c.Labels ?? {},
     sizeBytes: i.Size,
     created: Date.parse(i.Created) / 1000,
+    parentId: i.Parent ?? '',
     user: c.User ?? '',
     workdir: c.WorkingDir ?? '',
     env: c.Env ?? [],
@@ -132,10 +153,10 @@ class LocalEngine implements Engine {
   }
 
   async findImages(labels: Record<string, string>): Promise<ImageSummary[]> {
-    const filters = encodeURIComponent(JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }));
+    const filters = encodeURIComponent(JSON.stringify({ label: labelFilter(labels) }));
     const a = await this.call('GET', `/images/json?filters=${filters}`);
     if (a.status !== 200) throw new OperationError('engine.error', `listing images: HTTP ${a.status}: ${a.body.slice(0, 300)}`);
-    return (JSON.parse(a.body) as RawImageSummary[]).map(imageSummaryFrom);
+    return withLabels((JSON.parse(a.body) as RawImageSummary[]).map(imageSummaryFrom), labels);
   }
 
   async inspectImage(ref: string): Promise<ImageDetails | null> {
@@ -296,6 +317,26 @@ export class BuildTracker {
       this.emit({ type: 'step', id, name: this.classicStep.name, state: 'running' });
       return;
     }
+    // buildah (Podman): `[STAGE/STAGES] STEP N/M: INSTRUCTION` (no stage prefix with one stage),
+    // numbered per stage; `--> Using cache ID` for a cached step; `[STAGE/STAGES] COMMIT` ends a stage.
+    const bstep = /^(?:\[(\d+)\/(\d+)\] )?STEP (\d+)\/(\d+): (.*)$/.exec(line);
+    if (bstep) {
+      this.finishClassicStep('done');
+      const id = `stage-${bstep[1] ?? '1'}-step-${bstep[3]}`;
+      this.names.set(id, `[${bstep[1] ? `stage${bstep[1]} ` : ''}${bstep[3]}/${bstep[4]}] ${bstep[5]}`);
+      this.classicStep = { id, name: this.names.get(id)!, started: Date.now(), cached: false };
+      this.emit({ type: 'step', id, name: this.classicStep.name, state: 'running' });
+      return;
+    }
+    if (/^(?:\[\d+\/\d+\] )?COMMIT\b/.test(line)) {
+      this.finishClassicStep('done');
+      return;
+    }
+    if (/^--> Using cache [0-9a-f]{12,}$/.test(line) && this.classicStep) {
+      this.classicStep.cached = true;
+      return;
+    }
+    if (/^--> [0-9a-f]{6,}$/.test(line)) return;
     if (line.trim() === '---> Using cache' && this.classicStep) this.classicStep.cached = true;
     if (/^Successfully (built|tagged)/.test(line)) {
       this.finishClassicStep('done');
@@ -373,11 +414,13 @@ class DockerodeEngine implements Engine {
     return {
       endpoint: this.endpoint,
       serverVersion: this.version.Version,
+      kind: engineKindOf(this.version),
       apiVersion: this.api,
       os: String(info['OSType'] ?? this.version.Os),
       arch: String(this.version.Arch),
-      // BuildKit ships inside every Linux engine since API 1.39 (Docker 18.09).
-      buildkit: String(info['OSType'] ?? 'linux') === 'linux' && compareApi(this.api, '1.39') >= 0,
+      // BuildKit ships inside every Linux Docker engine since API 1.39 (Docker 18.09). Podman's
+      // service reports API 1.41 but has no BuildKit session endpoint (its builder is buildah).
+      buildkit: engineKindOf(this.version) === 'docker' && String(info['OSType'] ?? 'linux') === 'linux' && compareApi(this.api, '1.39') >= 0,
       // Docker 20.10 (API 1.41) answers `RUN --network` with "Unknown flag: network"; 23.0 (1.42) takes it.
       runNetwork: String(info['OSType'] ?? 'linux') === 'linux' && compareApi(this.api, '1.42') >= 0,
       gpu: {
@@ -447,8 +490,8 @@ class DockerodeEngine implements Engine {
   }
 
   async findImages(labels: Record<string, string>): Promise<ImageSummary[]> {
-    const list = await this.docker.listImages({ filters: JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }) } as unknown as Dockerode.ListImagesOptions);
-    return list.map((i) => imageSummaryFrom(i as unknown as RawImageSummary));
+    const list = await this.docker.listImages({ filters: JSON.stringify({ label: labelFilter(labels) }) } as unknown as Dockerode.ListImagesOptions);
+    return withLabels(list.map((i) => imageSummaryFrom(i as unknown as RawImageSummary)), labels);
   }
 
   async inspectImage(ref: string): Promise<ImageDetails | null> {
@@ -564,7 +607,7 @@ class DockerodeEngine implements Engine {
       },
       async inspect() {
         const i = await c.inspect();
-        return { running: i.State.Running, exitCode: i.State.ExitCode, oomKilled: i.State.OOMKilled };
+        return { running: i.State.Running, exitCode: i.State.ExitCode, oomKilled: i.State.OOMKilled, deviceRequests: (i.HostConfig.DeviceRequests ?? []).length };
       },
       async exec(argv, parent): Promise<ExecResult> {
         // One listener on the caller's signal, removed when this exec ends: a readiness loop that
@@ -657,10 +700,16 @@ class DockerodeEngine implements Engine {
   }
 
   private async pushOnce(repository: string, tag: string, auth: Record<string, string> | null, signal: AbortSignal, alive: () => void, progress?: PushProgress): Promise<{ digest: string }> {
-    const opts: Record<string, unknown> = { tag, abortSignal: signal, ...(auth ? { authconfig: { ...auth } } : {}) };
+    // Docker pushes to a loopback registry over plain http (127.0.0.0/8 is an insecure registry by
+    // default); Podman verifies TLS unless told not to (its `tlsVerify` parameter, which Docker ignores).
+    const host = repository.split('/')[0]!.replace(/:\d+$/, '');
+    const plain = engineKindOf(this.version) === 'podman' && repository.includes('/') && isLoopbackHost(host);
+    const opts: Record<string, unknown> = { tag, abortSignal: signal, ...(plain ? { tlsVerify: false } : {}), ...(auth ? { authconfig: { ...auth } } : {}) };
     let stream: Readable;
     try {
-      stream = (await this.docker.getImage(`${repository}:${tag}`).push(opts as object)) as unknown as Readable;
+      // The name without the tag, the tag as its parameter (the API's documented form; Podman appends
+      // the parameter to a name that already has one).
+      stream = (await this.docker.getImage(repository).push(opts as object)) as unknown as Readable;
     } catch (e) {
       const msg = (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
       throw translatePushError(msg, `${repository}:${tag}`);
@@ -674,7 +723,12 @@ class DockerodeEngine implements Engine {
       if (aux?.Digest) digest = aux.Digest;
       const ed = item['errorDetail'] as { message?: string } | undefined;
       if (item['error'] || ed) error = ed?.message ?? String(item['error']);
-      if (typeof item['status'] === 'string') progress?.onLine?.(`${item['id'] ? `${String(item['id'])}: ` : ''}${item['status']}`);
+      if (typeof item['status'] === 'string') {
+        // Podman reports the digest only in this status line (Docker sends it as aux too).
+        const m = /^(\S+): digest: (sha256:[0-9a-f]{64}) size: \d+$/.exec(item['status']);
+        if (m && m[1] === tag) digest ??= m[2]!;
+        progress?.onLine?.(`${item['id'] ? `${String(item['id'])}: ` : ''}${item['status']}`);
+      }
     });
     if (error !== null) throw translatePushError(error, `${repository}:${tag}`);
     // Success is the digest in the stream, not the end of the stream.

@@ -7,6 +7,12 @@ export interface EngineInfo {
   /** How we reached it, e.g. unix:///var/run/docker.sock. */
   endpoint: string;
   serverVersion: string;
+  /**
+   * Whose engine answers: Docker's, or Podman's Docker-compatible service (`podman system service`),
+   * which builds with buildah (no BuildKit session), labels every stage's image with the build's
+   * labels and drops GPU device requests.
+   */
+  kind: 'docker' | 'podman';
   /** The API version we talk (the lower of the server's and the highest we tested). */
   apiVersion: string;
   os: string;
@@ -57,6 +63,8 @@ export interface ImageSummary {
   labels: Record<string, string>;
   sizeBytes: number;
   created: number;
+  /** The image this one was committed on ('' when none: BuildKit, imported, pulled). */
+  parentId: string;
 }
 
 export interface ImageDetails extends ImageSummary {
@@ -122,7 +130,8 @@ export interface ContainerHandle {
   start(): Promise<void>;
   wait(signal: AbortSignal): Promise<{ exitCode: number }>;
   logs(): Promise<{ stdout: string; stderr: string }>;
-  inspect(): Promise<{ running: boolean; exitCode: number; oomKilled: boolean }>;
+  /** deviceRequests: how many device requests (GPUs) the engine kept on the container. */
+  inspect(): Promise<{ running: boolean; exitCode: number; oomKilled: boolean; deviceRequests: number }>;
   exec(argv: string[], signal: AbortSignal): Promise<ExecResult>;
   /** Reads a path from the container's filesystem (started or not), without any tool in the image. */
   stat(path: string, maxContentBytes: number): Promise<PathStat>;

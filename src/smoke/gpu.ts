@@ -48,15 +48,22 @@ export async function cdiDevicesInSpecDirs(dirs: string[]): Promise<string[]> {
   return [...new Set(out)];
 }
 
-/** Starts a probe container with this request: does the engine accept it? */
-async function probe(engine: Engine, image: string, gpus: GpuRequest): Promise<{ ok: true } | { ok: false; why: string }> {
+/**
+ * Starts a probe container with this request: does the engine accept it, and keep it? An engine
+ * that starts the container but drops the request (Podman's Docker-compatible API ignores
+ * DeviceRequests) has given it no GPU: its container's inspect shows no device request.
+ */
+async function probe(engine: Engine, image: string, gpus: GpuRequest, kind: EngineInfo['kind']): Promise<{ ok: true } | { ok: false; why: string }> {
   const c = await engine.createContainer({ image, entrypoint: ['/bin/sh', '-c', 'exit 0'], labels: { [SMOKE_LABEL]: 'gpu-probe' }, gpus });
   try {
-    await c.start();
-    return { ok: true };
-  } catch (e) {
-    if (e instanceof OperationError && e.code === 'gpu.unavailable') return { ok: false, why: e.message };
-    // The probe's own command could not run, but the GPU request itself was accepted.
+    try {
+      await c.start();
+    } catch (e) {
+      if (e instanceof OperationError && e.code === 'gpu.unavailable') return { ok: false, why: e.message };
+      // The probe's own command could not run, but the GPU request itself was accepted.
+    }
+    if ((await c.inspect()).deviceRequests === 0)
+      return { ok: false, why: `the engine ran the container without the GPU request${kind === 'podman' ? " (Podman's Docker-compatible API ignores DeviceRequests)" : ''}` };
     return { ok: true };
   } finally {
     await c.remove();
@@ -80,15 +87,16 @@ export async function detectGpu(engine: Engine, image: string, opts: { mode?: Gp
   if (mode !== 'nvidia' && cdiKnown.length) return yes('cdi', `CDI devices ${[...new Set(cdiKnown)].join(', ')}; GPUs requested through CDI`);
   const tried: string[] = [];
   if (mode !== 'nvidia') {
-    const r = await probe(engine, image, gpuRequestFor('cdi', opts.devices));
+    const r = await probe(engine, image, gpuRequestFor('cdi', opts.devices), info.kind);
     if (r.ok) return yes('cdi', 'the engine accepts a CDI GPU request (probe container)');
     tried.push(`CDI: ${r.why}`);
   }
   if (mode !== 'cdi') {
-    const r = await probe(engine, image, gpuRequestFor('nvidia', opts.devices));
+    const r = await probe(engine, image, gpuRequestFor('nvidia', opts.devices), info.kind);
     if (r.ok) return yes('nvidia', 'the engine accepts --gpus requests (an NVIDIA device driver is registered)');
     tried.push(`--gpus: ${r.why}`);
   }
   const forced = mode === 'auto' ? '' : ` (--gpu-request ${mode})`;
-  return { available: false, detail: `no GPU runtime or CDI GPU device on this Docker host${forced}`, request: null, tried };
+  const host = info.kind === 'podman' ? `Podman host (${info.serverVersion}: its Docker-compatible API gives containers no GPUs)` : 'Docker host';
+  return { available: false, detail: `no GPU runtime or CDI GPU device on this ${host}${forced}`, request: null, tried };
 }

@@ -1,3 +1,4 @@
+import tar from 'tar-stream';
 import type { BuildRequest, ContainerHandle, ContainerSpec, ContainerSummary, Engine, EngineInfo, ImageDetails, ImageSummary } from '../../src/engine/port.js';
 
 // The Engine port in memory, for unit tests of ordering rules (tags after tests, checks before
@@ -24,19 +25,32 @@ export class FakeEngine implements Engine {
   pushDigest = `sha256:${'d'.repeat(64)}`;
 
   async info(): Promise<EngineInfo> {
-    return { endpoint: 'fake://', serverVersion: 'fake', apiVersion: '1.45', os: 'linux', arch: 'amd64', buildkit: true, runNetwork: true, local: false, gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [] } };
+    return { endpoint: 'fake://', serverVersion: 'fake', kind: 'docker', apiVersion: '1.45', os: 'linux', arch: 'amd64', buildkit: true, runNetwork: true, local: false, gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [] } };
   }
 
   async build(req: BuildRequest): Promise<{ imageId: string }> {
     this.calls.push(`build ${req.target ?? ''}`);
-    req.context.resume();
+    // The context is read as the engine reads it: the Dockerfile's labels go on the image.
+    let dockerfile = '';
+    const extract = tar.extract();
+    extract.on('entry', (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+      stream.on('end', () => {
+        if (header.name === req.dockerfile) dockerfile = Buffer.concat(chunks).toString();
+        next();
+      });
+    });
     await new Promise<void>((resolve, reject) => {
-      req.context.on('end', resolve);
+      extract.on('finish', resolve);
+      extract.on('error', reject);
       req.context.on('error', reject);
+      req.context.pipe(extract);
     });
     if (this.failBuild) throw new Error(this.failBuild);
+    const fromDockerfile = Object.fromEntries([...dockerfile.matchAll(/"(dev\.dynamo-image\.plan-digest)"="([^"]+)"/g)].map((m) => [m[1]!, m[2]!]));
     const id = `sha256:${String(++this.n).padStart(64, '0')}`;
-    this.images.set(id, { id, tags: [], labels: { ...req.labels }, sizeBytes: 1000, created: 0, user: '1000:0', workdir: '/workspace', env: [], entrypoint: null, cmd: null, exposedPorts: [], architecture: 'amd64', os: 'linux', repoDigests: [] });
+    this.images.set(id, { id, tags: [], labels: { ...fromDockerfile, ...req.labels }, sizeBytes: 1000, created: 0, parentId: '', user: '1000:0', workdir: '/workspace', env: [], entrypoint: null, cmd: null, exposedPorts: [], architecture: 'amd64', os: 'linux', repoDigests: [] });
     req.onEvent({ type: 'step', id: 's1', name: 'RUN x', state: 'done' });
     return { imageId: id };
   }
@@ -97,7 +111,7 @@ export class FakeEngine implements Engine {
         return { stdout: behaviour.stdout ?? '', stderr: behaviour.stderr ?? '' };
       },
       async inspect() {
-        return { running: false, exitCode: behaviour.exitCode ?? 0, oomKilled: false };
+        return { running: false, exitCode: behaviour.exitCode ?? 0, oomKilled: false, deviceRequests: spec.gpus ? 1 : 0 };
       },
       async exec() {
         return { exitCode: 0, stdout: '', stderr: '' };

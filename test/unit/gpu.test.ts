@@ -63,17 +63,20 @@ describe('CDI spec folders', () => {
 });
 
 /** An engine in memory: only what detectGpu uses. Start refuses the GPU ways it is told to refuse. */
-function fakeEngine(info: Partial<EngineInfo['gpu']> & { local?: boolean }, accepts: ('nvidia' | 'cdi')[]): { engine: Engine; probes: ContainerSpec[] } {
+function fakeEngine(info: Partial<EngineInfo['gpu']> & { local?: boolean; kind?: 'docker' | 'podman' }, accepts: ('nvidia' | 'cdi')[]): { engine: Engine; probes: ContainerSpec[] } {
   const probes: ContainerSpec[] = [];
+  // Podman starts the container and drops the request: its inspect shows none.
+  const drops = info.kind === 'podman';
   const engine = {
-    info: async () => ({ endpoint: 'fake', serverVersion: '0', apiVersion: '1.45', os: 'linux', arch: 'amd64', buildkit: true, runNetwork: true, local: info.local ?? false, gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [], ...info } }),
+    info: async () => ({ endpoint: 'fake', serverVersion: '0', kind: info.kind ?? 'docker', apiVersion: '1.45', os: 'linux', arch: 'amd64', buildkit: true, runNetwork: true, local: info.local ?? false, gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [], ...info } }),
     createContainer: async (spec: ContainerSpec) => {
       probes.push(spec);
       return {
         id: 'x',
         start: async () => {
-          if (spec.gpus && !accepts.includes(spec.gpus.via)) throw new OperationError('gpu.unavailable', `refused ${spec.gpus.via}`);
+          if (!drops && spec.gpus && !accepts.includes(spec.gpus.via)) throw new OperationError('gpu.unavailable', `refused ${spec.gpus.via}`);
         },
+        inspect: async () => ({ running: false, exitCode: 0, oomKilled: false, deviceRequests: spec.gpus && !drops ? 1 : 0 }),
         remove: async () => undefined,
       };
     },
@@ -91,6 +94,7 @@ describe('detectGpu chooses the way the engine offers', () => {
     ['forced cdi although the runtime is registered', { nvidiaRuntime: true }, ['cdi'], 'cdi', 'cdi', 1],
     ['nothing at all', {}, [], 'auto', null, 2],
     ['forced cdi, refused', {}, ['nvidia'], 'cdi', null, 1],
+    ['Podman: starts the probe but drops the request', { kind: 'podman' }, [], 'auto', null, 2],
   ] as const)('%s', async (_name, gpu, accepts, mode, via, probeCount) => {
     const { engine, probes } = fakeEngine({ ...gpu, cdiDevices: [...((gpu as { cdiDevices?: readonly string[] }).cdiDevices ?? [])] }, [...accepts]);
     const s = await detectGpu(engine, 'img', { mode });
@@ -98,5 +102,15 @@ describe('detectGpu chooses the way the engine offers', () => {
     expect(s.request?.via ?? null).toBe(via);
     expect(probes).toHaveLength(probeCount);
     if (!s.available) expect(s.detail).toContain('no GPU runtime or CDI GPU device');
+  });
+
+  it('says why when the engine ran the probe without its GPU request (Podman)', async () => {
+    const { engine } = fakeEngine({ kind: 'podman' }, []);
+    const s = await detectGpu(engine, 'img', { mode: 'auto' });
+    expect(s.detail).toContain('Podman host');
+    expect(s.tried).toEqual([
+      "CDI: the engine ran the container without the GPU request (Podman's Docker-compatible API ignores DeviceRequests)",
+      "--gpus: the engine ran the container without the GPU request (Podman's Docker-compatible API ignores DeviceRequests)",
+    ]);
   });
 });

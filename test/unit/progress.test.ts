@@ -145,3 +145,36 @@ describe('issue 11, point 7: progress like buildx', () => {
     expect(got.filter((e) => e.type === 'log').map((e) => (e as { line: string }).line)).toEqual(['E: Unable to locate package curl', 'Reading package lists... Done', 'last line without newline']);
   });
 });
+
+describe("issue 22, point 1: buildah's build stream (Podman)", () => {
+  it('reads STEP lines per stage, cached steps and COMMIT; counts like the other builders', async () => {
+    const { BuildTracker } = await import('../../src/engine/dockerode-engine.js');
+    const got: BuildEvent[] = [];
+    const t = new BuildTracker((e) => got.push(e));
+    for (const line of [
+      '[1/2] STEP 1/3: FROM base AS framework',
+      '[1/2] STEP 2/3: RUN make',
+      '--> Using cache 80ddab0b796be71f1f8aa1bbf0b2b8f0b3a0a1c2d3e4f5a6b7c8d9e0f1a2b3c4',
+      '--> 80ddab0b796',
+      '[1/2] STEP 3/3: COPY a /a',
+      'copying',
+      '--> 9bc9ea20a83',
+      '[2/2] STEP 1/2: FROM base AS runtime',
+      '[2/2] STEP 2/2: USER 1000:0',
+      '[2/2] COMMIT',
+      '--> e30653c6e40',
+    ])
+      t.handle({ stream: `${line}\n` });
+    t.flush();
+    const steps = got.filter((e): e is Extract<BuildEvent, { type: 'step' }> => e.type === 'step' && e.state !== 'running');
+    expect(steps.map((s) => `${s.state} ${s.name}`)).toEqual([
+      'done [stage1 1/3] FROM base AS framework',
+      'cached [stage1 2/3] RUN make',
+      'done [stage1 3/3] COPY a /a',
+      'done [stage2 1/2] FROM base AS runtime',
+      'done [stage2 2/2] USER 1000:0',
+    ]);
+    expect(countSteps(got)).toEqual({ total: 3, cached: 1 });
+    expect(got.filter((e) => e.type === 'log').map((e) => (e as { line: string }).line)).toEqual(['copying']);
+  });
+});

@@ -5,6 +5,7 @@ import { ExitCode, ReportedFailure, UsageError } from '../../errors.js';
 import { PLAN_DIGEST_LABEL } from '../../plan/build-plan.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { TARGET_LABEL } from '../../builder/run-build.js';
+import { finalImages } from '../../builder/final-image.js';
 import { loadTestsFile, type SmokeSettings } from '../../smoke/load-tests.js';
 import type { SmokeReport } from '../../smoke/types.js';
 import { testImage } from '../../pipeline/build-and-test.js';
@@ -51,7 +52,7 @@ export async function runTest(target: string, opts: SmokeCliOptions, o: Output):
     settings ??= plan.smoke;
     engine = await connectDocker();
     // The image built from exactly this plan, whatever it is tagged.
-    const found = (await engine.findImages({ [PLAN_DIGEST_LABEL]: plan.digest, [TARGET_LABEL]: 'runtime' }))[0];
+    const found = finalImages(await engine.findImages({ [PLAN_DIGEST_LABEL]: plan.digest, [TARGET_LABEL]: 'runtime' }), plan.digest)[0];
     if (!found) throw new UsageError(`no image built from this plan of ${target} (plan ${plan.digest.slice(0, 19)})`, `build it first: dynamo-image build ${target}`);
     image = found.id;
     display = found.tags[0] ?? `${plan.image.name}:${plan.image.version}`;
