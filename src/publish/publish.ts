@@ -3,7 +3,7 @@ import { EnvironmentError, OperationError, UsageError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { engineAuth, type Credentials } from './credentials.js';
 import { registryHostProblem } from '../recipe/schema.js';
-import { referenceProblem } from './reference.js';
+import { parseReference, referenceProblem } from './reference.js';
 import { RegistryClient, TransientError, withRetries, type RetryPolicy } from './registry-client.js';
 import { renderTags, tagVariables } from './tags.js';
 import { BUILD_KEY_LABEL } from '../plan/build-plan.js';
@@ -39,6 +39,29 @@ export function publishTarget(plan: Plan, opts: { registry?: string | undefined;
   const bad = tags.map((t) => referenceProblem(t.reference)).filter((p): p is string => p !== null);
   if (bad.length) throw new UsageError(`cannot publish: ${bad.join('; ')}`, 'shorten publish.repository, the registry or the tag templates');
   return { registry: host!, repository, tags };
+}
+
+/**
+ * `-t REF` with `--push`: each extra tag is pushed too, so each must name its registry
+ * (`HOST[:PORT]/REPO:TAG`). One target per registry and repository, its tags immutable as the
+ * publish tags are (`--force` moves them). Refused before any build when a reference names no
+ * registry or no tag.
+ */
+export function extraTagTargets(refs: string[]): PublishTarget[] {
+  const out = new Map<string, PublishTarget>();
+  for (const ref of refs) {
+    const r = parseReference(ref);
+    if (!r || r.digest || !r.tag || !ref.startsWith(`${r.domain}/`))
+      throw new UsageError(
+        `-t ${ref}: with --push every -t is pushed, so it must name a registry, a repository and a tag`,
+        'e.g. -t registry.example.com/team/image:1.0.0 (or leave out --push to tag locally)',
+      );
+    const key = `${r.domain}/${r.path}`;
+    const t = out.get(key) ?? { registry: r.domain, repository: r.path, tags: [] };
+    if (!t.tags.some((x) => x.tag === r.tag)) t.tags.push({ tag: r.tag, reference: `${key}:${r.tag}`, mutable: false });
+    out.set(key, t);
+  }
+  return [...out.values()];
 }
 
 export interface PushedTag {

@@ -192,17 +192,21 @@ describe('build --matrix honours the build and publish flags (issue 11, point 2)
     const ex = privateExample('recipes/examples/echo-matrix', 'mxpub');
     try {
       const junit = path.join(ex.dir, 'matrix-junit.xml');
-      const r = await runCli(['build', '--matrix', ex.recipe, '--push', '--registry', reg.host, '-t', `${ex.name}-extra:{variant}`, '--junit', junit, '--json', '--jobs', '2']);
+      const r = await runCli(['build', '--matrix', ex.recipe, '--push', '--registry', reg.host, '-t', `${reg.host}/${ex.name}-extra:{variant}`, '--junit', junit, '--json', '--jobs', '2']);
       expect(r.code, r.stderr).toBe(0);
-      const out = JSON.parse(r.stdout) as { variants: { variant: string; result: string; published?: string }[] };
+      const out = JSON.parse(r.stdout) as { variants: { variant: string; result: string; published?: string[] }[] };
       expect(out.variants).toHaveLength(3);
       for (const v of out.variants) {
         const id = v.variant.split('/')[1]!;
-        expect(v.published).toContain(`pushed ${reg.host}/${ex.name}:0.1.0-cuda${id.replace('cuda', '')}`);
+        expect(v.published!.join("\n")).toContain(`pushed ${reg.host}/${ex.name}:0.1.0-cuda${id.replace('cuda', '')}`);
         // skopeo (another client) reads each pushed tag; the extra tag is on the same image locally.
         const digest = skopeoDigest(`${reg.host}/${ex.name}:0.1.0-cuda${id.replace('cuda', '')}`);
         expect(digest).toMatch(/^sha256:/);
-        expect(docker(['image', 'inspect', '--format', '{{.Id}}', `${ex.name}-extra:${id}`]).stdout.trim()).toBe(docker(['image', 'inspect', '--format', '{{.Id}}', `${ex.name}:0.1.0-${id}`]).stdout.trim());
+        expect(docker(['image', 'inspect', '--format', '{{.Id}}', `${reg.host}/${ex.name}-extra:${id}`]).stdout.trim()).toBe(docker(['image', 'inspect', '--format', '{{.Id}}', `${ex.name}:0.1.0-${id}`]).stdout.trim());
+        // The -t tag is pushed too (issue 22, point 5), to the same manifest, and said so.
+        expect(skopeoDigest(`${reg.host}/${ex.name}-extra:${id}`)).toBe(digest);
+        expect(v.published).toContain(`pushed ${reg.host}/${ex.name}-extra:${id}@${digest}`);
+        expect(r.stderr).toContain(`${v.variant}: pushed ${reg.host}/${ex.name}-extra:${id}@${digest}`);
       }
       // The JUnit file: one testsuite per variant, read by Python's own XML parser.
       const suites = execFileSync('python3', ['-c', 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); print(len(r.findall("testsuite")), r.get("tests"))', junit]).toString().trim();
@@ -222,6 +226,14 @@ describe('build --matrix honours the build and publish flags (issue 11, point 2)
       ex.cleanup();
       await reg.dispose();
     }
+  });
+
+  it('--push with a -t that names no registry is refused before any build', async () => {
+    const r = await runCli(['build', '--matrix', 'recipes/examples/echo-matrix/recipe.yaml', '--push', '--registry', '127.0.0.1:9', '-t', 'local-only:{variant}']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('-t local-only:cuda');
+    expect(r.stderr).toContain('with --push every -t is pushed, so it must name a registry');
+    expect(r.stderr).not.toContain('building ');
   });
 
   it('-t without {variant} is refused when it would name several variants', async () => {

@@ -86,6 +86,14 @@ describe('an open registry', () => {
     const out = JSON.parse(r.stdout);
     expect(out.pushed[0].reference).toBe(`${reg.host}/${ex.name}:5.0.0`);
     expect(skopeoDigest(out.pushed[0].reference)).toBe(out.pushed[0].digest);
+    // -t REF with --push is pushed too (issue 22, point 5), after the publish tags, same digest.
+    const extra = `${reg.host}/${ex.name}-mirror:5.0.0-ci`;
+    const t = await runCli(['build', ex.recipe, '--push', '--registry', reg.host, '-t', extra, '--json']);
+    expect(t.code, t.stderr).toBe(0);
+    const tout = JSON.parse(t.stdout);
+    expect(tout.pushed.map((p: { reference: string }) => p.reference)).toEqual([extra]);
+    expect(tout.unchanged.map((p: { reference: string }) => p.reference)).toContain(`${reg.host}/${ex.name}:5.0.0`);
+    expect(skopeoDigest(extra)).toBe(out.pushed[0].digest);
   });
 
   it('--dry-run prints the plan (read from the registry) and does none of it', async () => {

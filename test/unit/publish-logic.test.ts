@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findCredentials } from '../../src/publish/credentials.js';
 import { apiHost, isLoopback, parseReference } from '../../src/publish/reference.js';
 import { checkTagTemplates, renderTags } from '../../src/publish/tags.js';
+import { extraTagTargets } from '../../src/publish/publish.js';
 
 describe('image references', () => {
   it.each([
@@ -99,5 +100,18 @@ describe('credentials, found the way the docker CLI finds them', () => {
   it('no config file: no credentials, and the source says so', async () => {
     const c = await findCredentials('x.example', { DOCKER_CONFIG: path.join(dir, 'missing') });
     expect(c).toEqual({ source: `none (no ${path.join(dir, 'missing', 'config.json')})`, secret: null });
+  });
+});
+
+describe('extraTagTargets: -t with --push (issue 22, point 5)', () => {
+  it.each([
+    [['127.0.0.1:5000/a/b:1', '127.0.0.1:5000/a/b:2', 'reg.example.com/c:x'], [['127.0.0.1:5000', 'a/b', ['1', '2']], ['reg.example.com', 'c', ['x']]]],
+    [['127.0.0.1:5000/a:1', '127.0.0.1:5000/a:1'], [['127.0.0.1:5000', 'a', ['1']]]],
+  ] as const)('%j', (refs, want) => {
+    const got = extraTagTargets([...refs]).map((t) => [t.registry, t.repository, t.tags.map((x) => x.tag)]);
+    expect(got).toEqual(want);
+  });
+  it.each(['local-only:1', 'team/img:1', '127.0.0.1:5000/a', '127.0.0.1:5000/a@sha256:' + 'a'.repeat(64)])('refuses %s: no registry, or no tag', (ref) => {
+    expect(() => extraTagTargets([ref])).toThrow(/must name a registry, a repository and a tag/);
   });
 });

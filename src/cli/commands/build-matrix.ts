@@ -5,7 +5,7 @@ import { ExitCode, ReportedFailure, UsageError } from '../../errors.js';
 import type { MatrixEntry } from '../../matrix/outputs.js';
 import type { BuildAndTestResult } from '../../pipeline/build-and-test.js';
 import { findCredentials } from '../../publish/credentials.js';
-import { publishImage, publishTarget } from '../../publish/publish.js';
+import { extraTagTargets, publishImage, publishTarget, type PublishTarget } from '../../publish/publish.js';
 import { retryPolicy } from '../../publish/registry-client.js';
 import { formatJunitSuites } from '../../smoke/report.js';
 import type { SmokeReport } from '../../smoke/types.js';
@@ -50,9 +50,10 @@ export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: O
     throw new UsageError(`-t ${shared[0]} would name all ${entries.length} variants`, 'put {variant} in the tag, e.g. -t registry.example.com/team/img:{variant}');
   const tagsFor = (variant: string) => opts.tag.map((t) => t.replaceAll('{variant}', variant || 'default'));
   // Publishing targets, resolved before any build: a bad registry or tag stops everything first.
-  const targets = new Map(opts.push ? entries.map((e) => [e.id, publishTarget(e.plan, { registry: opts.registry, gitSha: null })] as const) : []);
+  // Each variant's publish tags, then its -t tags (each names its registry): all pushed.
+  const targets = new Map<string, PublishTarget[]>(opts.push ? entries.map((e) => [e.id, [publishTarget(e.plan, { registry: opts.registry, gitSha: null }), ...extraTagTargets(tagsFor(e.variant))]] as const) : []);
   const reports = new Map<string, SmokeReport>();
-  const published = new Map<string, string>();
+  const published = new Map<string, string[]>();
   const engine = await connectDocker();
   const { signal, dispose } = interruptSignal();
   let outcomes: VariantOutcome[];
@@ -66,10 +67,14 @@ export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: O
       ...(opts.push
         ? {
             afterBuild: async (e: MatrixEntry, r: BuildAndTestResult, s: AbortSignal) => {
-              const target = targets.get(e.id)!;
-              const creds = await findCredentials(target.registry, process.env, { publish: true });
-              const pushed = await publishImage({ engine, imageId: r.build.image, target, creds, buildKey: r.build.buildKey, force: false, policy: retryPolicy(), signal: s, note: () => undefined });
-              published.set(e.id, pushed.map((p) => `${p.action === 'pushed' ? 'pushed' : 'unchanged'} ${p.reference}`).join(', '));
+              const lines: string[] = [];
+              for (const target of targets.get(e.id)!) {
+                const creds = await findCredentials(target.registry, process.env, { publish: true });
+                const pushed = await publishImage({ engine, imageId: r.build.image, target, creds, buildKey: r.build.buildKey, force: false, policy: retryPolicy(), signal: s, note: () => undefined });
+                lines.push(...pushed.map((p) => `${p.action === 'pushed' ? 'pushed' : 'unchanged'} ${p.reference}@${p.digest}`));
+              }
+              published.set(e.id, lines);
+              for (const l of lines) o.err(`${e.id}: ${l}`);
             },
           }
         : {}),

@@ -5,7 +5,7 @@ import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { findCredentials } from '../../publish/credentials.js';
-import { applyPublish, planPublish, PublishFailure, publishImage, publishTarget, refusal, type PublishStep, type PublishTarget } from '../../publish/publish.js';
+import { applyPublish, extraTagTargets, planPublish, PublishFailure, publishImage, publishTarget, refusal, type PublishStep, type PublishTarget, type PushedTag } from '../../publish/publish.js';
 import { archOf, buildIndex, checkIndexTags, platformTarget, putIndex } from '../../publish/manifest-list.js';
 import type { Credentials } from '../../publish/credentials.js';
 import type { Engine } from '../../engine/port.js';
@@ -54,6 +54,9 @@ export async function runPublish(file: string, cliOpts: PublishCliOptions, o: Ou
     opts = { ...opts, tags: [`${planned.plan.image.name}:${planned.plan.image.version}-${archOf(opts.platform)}`] };
   }
   const skipTests = opts.skipTests === true || opts.test === false;
+  // -t REF: pushed too (each names its registry), after the publish tags; refused before any work.
+  const extras = opts.tag.length ? extraTagTargets(opts.tag) : [];
+  if (extras.length && multi) throw new UsageError('-t names one image; a recipe for several platforms publishes one per platform and a manifest list', 'leave -t out, or publish one platform with --platform');
 
   const creds = await findCredentials(target.registry, process.env, { publish: true });
   if (multi && opts.merge) return mergeManifestLists(planned, target, creds, opts, o);
@@ -77,6 +80,7 @@ export async function runPublish(file: string, cliOpts: PublishCliOptions, o: Ou
       needsImage ? (skipTests ? 'smoke tests: skipped (--skip-tests)' : `smoke tests: ${planned.plan.smoke.tests.length} test(s), unless they passed before for this exact image`) : 'smoke tests: not needed',
       ...before.steps.map(describe),
       ...before.steps.filter((st) => st.action !== 'refused').map((st) => `verify ${st.reference} resolves to the pushed digest (HEAD /v2/${target.repository}/manifests/${st.tag})`),
+      ...extras.flatMap((t) => t.tags.map((x) => `push ${x.reference}: -t (unless it holds this build)`)),
     ];
     if (opts.json) o.out(JSON.stringify({ dryRun: true, registry: target.registry, repository: target.repository, buildKey, plan: before.steps, steps, pushed: [] }));
     else for (const st of steps) o.out(st);
@@ -86,7 +90,7 @@ export async function runPublish(file: string, cliOpts: PublishCliOptions, o: Ou
   }
   const refused = refusal(before);
   if (refused) throw refused;
-  if (!before.steps.some((st) => st.action === 'push')) {
+  if (!before.steps.some((st) => st.action === 'push') && !extras.length) {
     // Nothing to upload: every tag holds this build already, or gets its manifest copied.
     const applied = await applyPublish(before, { engine: null as never, imageId: '', target, creds, client, policy: retryPolicy(), signal: AbortSignal.timeout(600_000), note });
     const reason = before.upToDate ? `every tag already holds this build (${buildKey.slice(0, 19)}); nothing built or pushed` : 'the registry holds this build; missing tags point to it now; nothing built or uploaded';
@@ -108,12 +112,16 @@ export async function runPublish(file: string, cliOpts: PublishCliOptions, o: Ou
       if (!opts.quiet) o.err('warning: publishing without smoke tests (--skip-tests); the result and the image\'s test record say so');
     }
     note(`publishing ${result.image.slice(0, 19)} to ${target.registry}/${target.repository} (credentials: ${creds.source})`);
-    const pushed = await publishImage({ engine, imageId: result.image, target, creds, buildKey, force: opts.forceTags ?? false, policy: retryPolicy(), signal, note }).catch((e: unknown) => {
+    const pushed: PushedTag[] = await publishImage({ engine, imageId: result.image, target, creds, buildKey, force: opts.forceTags ?? false, policy: retryPolicy(), signal, note }).catch((e: unknown) => {
       // --json promises one result object, failures included: what was pushed before it stopped.
       if (opts.json && e instanceof PublishFailure)
         o.out(JSON.stringify({ image: result.image, ok: false, error: { code: e.code, message: e.message }, pushed: e.pushed.filter((p) => p.action === 'pushed').map(({ reference, digest }) => ({ reference, digest })), unchanged: e.pushed.filter((p) => p.action === 'unchanged').map(({ reference, digest }) => ({ reference, digest })) }));
       throw e;
     });
+    for (const extra of extras) {
+      const extraCreds = await findCredentials(extra.registry, process.env, { publish: true });
+      pushed.push(...(await publishImage({ engine, imageId: result.image, target: extra, creds: extraCreds, buildKey, force: opts.forceTags ?? false, policy: retryPolicy(), signal, note })));
+    }
     if (opts.json) {
       o.out(JSON.stringify({ image: result.image, upToDate: result.upToDate, smoke, testsSkipped: skipTests, credentials: creds.source, pushed: pushed.filter((p) => p.action === 'pushed').map(({ reference, digest }) => ({ reference, digest })), unchanged: pushed.filter((p) => p.action === 'unchanged').map(({ reference, digest }) => ({ reference, digest })) }));
     } else if (!opts.quiet) {
