@@ -47,6 +47,7 @@ export const ISSUE_CODES = [
   'input.special',
   'input.too-large',
   'lock.invalid',
+  'lock.local-moved',
   'lock.missing',
   'lock.not-found',
   'matrix.dynamo-unknown',

@@ -4,7 +4,8 @@ import { dockerfileFromPlan, type Target } from '../dockerfile/from-plan.js';
 import { renderDockerfile } from '../dockerfile/render.js';
 import { contextEntries, contextMtime } from '../context/files.js';
 import type { BuildEvent, Engine } from '../engine/port.js';
-import { OperationError, UsageError } from '../errors.js';
+import { InputError, OperationError, UsageError } from '../errors.js';
+import { lockPathFor } from '../plan/lock-file.js';
 import { BUILD_KEY_LABEL, buildKeyOf, LABEL_PREFIX, PLAN_DIGEST_LABEL, planFetches, planSecrets } from '../plan/build-plan.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { finalImages } from './final-image.js';
@@ -108,6 +109,17 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   // The local images the build starts from, by id: a base rebuilt under the same tag is a change
   // the build key (references only) cannot see. Recorded on the image; compared on the next build.
   const baseIds = await localBaseIds(engine, plan);
+  // --locked with a local image pinned by id: the tag must still name that image.
+  const moved = Object.entries(plan.lockedLocalImages ?? {}).filter(([ref, id]) => baseIds[ref] !== id);
+  if (moved.length)
+    throw new InputError(
+      moved.map(([ref, id]) => ({
+        code: 'lock.local-moved' as const, severity: 'error' as const, file: lockPathFor(plan.recipe.file), path: ['localImages', ref],
+        message: baseIds[ref] ? `--locked: ${ref} is ${baseIds[ref]!.slice(0, 19)} on this engine; the lock pins ${id.slice(0, 19)} (rebuilt since it was locked)` : `--locked: ${ref} is not on this engine; the lock pins the local image ${id.slice(0, 19)}`,
+        hint: `run dynamo-image lock ${plan.recipe.file} to take the image there now, or restore the locked one`,
+      })),
+      'the locked local images changed; nothing was built',
+    );
   if (!opts.force && !opts.noCache) {
     // Several images may carry the key (one per base it was built on): the one on today's bases.
     const candidates = finalImages(await engine.findImages({ [BUILD_KEY_LABEL]: buildKey }), plan.digest);

@@ -25,6 +25,8 @@ export interface BuildPlanArgs {
   variant?: Plan['variant'];
   /** Digest-pinned references (recipe.lock.yaml, --locked) for the images `imports` names. */
   imagePins?: Record<string, string>;
+  /** Images the lock pins by local image id (made here, in no registry). */
+  localImages?: Record<string, string>;
   /** The packages of dependencies.requirements (read and checked by the caller). */
   requirementPackages?: { name: string; version: string }[];
 }
@@ -35,7 +37,7 @@ export function contextPathFor(_role: PlanInput['role'], source: string): string
   return normalizeRelative(source);
 }
 
-export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inputs, variant = null, imagePins = {}, requirementPackages = [] }: BuildPlanArgs): Plan {
+export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inputs, variant = null, imagePins = {}, localImages = {}, requirementPackages = [] }: BuildPlanArgs): Plan {
   const e = recipe.engine;
   let source: Plan['engine']['source'];
   if (e.wheel) source = { kind: 'wheel', input: contextPathFor('engine-wheel', e.wheel.path) };
@@ -157,6 +159,8 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
           tags: variantTags(recipe.publish.tags, r.cuda, recipe.python, r.dynamoVersion).map((t) => t.tag),
         }
       : null,
+    // Only when the lock pins a local image: plans without one keep their digests.
+    ...(Object.keys(localImages).length ? { lockedLocalImages: Object.fromEntries(Object.entries(localImages).sort(([a], [b]) => (a < b ? -1 : 1))) } : {}),
   };
   return { ...withoutDigest, digest: `sha256:${planDigest(withoutDigest)}` };
 }

@@ -12,6 +12,8 @@ export const LOCK_FILE = 'recipe.lock.yaml';
 const LockFile = z.strictObject({
   lockVersion: z.literal(1),
   images: z.record(z.string(), z.string().regex(/^sha256:[0-9a-f]{64}$/)),
+  /** Images made on this machine and in no registry: their local image id (checked by `--locked`). */
+  localImages: z.record(z.string(), z.string().regex(/^sha256:[0-9a-f]{64}$/)).optional(),
 });
 export type LockFile = z.infer<typeof LockFile>;
 
@@ -33,10 +35,11 @@ export async function readLock(recipeFile: string): Promise<LockFile | null> {
   return r.data;
 }
 
-export async function writeLock(recipeFile: string, images: Record<string, string>): Promise<string> {
+export async function writeLock(recipeFile: string, images: Record<string, string>, localImages: Record<string, string> = {}): Promise<string> {
   const file = lockPathFor(recipeFile);
-  const sorted = Object.fromEntries(Object.entries(images).sort(([a], [b]) => (a < b ? -1 : 1)));
-  const text = `# Written by \`dynamo-image lock\`: the digests of the images this recipe names by tag.\n# \`dynamo-image build --locked\` builds from exactly these. Commit it next to the recipe.\n${stringify({ lockVersion: 1, images: sorted })}`;
+  const sorted = (r: Record<string, string>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const body = { lockVersion: 1, images: sorted(images), ...(Object.keys(localImages).length ? { localImages: sorted(localImages) } : {}) };
+  const text = `# Written by \`dynamo-image lock\`: the digests of the images this recipe names by tag.\n# \`dynamo-image build --locked\` builds from exactly these. Commit it next to the recipe.\n${Object.keys(localImages).length ? '# localImages: made on this machine, in no registry; --locked refuses another image under the tag.\n' : ''}${stringify(body)}`;
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, file);
@@ -48,4 +51,9 @@ export function pinned(ref: string, lock: LockFile | null): string | null {
   if (ref.includes('@')) return ref;
   const d = lock?.images[ref];
   return d ? `${ref}@${d}` : null;
+}
+
+/** The local image id the lock pins `ref` to (an image made here, in no registry), or null. */
+export function lockedLocal(ref: string, lock: LockFile | null): string | null {
+  return lock?.localImages?.[ref] ?? null;
 }

@@ -19,7 +19,7 @@ import { checkTagTemplates, renderTags, tagVariables } from '../publish/tags.js'
 import { referenceProblem } from '../publish/reference.js';
 import { layerLimits } from './limits.js';
 import { fillSmokePins, pinValues } from './smoke-pins.js';
-import { lockPathFor, pinned, readLock } from './lock-file.js';
+import { lockedLocal, lockPathFor, pinned, readLock } from './lock-file.js';
 
 // The I/O shell around the pure pipeline: read -> parse -> resolve -> hash inputs -> plan.
 
@@ -153,6 +153,8 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     issues.push(...checkTagTemplates(recipe.publish.mutableTags, file, (i) => where(['publish', 'mutableTags', i]), { first: false }).map((i) => ({ ...i, path: i.path?.map((p) => (p === 'tags' ? 'mutableTags' : p)) })));
   }
   const imagePins: Record<string, string> = {};
+  // Images the lock pins by local id (made here, in no registry): the build checks the engine's.
+  const localImages: Record<string, string> = {};
   if (resolution && opts.locked) {
     const lock = await readLock(file);
     const field = resolution.base.source === 'engine-image' ? ['engine', 'image'] : ['base'];
@@ -160,7 +162,9 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     for (const key of ['runtime', 'builder'] as const) {
       const ref = resolution.base[key];
       const pin = pinned(ref, lock);
+      const local = lockedLocal(ref, lock);
       if (pin) resolution.base[key] = pin;
+      else if (local) localImages[ref] = local;
       else missing.add(ref);
     }
     for (const ref of missing)
@@ -169,7 +173,9 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
       const ref = im.image === 'devel' ? resolution.develImage : im.image;
       if (!ref || ref.includes('@')) return;
       const pin = pinned(ref, lock);
+      const local = lockedLocal(ref, lock);
       if (pin) imagePins[ref] = pin;
+      else if (local) localImages[ref] = local;
       else issues.push({ code: 'lock.missing', severity: 'error', file, ...where(['imports', i, 'image']), path: ['imports', i, 'image'], message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
     });
   }
@@ -179,7 +185,7 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     recipe = { ...recipe, smoke: { ...recipe.smoke, tests: pins.tests } };
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
-  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)), resolution, inputs, variant, imagePins, requirementPackages });
+  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)), resolution, inputs, variant, imagePins, localImages, requirementPackages });
   const refIssues = [...referenceLimits(plan, file, where), ...layerLimits(plan, file, where)];
   if (refIssues.length) return { ok: false, issues: [...issues, ...refIssues] };
   return { ok: true, planned: { plan, recipe: parsed.recipe, recipeDir, warnings: issues } };

@@ -109,6 +109,11 @@ export interface Plan {
   smoke: { timeout: string; limits: { memory: string; cpus: number; pids: number }; tests: SmokeTest[] };
   /** The recipe's publish section with the tags that apply to this variant (conditions resolved). */
   publish: { registry?: string; repository?: string; tags: string[]; mutableTags: string[] } | null;
+  /**
+   * `--locked` with images the lock pins by local image id (made on this machine, in no registry):
+   * reference -> id. The build refuses another image under the tag. Absent when there are none.
+   */
+  lockedLocalImages?: Record<string, string>;
   /** sha256 over everything above (canonical JSON, recipe.file left out): the image's identity. */
   digest: string;
 }

@@ -209,6 +209,43 @@ describe('a base rebuilt under the same tag (issue 22, point 3)', () => {
   });
 });
 
+describe('lock with a base made on this machine (issue 22, point 3)', () => {
+  it('records its local image id; build --locked checks it and refuses a rebuilt base, naming both ids; lock again says what changed', async () => {
+    const base = `it-locked-base-${randomBytes(3).toString('hex')}:1`;
+    made.push(base);
+    const makeBase = (n: number) => execFileSync('docker', ['build', '-q', '--network', 'none', '-t', base, '-'], { input: `FROM dynamo-image-base/debian-python:bookworm\nRUN echo ${n} > /etc/base-generation\n`, stdio: ['pipe', 'pipe', 'pipe'] });
+    const idOf = (ref: string) => execFileSync('docker', ['image', 'inspect', '--format', '{{.Id}}', ref]).toString().trim();
+    makeBase(1);
+    const c = privateCopy('recipes/examples/echo-python');
+    made.push(`${c.name}:0.1.0`);
+    writeFileSync(c.recipe, readFileSync(c.recipe, 'utf8').replace('image: dynamo-image-base/debian-python:bookworm', `image: ${base}`));
+    const id1 = idOf(base);
+    const lock = await runCli(['lock', c.recipe, '--json']);
+    expect(lock.code, lock.stderr).toBe(0);
+    expect(JSON.parse(lock.stdout)).toMatchObject({ images: {}, localImages: { [base]: id1 }, changes: [{ ref: base, kind: 'local', change: 'new' }] });
+    expect(readFileSync(path.join(c.dir, 'recipe.lock.yaml'), 'utf8')).toContain(`localImages:\n  ${base}: ${id1}`);
+    const built = await runCli(['build', c.recipe, '--locked', '--no-test', '--json']);
+    expect(built.code, built.stderr).toBe(0);
+    const image1 = JSON.parse(built.stdout).image as string;
+
+    makeBase(2);
+    const refused = await runCli(['build', c.recipe, '--locked', '--no-test']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('error[lock.local-moved]');
+    expect(refused.stderr).toContain(`--locked: ${base} is ${idOf(base).slice(0, 19)} on this engine; the lock pins ${id1.slice(0, 19)}`);
+    expect(refused.stderr).toContain(`run dynamo-image lock`);
+    expect(idOf(`${c.name}:0.1.0`)).toBe(image1); // nothing built, no tag moved
+
+    const relock = await runCli(['lock', c.recipe]);
+    expect(relock.code, relock.stderr).toBe(0);
+    expect(relock.stderr).toContain(`${base} -> local image ${idOf(base)} (made here, in no registry: --locked checks the engine has it) (was ${id1})`);
+    const rebuilt = await runCli(['build', c.recipe, '--locked', '--no-test', '--json']);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(JSON.parse(rebuilt.stdout).image).not.toBe(image1);
+    expect(runIn(`${c.name}:0.1.0`, ['cat', '/etc/base-generation']).stdout.trim()).toBe('2');
+  });
+});
+
 describe('step counts (issue 22, point 4)', () => {
   it('a stage of 10 and more steps: every step counted, each cached one on a rebuild', async () => {
     const c = privateCopy('recipes/examples/echo-python');
