@@ -72,6 +72,7 @@ export const ISSUE_CODES = [
   'recipe.engine-source',
   'recipe.image-version',
   'recipe.not-a-mapping',
+  'recipe.python-missing',
   'recipe.reference-too-long',
   'recipe.schema',
   'recipe.too-many-layers',

@@ -131,7 +131,7 @@ function frameworkStage(plan: Plan, o: RenderOptions): Stage {
   }
   if (!plan.base.pythonIncluded) body.push(aptInstall(['python3', 'python3-venv'], o));
   // Interpolated into a Python program below: only digits may get there, whatever the plan says.
-  const m = /^(\d+)\.(\d+)$/.exec(plan.python);
+  const m = /^(\d+)\.(\d+)$/.exec(plan.python ?? '');
   if (!m) throw new RenderError(`python ${JSON.stringify(plan.python)} is not MAJOR.MINOR`);
   const [, major, minor] = m;
   body.push({

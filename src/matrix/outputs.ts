@@ -61,7 +61,7 @@ export function githubMatrix(entries: MatrixEntry[], opts: { command: string }):
         variant: e.variant,
         cuda: e.plan.cuda?.version ?? '',
         platform,
-        python: e.plan.python,
+        python: e.plan.python ?? '',
         // arm64 entries go to arm64 runners (GitHub's hosted ubuntu-24.04-arm); they have no GPUs.
         runner: platform === 'linux/arm64' ? 'ubuntu-24.04-arm' : 'ubuntu-24.04',
         // The workflow passes `recipe`, `variantArg` and `platformArg` through environment

@@ -1,6 +1,7 @@
 import type { Issue, IssueCode } from '../errors.js';
 import { comparePep440, normalizePep440, parsePep440, parseSpecifier, pickHighest, satisfies, type Pep440Version, type Specifier } from '../versions/pep440.js';
 import type { Recipe } from '../recipe/schema.js';
+import { installsPython } from '../recipe/python-needed.js';
 import { normalizeDist, wheelNameVersion } from '../versions/wheel-name.js';
 import { engineImageFor, type Architecture, type MatrixFramework, type MatrixRow, type SupportData } from './schema.js';
 
@@ -106,6 +107,10 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
     err(['engine', sources[1]!], 'recipe.engine-source', `has ${sources.length} engine sources (${sources.join(', ')}); they are mutually exclusive`, 'keep exactly one');
   if (engine.binary && fw !== 'custom') err(['engine', 'binary'], 'recipe.engine-source', `a binary engine needs framework "custom" (got "${fw}")`);
 
+  // ---- python: the venv's, when anything Python is installed (and for the frameworks' rows) -------
+  if (recipe.python === undefined && (installsPython(recipe) || fw !== 'custom'))
+    err(['python'], 'recipe.python-missing', `is needed: ${fw !== 'custom' ? `framework "${fw}" is matched against the support matrix by Python version` : 'the recipe installs Python packages into a venv (an engine wheel or index, dependencies or Dynamo)'}`, 'e.g. python: "3.12"; an engine that is a binary or already in the base image, with nothing Python to install, needs none');
+
   // ---- versions against the support matrix ----------------------------------------------------------
   const engineSpec = spec(engine.version);
   let engineVersion: string | null = null;
@@ -134,7 +139,8 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
     // The upstream engine images are Python 3.12 (imagePython); 3.10-3.12 is the wheels' range.
     const imagePython = data.matrix.frameworks[mfw]?.imagePython;
     const pythonsOf = (r: MatrixRow) => (engine.image && imagePython ? [imagePython] : r.python);
-    const matchPy = (r: MatrixRow) => pythonsOf(r).includes(recipe.python);
+    // No python given (needed here, reported below): any row's Python will do for the match.
+    const matchPy = (r: MatrixRow) => recipe.python === undefined || pythonsOf(r).includes(recipe.python);
     const matchArch = (r: MatrixRow) => archs.every((a) => r.architectures.includes(a));
     const all = fwRows.filter((r) => matchDyn(r) && matchEng(r) && matchCuda(r) && matchPy(r) && matchArch(r));
     if (all.length > 0 && recipe.dynamo && cuda) {
@@ -226,7 +232,9 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
   // ---- base images ---------------------------------------------------------------------------
   let baseOut: Resolution['base'] | null = null;
   let engineImage: string | null = null;
-  const os = base.os ?? (base.image ? 'custom' : 'ubuntu24.04');
+  // Not given: an explicit image or a custom engine image is "custom" (the tool cannot know its OS;
+  // a sid base is not Ubuntu); the CUDA table's and the frameworks' upstream images are Ubuntu 24.04.
+  const os = base.os ?? (base.image || (engine.image && fw === 'custom') ? 'custom' : 'ubuntu24.04');
   if (engine.image) {
     const tmpl = fw === 'custom' ? undefined : data.matrix.frameworks[fw]?.image;
     engineImage = engine.image.ref ?? null;
@@ -248,7 +256,7 @@ export function resolveRecipe(recipe: Recipe, data: SupportData, opts: ResolveOp
     } else {
       const ref = hit.digest ? `${hit.runtime}@${hit.digest}` : hit.runtime;
       baseOut = { runtime: ref, builder: ref, source: 'table', os, pythonIncluded: false };
-      if (hit.python !== recipe.python)
+      if (recipe.python !== undefined && hit.python !== recipe.python)
         err(['python'], 'baseimage.python', `${os} provides Python ${hit.python}, not ${recipe.python}`, `set python: "${hit.python}"${data.baseImages.images.some((i) => i.cuda === cuda && i.python === recipe.python) ? ` or choose the os with Python ${recipe.python}: ${data.baseImages.images.filter((i) => i.cuda === cuda && i.python === recipe.python).map((i) => i.os).join(', ')}` : ''}`);
     }
   } else {

@@ -1,4 +1,5 @@
 import { normalizeRelative, type Recipe } from '../recipe/schema.js';
+import { installsPython } from '../recipe/python-needed.js';
 import type { Resolution } from '../matrix/resolve.js';
 import { TOOL_VERSION } from '../version.js';
 import { normalizeDist, wheelNameVersion } from '../versions/wheel-name.js';
@@ -62,7 +63,8 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
   const requirements = deps.requirements
     ? { input: contextPathFor('requirements', deps.requirements.path), index: deps.index ? { url: deps.index.url, secret: deps.index.secret ?? null } : null, packages: requirementPackages.map((p) => ({ ...p })) }
     : null;
-  const venv = source.kind === 'binary' && !dynamo && deps.wheels.length === 0 && !requirements ? null : VENV;
+  // An engine that is a binary or already in the base image, with nothing else to install: no venv.
+  const venv = installsPython(recipe) ? VENV : null;
 
   const stages: PlanStage[] = [
     { name: 'framework', from: r.base.builder, purpose: 'prepares the engine: virtual environment, wheels, binaries, staged files (may hold build tools)' },
@@ -85,7 +87,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     ...(dynamo?.ucx ? { [`${LABEL_PREFIX}.ucx-version`]: dynamo.ucx } : {}),
     ...(r.cuda ? { [`${LABEL_PREFIX}.cuda-version`]: r.cuda, [`${LABEL_PREFIX}.min-driver`]: r.minDriver ?? 'unknown' } : {}),
     ...(variant?.id ? { [`${LABEL_PREFIX}.variant`]: variant.id } : {}),
-    ...(venv ? { [`${LABEL_PREFIX}.python-version`]: recipe.python } : {}),
+    ...(venv && recipe.python ? { [`${LABEL_PREFIX}.python-version`]: recipe.python } : {}),
     ...(deps.wheels.length || requirements?.packages.length
       ? { [`${LABEL_PREFIX}.python-dependencies`]: [...deps.wheels.map((w) => { const d = wheelNameVersion(w.path); return `${d.name}==${d.version}`; }), ...(requirements?.packages ?? []).map((p) => `${p.name}==${p.version}`)].join(',') }
       : {}),
@@ -106,7 +108,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     image: { name: recipe.name, version: recipe.version, description: recipe.description ?? null },
     platforms: [...recipe.base.platforms],
     variant,
-    python: recipe.python,
+    python: recipe.python ?? null,
     cuda: r.cuda ? { version: r.cuda, minDriver: r.minDriver } : null,
     base: { ...r.base },
     engine: { framework: e.framework, requested: e.version, version: r.engineVersion, source },
@@ -193,7 +195,7 @@ export function requirementsLock(plan: Plan): string | null {
 }
 
 /** The tag templates a variant gets (with their index in the recipe): plain ones, and those whose `when` matches. */
-export function variantTags(tags: NonNullable<Recipe['publish']>['tags'], cuda: string | null, python: string, dynamo: string | null = null): { tag: string; index: number }[] {
+export function variantTags(tags: NonNullable<Recipe['publish']>['tags'], cuda: string | null, python: string | null | undefined, dynamo: string | null = null): { tag: string; index: number }[] {
   return tags.flatMap((t, index) =>
     typeof t === 'string'
       ? [{ tag: t, index }]

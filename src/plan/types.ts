@@ -43,7 +43,8 @@ export interface Plan {
   platforms: string[];
   /** The matrix variant this plan builds, or null for the recipe as written. */
   variant: { id: string; axes: Partial<Record<'cuda' | 'platform' | 'python', string>> } | null;
-  python: string;
+  /** The venv's Python (MAJOR.MINOR); null when the recipe installs no Python package and sets none. */
+  python: string | null;
   cuda: { version: string; minDriver: string | null } | null;
   base: { runtime: string; builder: string; source: 'table' | 'explicit' | 'engine-image'; os: string; pythonIncluded: boolean };
   engine: {

@@ -182,6 +182,8 @@ const validRegex = z.string().refine(
 export const cudaVersionSchema = z.string().regex(/^\d{1,3}\.\d{1,3}$/, { error: 'must be MAJOR.MINOR, e.g. "12.9"' });
 export const PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 export const platformSchema = z.enum(PLATFORMS);
+/** Base operating systems: the CUDA table's, and Debian's releases for explicit images. */
+export const OS_NAMES = ['ubuntu24.04', 'ubuntu22.04', 'debian12', 'debian13', 'debian-sid'] as const;
 export const pythonVersionSchema = z.string().regex(/^3\.\d{1,2}$/, { error: 'must include major and minor version, e.g. "3.12"' });
 /** A Dynamo release as the matrix names it: exact (a range would make the variant's build move). */
 export const dynamoReleaseSchema = z.string().regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}(?:\.post\d{1,3})?$/, { error: 'must be an exact Dynamo release, e.g. "1.7.0" or "0.7.0.post1"' });
@@ -347,11 +349,11 @@ export const Recipe = z.strictObject({
   base: z.strictObject({
     cuda: cudaVersionSchema.optional().describe('CUDA toolkit, resolved through base-images/base-images.yaml'),
     image: imageRef.optional().describe('explicit base image instead of the table'),
-    os: z.enum(['ubuntu24.04', 'ubuntu22.04', 'debian12']).optional().describe('default ubuntu24.04 with cuda'),
+    os: z.enum(OS_NAMES).optional().describe('default ubuntu24.04 with cuda (and on the upstream images of vllm, sglang and trtllm); "custom" for an explicit image or a custom engine image unless set'),
     platforms: z.array(platformSchema).min(1).default(['linux/amd64']),
     pythonIncluded: z.boolean().optional().describe('the base image already has python3 with venv (explicit images)'),
-  }),
-  python: pythonVersionSchema,
+  }).prefault({}).describe('the base image (may be left out with engine.image: the engine image is the base)'),
+  python: pythonVersionSchema.optional().describe('Python of the runtime venv, MAJOR.MINOR; needed when the recipe installs a Python package (an engine wheel or index, dependencies, Dynamo) and for vllm, sglang and trtllm'),
   dynamo: pep440Constraint.optional().describe('Dynamo runtime version; needed for vllm, sglang and trtllm'),
   dynamoSource: z
     .strictObject({
@@ -565,3 +567,4 @@ export const Recipe = z.strictObject({
 
 export type RecipeInput = z.input<typeof Recipe>;
 export type Recipe = z.output<typeof Recipe>;
+
