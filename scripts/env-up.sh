@@ -185,6 +185,9 @@ if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
 fi
 make_base "dynamo-image-base/debian-python:bookworm-arm64" "python3,python3-venv" arm64
 
+# --- 3c. llama.cpp: a Debian sid base with llama.cpp-tools (its example's tests build it) ---------
+bash "$(dirname "$0")/llamacpp-env.sh" "$STATE_DIR" "$MIRROR" base || exit 3
+
 fi
 
 # --- 4. The third-party wheel example's input (Debian's own pip wheel) ----------------------------
@@ -197,6 +200,9 @@ else
   log "warning: $PIP_WHEEL missing (python3-pip-whl); the pip-wheel example will not validate"
 fi
 
+# --- 4b. The llama.cpp example's tiny model (validate and matrix read it; same bytes every run) ----
+bash "$REPO_ROOT/scripts/llamacpp-env.sh" "$STATE_DIR" "$MIRROR" model || exit 3
+
 if [ "$ALL" = 1 ]; then
 # --- 5. A newer engine for the tests that need one (dockerd 26 with CDI) ----------------------------
 if NEWER=$(DEBIAN_MIRROR="$MIRROR" bash "$REPO_ROOT/scripts/newer-engine.sh" "$STATE_DIR" 2>"$STATE_DIR/newer-engine.log"); then
@@ -207,7 +213,7 @@ else
 fi
 
 else
-  log "for the tests only, not made now (env-up.sh --all): the stand-ins' OS, the arm64 base, a newer engine"
+  log "for the tests only, not made now (env-up.sh --all): the stand-ins' OS, the arm64 base, the llama.cpp base, a newer engine"
 fi
 
 log "ready"

@@ -15,6 +15,22 @@ const WHEELHOUSE = `${DYNAMO}/wheelhouse`;
 const STAGING = `${DYNAMO}/staging`;
 /** The engine binary alone: its own layer in the runtime image, so a config edit never touches it. */
 const ENGINE_STAGING = `${DYNAMO}/staging-engine`;
+/** Large files (models): each staged here and copied into the runtime image as its own layer. */
+const LARGE_STAGING = `${DYNAMO}/staging-large`;
+/** A `files` entry of one file at least this big gets its own layer (a model, a tokenizer). */
+export const LARGE_FILE_BYTES = 256 * 1024;
+
+/**
+ * The recipe's files that get a layer each: single files (not of a folder entry) of at least
+ * LARGE_FILE_BYTES, biggest first. They are staged first in the framework stage and copied first
+ * in the runtime image (after the images' imports), so editing a small file (a chat template, a
+ * config) or the engine leaves their layers byte-identical.
+ */
+export function largeFiles(plan: Plan): Plan['inputs'] {
+  return plan.inputs
+    .filter((i) => i.role === 'file' && !i.folder && i.size >= LARGE_FILE_BYTES)
+    .sort((a, b) => b.size - a.size || (a.destination! < b.destination! ? -1 : 1));
+}
 
 /** How the Dockerfile is rendered for a builder: BuildKit gets cache mounts for downloads. */
 export interface RenderOptions {
@@ -123,6 +139,12 @@ function frameworkStage(plan: Plan, o: RenderOptions): Stage {
   const body: Instruction[] = [];
   const args = Object.entries(plan.buildArgs);
   for (const [name, value] of args) body.push({ kind: 'arg', name, default: value });
+  // Large files first, each with its own mode and owner: nothing after them re-runs their steps.
+  for (const f of largeFiles(plan)) {
+    body.push({ kind: 'copy', sources: [f.contextPath], dest: `${LARGE_STAGING}${f.destination!}` });
+    const fix = [...(f.mode !== undefined ? [`chmod ${shellQuote(f.mode)} ${LARGE_STAGING}${f.destination!}`] : []), ...(f.owner !== undefined ? [`chown ${shellQuote(f.owner)} ${LARGE_STAGING}${f.destination!}`] : [])];
+    if (fix.length) body.push({ kind: 'run', shell: fix });
+  }
   const venv = plan.runtime.venv;
   if (venv === null) {
     // Nothing Python to install (a binary engine): no venv, and the base needs no python3.
@@ -193,7 +215,8 @@ function finishFramework(plan: Plan, body: Instruction[], o: RenderOptions): Sta
   // modes travel with COPY --from, so the runtime image gets them without a second layer.
   if (plan.runtime.groupWritable && plan.runtime.venv) body.push({ kind: 'run', shell: [`chmod -R g+w ${plan.runtime.venv}`] });
   // Small files last: editing one re-runs only these steps.
-  const files = plan.inputs.filter((i) => i.role === 'file');
+  const large = new Set(largeFiles(plan));
+  const files = plan.inputs.filter((i) => i.role === 'file' && !large.has(i));
   // A folder entry is one COPY of its folder (140 files are one layer, not 140), unless another
   // input lies in that folder of the context too (it would be copied with it): then file by file.
   const copied = new Set<string>();
@@ -245,6 +268,8 @@ function runtimeStage(plan: Plan, o: RenderOptions): Stage {
   // Files from other images (JIT tools from the devel image, nats-server, etcd, uv, NIXL/UCX):
   // pinned by reference, they change rarely, so they come before the venv, the engine and the small files.
   for (const im of plan.imports) for (const p of im.paths) body.push({ kind: 'copy', from: im.image, sources: [p.source], dest: p.destination, sourceForm: 'glob' });
+  // Large files (models), a layer each, biggest first: they are the biggest and change least.
+  for (const f of largeFiles(plan)) body.push({ kind: 'copy', from: 'framework', sources: [`${LARGE_STAGING}${f.destination!}`], dest: f.destination! });
   if (rt.venv !== null) {
     body.push({ kind: 'copy', from: 'framework', sources: [rt.venv], dest: rt.venv, ...(rt.groupWritable ? { chown: `${uid}:${gid}` } : {}) });
     body.push({

@@ -26,6 +26,12 @@ function compareApi(a: string, b: string): number {
   return am - bm || an - bn;
 }
 
+/** A container id as the engine writes it (never a name: NetworkMode container:NAME would follow a rename). */
+function containerId(id: string): string {
+  if (!/^[0-9a-f]{12,64}$/.test(id)) throw new OperationError('container.bad-id', `"${id.slice(0, 80)}" is not a container id`);
+  return id;
+}
+
 export async function connectDocker(): Promise<Engine> {
   const endpoint = describeEndpoint();
   const bad = checkDockerHost(process.env['DOCKER_HOST']);
@@ -564,7 +570,7 @@ class DockerodeEngine implements Engine {
       Labels: spec.labels,
       NetworkDisabled: false,
       HostConfig: {
-        NetworkMode: 'none',
+        NetworkMode: spec.networkOf ? `container:${containerId(spec.networkOf)}` : 'none',
         ...(spec.memoryBytes ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
         ...(spec.nanoCpus ? { NanoCpus: spec.nanoCpus } : {}),
         ...(spec.pidsLimit ? { PidsLimit: spec.pidsLimit } : {}),

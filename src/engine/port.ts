@@ -98,6 +98,11 @@ export interface ContainerSpec {
   pidsLimit?: number;
   /** GPUs for the container, by the way the engine can give them. */
   gpus?: GpuRequest;
+  /**
+   * Join this container's network namespace (and nothing else) instead of having none: a probe
+   * that sends requests to a server which itself runs without a network.
+   */
+  networkOf?: string;
 }
 
 export interface ContainerRunResult {

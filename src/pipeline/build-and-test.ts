@@ -47,6 +47,7 @@ export async function testImage(engine: Engine, args: { image: string; display?:
     tests: settings.tests,
     limits: settings.limits,
     timeout: settings.timeout,
+    ...(settings.probeImage ? { probeImage: settings.probeImage } : {}),
     gpu: smoke.gpu,
     ...(smoke.gpuDevices?.length ? { gpuDevices: smoke.gpuDevices } : {}),
     ...(smoke.gpuRequest ? { gpuRequest: smoke.gpuRequest } : {}),

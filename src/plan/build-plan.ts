@@ -154,6 +154,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
       timeout: recipe.smoke?.timeout ?? '10m',
       limits: recipe.smoke?.limits ?? { memory: '1g', cpus: 1, pids: 512 },
       tests: recipe.smoke?.tests ?? [],
+      ...(recipe.smoke?.probeImage ? { probeImage: recipe.smoke.probeImage } : {}),
     },
     publish: recipe.publish
       ? {

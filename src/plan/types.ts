@@ -107,7 +107,8 @@ export interface Plan {
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   tags: string[];
-  smoke: { timeout: string; limits: { memory: string; cpus: number; pids: number }; tests: SmokeTest[] };
+  /** probeImage: sends serve tests' requests from the server's network namespace (an image without python3 or curl). */
+  smoke: { timeout: string; limits: { memory: string; cpus: number; pids: number }; tests: SmokeTest[]; probeImage?: string };
   /** The recipe's publish section with the tags that apply to this variant (conditions resolved). */
   publish: { registry?: string; repository?: string; tags: string[]; mutableTags: string[] } | null;
   /**

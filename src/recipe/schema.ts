@@ -194,6 +194,8 @@ export const RESERVED_LABEL_PREFIX = 'dev.dynamo-image.';
 
 // ---- smoke tests (run by `dynamo-image test`) --------------------------------------------------
 
+export const JSON_TYPES = ['string', 'number', 'boolean', 'null', 'array', 'object'] as const;
+
 const outputMatch = z.strictObject({
   contains: z.string().optional().describe('the output contains this text'),
   notContains: z.string().optional().describe('the output does not contain this text'),
@@ -270,8 +272,23 @@ export const ServeTest = z.strictObject({
       status: z.number().int().min(100).max(599).default(200),
       body: outputMatch.optional(),
       json: z
-        .array(z.strictObject({ path: z.string().min(1).describe('dotted path, e.g. choices.0.text'), equals: z.unknown() }))
-        .optional(),
+        .array(
+          z
+            .strictObject({
+              path: z.string().min(1).describe('dotted path, e.g. choices.0.text'),
+              equals: z.unknown().optional().describe('the value there equals this (JSON equality)'),
+              exists: z.boolean().optional().describe('true: the path is there; false: it is not'),
+              type: z.enum(JSON_TYPES).optional().describe('the value\'s JSON type'),
+              matches: validRegex.optional().describe('the value is a string matching this regular expression'),
+              length: z
+                .union([z.number().int().min(0), z.strictObject({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })])
+                .optional()
+                .describe('the length of the array or string there: exact, or {min, max}'),
+            })
+            .refine((j) => ['equals', 'exists', 'type', 'matches', 'length'].some((k) => k in j), { error: 'needs a check: equals, exists, type, matches or length' }),
+        )
+        .optional()
+        .describe('checks on the JSON answer, each at a path'),
     })
     .default({ status: 200 })
     .describe('what the answer must be (default: status 200)'),
@@ -294,6 +311,9 @@ export const Smoke = z.strictObject({
       pids: z.number().int().positive().default(512),
     })
     .default({ memory: '1g', cpus: 1, pids: 512 }),
+  probeImage: imageRef
+    .optional()
+    .describe('for serve tests of an image with neither python3 nor curl: an image that has one; it joins the server container\'s network namespace and sends the requests from there (e.g. curlimages/curl, python:3-slim)'),
   tests: z.array(SmokeTest).default([]),
 });
 

@@ -64,6 +64,46 @@ export function jsonAt(value: unknown, path: string): { found: boolean; value: u
   return { found: true, value: cur };
 }
 
+export interface JsonCheck {
+  path: string;
+  equals?: unknown;
+  exists?: boolean | undefined;
+  type?: 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object' | undefined;
+  matches?: string | undefined;
+  length?: number | { min?: number | undefined; max?: number | undefined } | undefined;
+}
+
+const jsonType = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** Checks on a JSON answer; each problem as what was expected and what was there. */
+export function checkJson(doc: unknown, checks: JsonCheck[]): { e: string; a: string }[] {
+  const out: { e: string; a: string }[] = [];
+  for (const j of checks) {
+    const got = jsonAt(doc, j.path);
+    const shown = got.found ? `${j.path} = ${JSON.stringify(got.value)?.slice(0, 200)}` : `${j.path} missing`;
+    if (j.exists === false) {
+      if (got.found) out.push({ e: `${j.path} absent`, a: shown });
+      continue;
+    }
+    if (!got.found) {
+      out.push({ e: j.exists ? `${j.path} present` : `${j.path} present and checked`, a: shown });
+      continue;
+    }
+    const v = got.value;
+    if ('equals' in j && j.equals !== undefined && !deepEqual(v, j.equals)) out.push({ e: `${j.path} = ${JSON.stringify(j.equals)}`, a: shown });
+    if (j.type !== undefined && jsonType(v) !== j.type) out.push({ e: `${j.path} of type ${j.type}`, a: `${j.path} of type ${jsonType(v)}` });
+    if (j.matches !== undefined && (typeof v !== 'string' || !new RegExp(j.matches, 'm').test(v))) out.push({ e: `${j.path} matches /${j.matches}/`, a: shown });
+    if (j.length !== undefined) {
+      const n = typeof v === 'string' || Array.isArray(v) ? v.length : null;
+      const { min, max } = typeof j.length === 'number' ? { min: j.length, max: j.length } : j.length;
+      const want = typeof j.length === 'number' ? `length ${j.length}` : `length ${min ?? 0}..${max ?? 'any'}`;
+      if (n === null) out.push({ e: `${j.path} of ${want}`, a: `${j.path} of type ${jsonType(v)} (no length)` });
+      else if ((min !== undefined && n < min) || (max !== undefined && n > max)) out.push({ e: `${j.path} of ${want}`, a: `${j.path} of length ${n}` });
+    }
+  }
+  return out;
+}
+
 export function deepEqual(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }

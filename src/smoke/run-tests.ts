@@ -1,7 +1,7 @@
 import type { ContainerHandle, ContainerSpec, Engine, GpuRequest, ImageDetails } from '../engine/port.js';
 import { OperationError } from '../errors.js';
 import type { SmokeTest } from '../recipe/schema.js';
-import { checkOutput, deepEqual, explainExit, extractVersion, jsonAt, parseBytes, parseDuration, tailLines, versionSatisfies } from './checks.js';
+import { checkJson, checkOutput, deepEqual, explainExit, extractVersion, parseBytes, parseDuration, tailLines, versionSatisfies } from './checks.js';
 import { checkDriver } from './driver.js';
 import { detectGpu, SMOKE_LABEL, type GpuRequestMode } from './gpu.js';
 import { curlArgv, parseCurl, parseResultLine, pythonHttpArgv, PYTHON_CHECK } from './probes.js';
@@ -24,6 +24,8 @@ export interface SmokeOptions {
   jobs: number;
   signal: AbortSignal;
   onResult?: (r: TestResult) => void;
+  /** serve tests of an image with neither python3 nor curl: requests go from a container of this image in the server's network namespace. */
+  probeImage?: string;
 }
 
 const CUDA_LABEL = 'dev.dynamo-image.cuda-version';
@@ -190,7 +192,35 @@ function runMetadata(ctx: Ctx, t: Extract<SmokeTest, { kind: 'metadata' }>): voi
 
 type HttpAnswer = { status: number; body: string } | { error: string };
 
-async function httpFromInside(c: ContainerHandle, req: { port: number; path: string; method: string; body?: string | undefined; timeoutS: number }, signal: AbortSignal, client: { kind: 'python' | 'curl' | null }): Promise<HttpAnswer> {
+/** Where serve requests come from: the server's container, or a probe container in its network namespace. */
+interface HttpClient {
+  kind: 'python' | 'curl' | null;
+  via: ContainerHandle;
+  /** The probe container (smoke.probeImage), once started; removed when the test ends. */
+  probe: ContainerHandle | null;
+}
+
+const NO_CLIENT = 'no HTTP client in the image (looked for python3 and curl)';
+
+/** Sends one request from the server's own network namespace; falls back to smoke.probeImage. */
+async function httpFrom(ctx: Ctx, t: SmokeTest, server: ContainerHandle, req: { port: number; path: string; method: string; body?: string | undefined; timeoutS: number }, signal: AbortSignal, client: HttpClient): Promise<HttpAnswer> {
+  const ans = await httpFromInside(client.via, req, signal, client);
+  if (!('error' in ans) || ans.error !== NO_CLIENT || client.probe) return client.probe && 'error' in ans && ans.error === NO_CLIENT ? { error: `no HTTP client in the probe image ${ctx.opts.probeImage} either (looked for python3 and curl)` } : ans;
+  if (!ctx.opts.probeImage) return { error: `${NO_CLIENT}; set smoke.probeImage to an image that has one (it joins the server's network namespace to send the requests)` };
+  // A container of the probe image in the server's network namespace (loopback only: the server has no network).
+  const probe = await ctx.engine.createContainer({ ...baseSpec(ctx, { ...t, gpu: false }), image: ctx.opts.probeImage, entrypoint: ['sleep'], cmd: [String(Math.ceil(parseDuration(ctx.opts.timeout) / 1000))], networkOf: server.id });
+  client.probe = probe;
+  try {
+    await probe.start();
+  } catch (e) {
+    throw startFailure(e) ?? e;
+  }
+  client.via = probe;
+  client.kind = null;
+  return httpFrom(ctx, t, server, req, signal, client);
+}
+
+async function httpFromInside(c: ContainerHandle, req: { port: number; path: string; method: string; body?: string | undefined; timeoutS: number }, signal: AbortSignal, client: Pick<HttpClient, 'kind'>): Promise<HttpAnswer> {
   const missing = (r: { exitCode: number; stdout: string; stderr: string }) => r.exitCode === 126 || r.exitCode === 127 || /executable file not found|no such file or directory/i.test(r.stderr + r.stdout);
   if (client.kind !== 'curl') {
     const r = await c.exec(pythonHttpArgv('python3', req), signal);
@@ -208,7 +238,7 @@ async function httpFromInside(c: ContainerHandle, req: { port: number; path: str
     client.kind = 'curl';
     return out;
   }
-  if (missing(r)) return { error: 'no HTTP client in the image (looked for python3 and curl)' };
+  if (missing(r)) return { error: NO_CLIENT };
   return { error: `curl failed (exit ${r.exitCode}): ${tailLines(r.stderr, 3).join(' ')}` };
 }
 
@@ -221,7 +251,17 @@ async function runServe(ctx: Ctx, t: Extract<SmokeTest, { kind: 'serve' }>, sign
       throw startFailure(e) ?? e;
     }
     const readyDeadline = Date.now() + parseDuration(t.readyTimeout);
-    const client: { kind: 'python' | 'curl' | null } = { kind: null };
+    const client: HttpClient = { kind: null, via: c, probe: null };
+    try {
+      await serveChecks(ctx, t, c, client, readyDeadline, signal);
+    } finally {
+      await client.probe?.remove();
+    }
+  });
+}
+
+async function serveChecks(ctx: Ctx, t: Extract<SmokeTest, { kind: 'serve' }>, c: ContainerHandle, client: HttpClient, readyDeadline: number, signal: AbortSignal): Promise<void> {
+  {
     const readyPath = t.readyPath ?? t.path;
     let last = '';
     for (;;) {
@@ -236,7 +276,7 @@ async function runServe(ctx: Ctx, t: Extract<SmokeTest, { kind: 'serve' }>, sign
       }
       let ans: HttpAnswer;
       try {
-        ans = await httpFromInside(c, { port: t.port, path: readyPath, method: 'GET', timeoutS: 2 }, signal, client);
+        ans = await httpFrom(ctx, t, c, { port: t.port, path: readyPath, method: 'GET', timeoutS: 2 }, signal, client);
       } catch (e) {
         // It stopped between the check and the probe: the next round reports how it exited.
         if (e instanceof OperationError && e.code === 'container.not-running') continue;
@@ -251,23 +291,21 @@ async function runServe(ctx: Ctx, t: Extract<SmokeTest, { kind: 'serve' }>, sign
       }
       await sleep(250, signal);
     }
-    const ans = await httpFromInside(c, { port: t.port, path: t.path, method: t.method, body: t.body, timeoutS: 10 }, signal, client);
+    const ans = await httpFrom(ctx, t, c, { port: t.port, path: t.path, method: t.method, body: t.body, timeoutS: 10 }, signal, client);
     if ('error' in ans) throw new Failure(`${t.method} ${t.path} failed: ${ans.error}`);
     const problems: { e: string; a: string }[] = [];
     if (ans.status !== t.expect.status) problems.push({ e: `status ${t.expect.status}`, a: `status ${ans.status}` });
     for (const p of checkOutput('body', ans.body, t.expect.body)) problems.push({ e: p.expected, a: p.problem });
     if (t.expect.json) {
       let parsed: unknown;
+      let isJson = true;
       try {
         parsed = JSON.parse(ans.body);
-        for (const j of t.expect.json) {
-          const got = jsonAt(parsed, j.path);
-          if (!got.found) problems.push({ e: `${j.path} = ${JSON.stringify(j.equals)}`, a: `${j.path} missing` });
-          else if (!deepEqual(got.value, j.equals)) problems.push({ e: `${j.path} = ${JSON.stringify(j.equals)}`, a: `${j.path} = ${JSON.stringify(got.value)}` });
-        }
       } catch {
+        isJson = false;
         problems.push({ e: 'a JSON body', a: 'not JSON' });
       }
+      if (isJson) problems.push(...checkJson(parsed, t.expect.json));
     }
     if (problems.length) {
       const logs = await c.logs();
@@ -277,7 +315,7 @@ async function runServe(ctx: Ctx, t: Extract<SmokeTest, { kind: 'serve' }>, sign
         tail: tailLines(`${logs.stdout}\n${logs.stderr}`),
       });
     }
-  });
+  }
 }
 
 async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {

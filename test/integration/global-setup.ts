@@ -27,7 +27,7 @@ export default function setup(): void {
     }
   };
   const missing = [
-    ...['dynamo-image-standin/os:bookworm', 'dynamo-image-base/debian-python:bookworm-arm64'].filter((r) => !has(r)),
+    ...['dynamo-image-standin/os:bookworm', 'dynamo-image-base/debian-python:bookworm-arm64', 'dynamo-image-base/debian-llamacpp:sid'].filter((r) => !has(r)),
     ...(existsSync(path.join(state, 'trixie', 'dockerd')) ? [] : ['a newer engine']),
   ];
   if (missing.length) {
