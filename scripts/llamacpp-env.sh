@@ -22,7 +22,9 @@ REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 LLAMACPP_DEB="1:0.7.0+dfsg-2"
 BASE=dynamo-image-base/debian-llamacpp:sid
 MODEL="$REPO_ROOT/recipes/examples/llamacpp-server/models/tiny-llama.gguf"
-MODEL_SHA256=68c9e1ae54390182d9d9cd4b11af1b53448c935533d1a1af3d42f33de548960b
+# The model's digest as the recipe pins it (files[0].sha256): one place for it.
+MODEL_SHA256=$(awk '/source: models\/tiny-llama.gguf/ {f=1} f && /sha256:/ {print $2; exit}' "$REPO_ROOT/recipes/examples/llamacpp-server/recipe.yaml")
+[ ${#MODEL_SHA256} = 64 ] || { log "no sha256 for models/tiny-llama.gguf in the recipe"; exit 3; }
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Issue, IssueCode } from '../errors.js';
@@ -56,16 +57,54 @@ export function inputsOf(recipe: Recipe): Wanted[] {
   );
   (recipe.dynamoSource?.wheels ?? []).forEach((w, i) => out.push({ role: 'dynamo-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dynamoSource', 'wheels', i, 'path'] }));
   recipe.files.forEach((f, i) =>
-    out.push({ role: 'file', source: f.source, ...(f.mode ? { mode: f.mode } : {}), ...(f.owner ? { owner: f.owner } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] }),
+    out.push({ role: 'file', source: f.source, ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(f.mode ? { mode: f.mode } : {}), ...(f.owner ? { owner: f.owner } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] }),
   );
   return out;
+}
+
+/**
+ * The files below a folder, as paths relative to it, in code-unit order (the same on every
+ * machine). Links are listed, not followed. Stops past `limit` (the caller refuses the folder).
+ */
+export async function folderFiles(dir: string, limit = MAX_FILES_PER_FOLDER): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (rel: string) => {
+    for (const name of (await readdir(path.join(dir, rel))).sort()) {
+      if (files.length > limit) return;
+      const r = rel ? `${rel}/${name}` : name;
+      // lstat: a link to a folder is not followed (a loop would walk forever); it is listed and
+      // gets the same checks as any input (inside the folder, a regular file).
+      const s = await lstat(path.join(dir, r)).catch(() => null);
+      if (s?.isDirectory()) await walk(r);
+      else files.push(r);
+    }
+  };
+  await walk('');
+  return files.sort();
+}
+
+/**
+ * The digest of a `files` folder entry: sha256 over its listing, one `<sha256>  <path below the
+ * folder>` line per file in path order (what `sha256sum` prints, run inside the folder). Pure.
+ */
+export function folderDigest(files: { path: string; sha256: string }[]): string {
+  const listing = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((f) => `${f.sha256}  ${f.path}\n`).join('');
+  return createHash('sha256').update(listing).digest('hex');
 }
 
 /**
  * A `files` entry that names a folder stands for every regular file below it, in code-unit order
  * of their paths (the same on every machine), each with its destination below the folder's.
  */
-async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ list: Wanted[]; empty: Wanted[]; tooMany: Wanted[] }> {
+interface PinnedFolder {
+  source: string;
+  sha256: string;
+  fieldPath: (string | number)[];
+  count: number;
+}
+
+async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ list: Wanted[]; empty: Wanted[]; tooMany: Wanted[]; folders: PinnedFolder[] }> {
+  const folders: PinnedFolder[] = [];
   const list: Wanted[] = [];
   const empty: Wanted[] = [];
   const tooMany: Wanted[] = [];
@@ -75,29 +114,20 @@ async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ lis
       list.push(w);
       continue;
     }
-    const files: string[] = [];
-    const walk = async (rel: string) => {
-      for (const name of (await readdir(path.join(recipeDir, w.source, rel))).sort()) {
-        // Past the limit the folder is refused (collectInputs): no need to list millions of files.
-        if (files.length > MAX_FILES_PER_FOLDER) return;
-        const r = rel ? `${rel}/${name}` : name;
-        // lstat: a link to a folder is not followed (a loop would walk forever); it is listed and
-        // gets the same checks as any input (inside the folder, a regular file).
-        const s = await lstat(path.join(recipeDir, w.source, r)).catch(() => null);
-        if (s?.isDirectory()) await walk(r);
-        else files.push(r);
-      }
-    };
-    await walk('');
+    // Past the limit the folder is refused (collectInputs): no need to list millions of files.
+    const files = await folderFiles(path.join(recipeDir, w.source));
     if (!files.length) empty.push(w);
     if (files.length > MAX_FILES_PER_FOLDER) {
       tooMany.push(w);
       continue;
     }
     const folder = { source: normalizeRelative(w.source), destination: w.destination!.replace(/\/+$/, '') };
-    for (const r of files.sort()) list.push({ ...w, source: `${folder.source}/${r}`, destination: `${folder.destination}/${r}`, folder });
+    // The entry's sha256 is the folder's (its listing), checked once every file is hashed.
+    const { sha256: folderSha, ...each } = w;
+    if (folderSha !== undefined) folders.push({ source: folder.source, sha256: folderSha, fieldPath: w.fieldPath, count: files.length });
+    for (const r of files) list.push({ ...each, source: `${folder.source}/${r}`, destination: `${folder.destination}/${r}`, folder });
   }
-  return { list, empty, tooMany };
+  return { list, empty, tooMany, folders };
 }
 
 export async function collectInputs(opts: {
@@ -186,7 +216,7 @@ export async function collectInputs(opts: {
       if (declared !== sha256) sha256 = await opts.cache.rehash(real, st);
       if (declared !== sha256) {
         const shaPath = w.shaField ?? [...w.fieldPath.slice(0, -1), 'sha256'];
-        err(shaPath, 'input.sha256-mismatch', `sha256 mismatch for ${w.source}: the recipe says ${declared}, the file is ${sha256}`, 'if the new file is intended, put its digest in the recipe');
+        err(shaPath, 'input.sha256-mismatch', `sha256 mismatch for ${w.source}: the recipe says ${declared}, the file is ${sha256}`, `if the new file is intended: dynamo-image pin ${opts.file} (writes its digest into the recipe)`);
         continue;
       }
     }
@@ -227,6 +257,21 @@ export async function collectInputs(opts: {
       ...(fingerprints ? { fingerprints } : {}),
       ...(w.folder ? { folder: w.folder } : {}),
     });
+  }
+  // A folder entry's sha256: over the listing of its files (all of them checked above).
+  for (const f of expanded.folders) {
+    const members = inputs.filter((i) => i.folder?.source === f.source);
+    if (members.length !== f.count) continue; // a file of it failed: that is reported already
+    const got = folderDigest(members.map((m) => ({ path: m.source.slice(f.source.length + 1), sha256: m.sha256 })));
+    const declared = f.sha256.replace(/^sha256:/, '');
+    if (got !== declared) {
+      const shaPath = [...f.fieldPath.slice(0, -1), 'sha256'];
+      issues.push({
+        code: 'input.sha256-mismatch', severity: 'error', file: opts.file, ...opts.locate(shaPath), path: shaPath,
+        message: `sha256 mismatch for the folder ${f.source}/ (${f.count} files): the recipe says ${declared}, its listing is ${got}`,
+        hint: `if the change is intended: dynamo-image pin ${opts.file} (the digest is sha256 over "<sha256>  <path>" lines, as sha256sum prints them inside the folder)`,
+      });
+    }
   }
   return { inputs, issues };
 }

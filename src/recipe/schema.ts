@@ -528,6 +528,9 @@ export const Recipe = z.strictObject({
       z.strictObject({
         source: relativePath,
         destination: absolutePath,
+        sha256: sha256
+          .optional()
+          .describe('its digest, checked at validate and on every build (pin rewrites it); for a folder, sha256 over its listing: one "<sha256>  <path below the folder>" line per file, in path order (inside it: `find . -type f -printf "%P\\n" | LC_ALL=C sort | xargs sha256sum`)'),
         mode: z.string().regex(/^0?[0-7]{3,4}$/, { error: 'must be octal, e.g. 0644' }).optional().describe('mode of the file (of each file, for a folder)'),
         owner: z.string().regex(/^[0-9]{1,10}(:[0-9]{1,10})?$/, { error: 'must be UID or UID:GID, numbers' }).optional().describe('owner in the image (default root), e.g. "1000:0"'),
       }),

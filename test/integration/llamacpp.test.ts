@@ -44,6 +44,11 @@ describe('llama.cpp example (issue 23)', () => {
   it('a chat-template edit rebuilds only its own layer: the model\'s and the engine\'s layers stay byte-identical', async () => {
     const before = layersOf(first.image);
     appendFileSync(path.join(ex.dir, 'config', 'chat-template.jinja'), '{#- edited -#}\n');
+    // The recipe pins the template's sha256: the build refuses the edit until pin records it.
+    const refused = await runCli(['build', ex.recipe, '--json']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('sha256 mismatch for config/chat-template.jinja');
+    expect((await runCli(['pin', ex.recipe])).code).toBe(0);
     const r = await runCli(['build', ex.recipe, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { image: string; upToDate: boolean; smoke: { passed: number } };

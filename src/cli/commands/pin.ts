@@ -2,7 +2,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isScalar, LineCounter, parseDocument } from 'yaml';
 import { ExitCode, InputError, UsageError } from '../../errors.js';
+import { stat } from 'node:fs/promises';
 import { hashFile } from '../../plan/digest-cache.js';
+import { folderDigest, folderFiles } from '../../plan/inputs.js';
 import { loadRecipe } from '../../plan/make-plan.js';
 import type { Output } from '../output.js';
 
@@ -35,7 +37,7 @@ export async function runPin(file: string, opts: { json?: boolean }, o: Output):
     for (let i = 0; i < count; i++) pinned.push([...list, i, ...suffix]);
   }
   // A per-platform binary (path with {arch}): one digest per architecture key.
-  const targets: { at: (string | number)[]; shaAt: (string | number)[]; file: string }[] = [];
+  const targets: { at: (string | number)[]; shaAt: (string | number)[]; file: string; field?: string }[] = [];
   for (const at of pinned) {
     const node = doc.getIn([...at]);
     if (!node) continue;
@@ -49,9 +51,22 @@ export async function runPin(file: string, opts: { json?: boolean }, o: Output):
       }
     } else targets.push({ at, shaAt: [...at, 'sha256'], file: p });
   }
-  for (const { at, shaAt, file: p } of targets) {
-    const digest = await hashFile(path.join(path.dirname(file), p)).catch(() => {
-      throw new UsageError(`${[...at, 'path'].join('.')}: ${p} cannot be read`, 'pin only records what is there');
+  // files[]: an entry pinned by sha256 (pin replaces values, it adds none); a folder's digest is over its listing.
+  const filesNode = doc.getIn(['files']);
+  const fileCount = filesNode && typeof filesNode === 'object' && 'items' in filesNode ? (filesNode as { items: unknown[] }).items.length : 0;
+  for (let i = 0; i < fileCount; i++) {
+    const src = doc.getIn(['files', i, 'source']);
+    if (typeof src === 'string' && doc.getIn(['files', i, 'sha256']) !== undefined) targets.push({ at: ['files', i], shaAt: ['files', i, 'sha256'], file: src, field: 'source' });
+  }
+  const digestOf = async (p: string): Promise<string> => {
+    const abs = path.join(path.dirname(file), p);
+    if (!(await stat(abs)).isDirectory()) return hashFile(abs);
+    const files = await folderFiles(abs);
+    return folderDigest(await Promise.all(files.map(async (f) => ({ path: f, sha256: await hashFile(path.join(abs, f)) }))));
+  };
+  for (const { at, shaAt, file: p, field } of targets) {
+    const digest = await digestOf(p).catch(() => {
+      throw new UsageError(`${[...at, field ?? 'path'].join('.')}: ${p} cannot be read`, 'pin only records what is there');
     });
     const current = doc.getIn(shaAt);
     const had = typeof current === 'string' ? current : '';
