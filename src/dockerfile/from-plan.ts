@@ -27,9 +27,31 @@ export const LARGE_FILE_BYTES = 256 * 1024;
  * config) or the engine leaves their layers byte-identical.
  */
 export function largeFiles(plan: Plan): Plan['inputs'] {
-  return plan.inputs
-    .filter((i) => i.role === 'file' && !i.folder && i.size >= LARGE_FILE_BYTES)
+  return onePerDestination(plan.inputs.filter((i) => i.role === 'file' && !i.folder))
+    .filter((i) => i.size >= LARGE_FILE_BYTES)
     .sort((a, b) => b.size - a.size || (a.destination! < b.destination! ? -1 : 1));
+}
+
+/**
+ * A per-platform file is one input per platform with the same destination: the Dockerfile copies
+ * it once, from `archSource` (`lib/${TARGETARCH}/libx.so`), sized by its biggest platform's file.
+ */
+function onePerDestination(files: Plan['inputs']): Plan['inputs'] {
+  const out: Plan['inputs'] = [];
+  for (const f of files) {
+    if (!f.archSource) out.push(f);
+    else if (!out.some((o) => o.archSource === f.archSource)) {
+      const all = files.filter((x) => x.archSource === f.archSource);
+      out.push({ ...f, contextPath: f.archSource, size: Math.max(...all.map((x) => x.size)) });
+    }
+  }
+  return out;
+}
+
+/** COPY of a file into staging: a per-platform one by ${TARGETARCH} (declared once per stage). */
+function copyFile(body: Instruction[], f: Plan['inputs'][number], dest: string): void {
+  if (f.archSource && !body.some((i) => i.kind === 'arg' && i.name === 'TARGETARCH')) body.push({ kind: 'arg', name: 'TARGETARCH' });
+  body.push({ kind: 'copy', sources: [f.contextPath], dest, ...(f.archSource ? { sourceForm: 'arch' as const } : {}) });
 }
 
 /** How the Dockerfile is rendered for a builder: BuildKit gets cache mounts for downloads. */
@@ -141,7 +163,7 @@ function frameworkStage(plan: Plan, o: RenderOptions): Stage {
   for (const [name, value] of args) body.push({ kind: 'arg', name, default: value });
   // Large files first, each with its own mode and owner: nothing after them re-runs their steps.
   for (const f of largeFiles(plan)) {
-    body.push({ kind: 'copy', sources: [f.contextPath], dest: `${LARGE_STAGING}${f.destination!}` });
+    copyFile(body, f, `${LARGE_STAGING}${f.destination!}`);
     const fix = [...(f.mode !== undefined ? [`chmod ${shellQuote(f.mode)} ${LARGE_STAGING}${f.destination!}`] : []), ...(f.owner !== undefined ? [`chown ${shellQuote(f.owner)} ${LARGE_STAGING}${f.destination!}`] : [])];
     if (fix.length) body.push({ kind: 'run', shell: fix });
   }
@@ -204,7 +226,7 @@ function finishFramework(plan: Plan, body: Instruction[], o: RenderOptions): Sta
   if (src.kind === 'binary') {
     // One file per platform: the builder names the platform it builds for (BuildKit sets
     // TARGETARCH; the classic builder gets it as a build argument).
-    if (src.input.includes('{arch}')) body.push({ kind: 'arg', name: 'TARGETARCH' });
+    if (src.input.includes('{arch}') && !body.some((i) => i.kind === 'arg' && i.name === 'TARGETARCH')) body.push({ kind: 'arg', name: 'TARGETARCH' });
     body.push({ kind: 'copy', sources: [src.input], dest: `${ENGINE_STAGING}${src.installPath}`, ...(src.input.includes('{arch}') ? { sourceForm: 'arch' as const } : {}) });
     body.push({ kind: 'run', shell: [`chmod 0755 ${ENGINE_STAGING}${src.installPath}`] });
   }
@@ -215,8 +237,8 @@ function finishFramework(plan: Plan, body: Instruction[], o: RenderOptions): Sta
   // modes travel with COPY --from, so the runtime image gets them without a second layer.
   if (plan.runtime.groupWritable && plan.runtime.venv) body.push({ kind: 'run', shell: [`chmod -R g+w ${plan.runtime.venv}`] });
   // Small files last: editing one re-runs only these steps.
-  const large = new Set(largeFiles(plan));
-  const files = plan.inputs.filter((i) => i.role === 'file' && !large.has(i));
+  const large = new Set(largeFiles(plan).map((f) => f.destination));
+  const files = onePerDestination(plan.inputs.filter((i) => i.role === 'file')).filter((i) => i.folder || !large.has(i.destination));
   // A folder entry is one COPY of its folder (140 files are one layer, not 140), unless another
   // input lies in that folder of the context too (it would be copied with it): then file by file.
   const copied = new Set<string>();
@@ -231,7 +253,7 @@ function finishFramework(plan: Plan, body: Instruction[], o: RenderOptions): Sta
         continue;
       }
     }
-    body.push({ kind: 'copy', sources: [f.contextPath], dest: `${STAGING}${f.destination!}` });
+    copyFile(body, f, `${STAGING}${f.destination!}`);
   }
   const modes = files.filter((f) => f.mode !== undefined);
   if (modes.length) body.push({ kind: 'run', shell: modes.map((f) => `chmod ${shellQuote(f.mode!)} ${STAGING}${f.destination!}`) });

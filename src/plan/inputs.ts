@@ -32,6 +32,8 @@ interface Wanted {
   fingerprint?: string;
   /** A file found in a `files` folder entry: that entry's folder and destination. */
   folder?: { source: string; destination: string };
+  /** A per-platform file: its source as written, with {arch}. */
+  archSource?: string;
 }
 
 export function inputsOf(recipe: Recipe): Wanted[] {
@@ -56,9 +58,16 @@ export function inputsOf(recipe: Recipe): Wanted[] {
     out.push({ role: 'apt-key', source: a.key.path, sha256: a.key.sha256, ...(a.key.fingerprint ? { fingerprint: a.key.fingerprint } : {}), fieldPath: ['aptRepositories', i, 'key', 'path'] }),
   );
   (recipe.dynamoSource?.wheels ?? []).forEach((w, i) => out.push({ role: 'dynamo-wheel', source: w.path, sha256: w.sha256, fieldPath: ['dynamoSource', 'wheels', i, 'path'] }));
-  recipe.files.forEach((f, i) =>
-    out.push({ role: 'file', source: f.source, ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(f.mode ? { mode: f.mode } : {}), ...(f.owner ? { owner: f.owner } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] }),
-  );
+  recipe.files.forEach((f, i) => {
+    const common = { role: 'file' as const, ...(f.mode ? { mode: f.mode } : {}), ...(f.owner ? { owner: f.owner } : {}), destination: f.destination, fieldPath: ['files', i, 'source'] };
+    if (!f.source.includes('{arch}')) return void out.push({ ...common, source: f.source, ...(typeof f.sha256 === 'string' ? { sha256: f.sha256 } : {}) });
+    // One file per platform (lib/{arch}/libx.so): each is that platform's only.
+    for (const platform of recipe.base.platforms) {
+      const arch = platform.split('/')[1] as 'amd64' | 'arm64';
+      const digest = typeof f.sha256 === 'object' ? f.sha256[arch] : undefined;
+      out.push({ ...common, source: f.source.replaceAll('{arch}', arch), archSource: f.source, platform, ...(digest ? { sha256: digest } : typeof f.sha256 === 'object' ? { digestMissing: true } : {}), shaField: ['files', i, 'sha256', arch] });
+    }
+  });
   return out;
 }
 
@@ -103,8 +112,9 @@ interface PinnedFolder {
   count: number;
 }
 
-async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ list: Wanted[]; empty: Wanted[]; tooMany: Wanted[]; folders: PinnedFolder[] }> {
+async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ list: Wanted[]; empty: Wanted[]; tooMany: Wanted[]; folders: PinnedFolder[]; archFolders: Wanted[] }> {
   const folders: PinnedFolder[] = [];
+  const archFolders: Wanted[] = [];
   const list: Wanted[] = [];
   const empty: Wanted[] = [];
   const tooMany: Wanted[] = [];
@@ -112,6 +122,10 @@ async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ lis
     const st = w.role === 'file' ? await stat(path.join(recipeDir, w.source)).catch(() => null) : null;
     if (!st?.isDirectory()) {
       list.push(w);
+      continue;
+    }
+    if (w.archSource) {
+      archFolders.push(w);
       continue;
     }
     // Past the limit the folder is refused (collectInputs): no need to list millions of files.
@@ -127,7 +141,7 @@ async function expandFolders(wanted: Wanted[], recipeDir: string): Promise<{ lis
     if (folderSha !== undefined) folders.push({ source: folder.source, sha256: folderSha, fieldPath: w.fieldPath, count: files.length });
     for (const r of files) list.push({ ...each, source: `${folder.source}/${r}`, destination: `${folder.destination}/${r}`, folder });
   }
-  return { list, empty, tooMany, folders };
+  return { list, empty, tooMany, folders, archFolders };
 }
 
 export async function collectInputs(opts: {
@@ -149,6 +163,8 @@ export async function collectInputs(opts: {
     issues.push({ code: 'input.too-many-files', severity: 'error', file: opts.file, ...opts.locate(w.fieldPath), path: w.fieldPath, message: `"${w.source}" holds more than ${MAX_FILES_PER_FOLDER} files`, hint: 'ship a large tree as an archive or through imports from an image; a folder entry is for configuration and small assets' });
   if (expanded.list.length > MAX_INPUTS)
     issues.push({ code: 'input.too-many-files', severity: 'error', file: opts.file, line: 1, col: 1, path: ['files'], message: `the recipe names ${expanded.list.length} files in all, more than ${MAX_INPUTS}`, hint: 'ship a large tree as an archive or through imports from an image' });
+  for (const w of expanded.archFolders)
+    issues.push({ code: 'input.directory', severity: 'error', file: opts.file, ...opts.locate(w.fieldPath), path: w.fieldPath, message: `"${w.source}" is a folder: a per-platform ({arch}) entry names one file`, hint: 'one entry per file: lib/{arch}/libx.so' });
   for (const w of expanded.empty)
     issues.push({ code: 'input.empty-folder', severity: 'error', file: opts.file, ...opts.locate(w.fieldPath), path: w.fieldPath, message: `"${w.source}" is a folder with no files in it`, hint: 'a folder entry copies the files below it' });
   for (const w of expanded.list) {
@@ -157,7 +173,8 @@ export async function collectInputs(opts: {
     if (w.destination !== undefined) {
       const dest = path.posix.normalize(w.destination);
       const other = destinations.get(dest);
-      if (other !== undefined) {
+      // The platforms' files of one {arch} entry share their destination: each image gets one.
+      if (other !== undefined && !(w.archSource && other === formatPath(w.fieldPath.slice(0, -1)))) {
         err([...w.fieldPath.slice(0, -1), 'destination'], 'input.duplicate-destination', `"${w.destination}" is also the destination of ${other}: the later copy would silently replace the earlier`, 'give each file its own destination');
         continue;
       }
@@ -170,7 +187,7 @@ export async function collectInputs(opts: {
       continue;
     }
     if (w.digestMissing) {
-      err(['engine', 'binary', 'sha256'], 'input.platform-mismatch', `has no digest for ${w.platform} (base.platforms lists it): add ${w.platform!.split('/')[1]}: <sha256 of ${w.source}>`, 'one entry per architecture the recipe builds');
+      err(w.shaField!.slice(0, -1), 'input.platform-mismatch', `has no digest for ${w.platform} (base.platforms lists it): add ${w.platform!.split('/')[1]}: <sha256 of ${w.source}>`, 'one entry per architecture the recipe builds');
       continue;
     }
     const abs = path.join(opts.recipeDir, w.source);
@@ -221,7 +238,7 @@ export async function collectInputs(opts: {
       }
     }
     // An engine built for one architecture must not go into an image for another.
-    const platformProblem = w.role === 'engine-binary' ? await elfMismatch(real, w.platform ? [w.platform] : opts.recipe.base.platforms) : w.role === 'engine-wheel' || w.role === 'dependency-wheel' || w.role === 'dynamo-wheel' ? wheelMismatch(w.source, opts.recipe.base.platforms) : null;
+    const platformProblem = w.role === 'engine-binary' || (w.role === 'file' && w.platform) ? await elfMismatch(real, w.platform ? [w.platform] : opts.recipe.base.platforms) : w.role === 'engine-wheel' || w.role === 'dependency-wheel' || w.role === 'dynamo-wheel' ? wheelMismatch(w.source, opts.recipe.base.platforms) : null;
     if (platformProblem) {
       err(w.fieldPath, 'input.platform-mismatch', `"${w.source}" ${platformProblem}`, 'build the engine for every platform in base.platforms (one file each: bin/{arch}/NAME), or list only the platforms it runs on');
       continue;
@@ -256,6 +273,7 @@ export async function collectInputs(opts: {
       ...(w.platform ? { platform: w.platform } : {}),
       ...(fingerprints ? { fingerprints } : {}),
       ...(w.folder ? { folder: w.folder } : {}),
+      ...(w.archSource ? { archSource: contextPathFor('file', w.archSource) } : {}),
     });
   }
   // A folder entry's sha256: over the listing of its files (all of them checked above).

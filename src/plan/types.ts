@@ -27,6 +27,8 @@ export interface PlanInput {
   fingerprints?: string[];
   /** A file of a `files` folder entry: the folder (its path in the context) and where it lands. One COPY takes the folder. */
   folder?: { source: string; destination: string };
+  /** A per-platform file (`files` with {arch}): the source in the context with {arch}; rendered once, as ${TARGETARCH}. */
+  archSource?: string;
 }
 
 export interface PlanStage {

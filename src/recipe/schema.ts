@@ -526,13 +526,19 @@ export const Recipe = z.strictObject({
   files: z
     .array(
       z.strictObject({
-        source: relativePath,
+        source: archPath.describe('relative path; with {arch} in it (lib/{arch}/libx.so), one file per platform: amd64, arm64'),
         destination: absolutePath,
-        sha256: sha256
+        sha256: z
+          .union([sha256, z.partialRecord(z.enum(['amd64', 'arm64']), sha256)])
           .optional()
           .describe('its digest, checked at validate and on every build (pin rewrites it); for a folder, sha256 over its listing: one "<sha256>  <path below the folder>" line per file, in path order (inside it: `find . -type f -printf "%P\\n" | LC_ALL=C sort | xargs sha256sum`)'),
         mode: z.string().regex(/^0?[0-7]{3,4}$/, { error: 'must be octal, e.g. 0644' }).optional().describe('mode of the file (of each file, for a folder)'),
         owner: z.string().regex(/^[0-9]{1,10}(:[0-9]{1,10})?$/, { error: 'must be UID or UID:GID, numbers' }).optional().describe('owner in the image (default root), e.g. "1000:0"'),
+      }).superRefine((f, ctx) => {
+        const perArch = f.source.includes('{arch}');
+        if (perArch && typeof f.sha256 === 'string') ctx.addIssue({ code: 'custom', path: ['sha256'], message: 'must map each architecture to its file\'s digest, e.g. { amd64: ..., arm64: ... }: the source has {arch}' });
+        if (!perArch && f.sha256 !== undefined && typeof f.sha256 !== 'string') ctx.addIssue({ code: 'custom', path: ['sha256'], message: 'must be one digest: the source has no {arch}' });
+        if (perArch && f.source.endsWith('/')) ctx.addIssue({ code: 'custom', path: ['source'], message: 'a folder cannot be per platform ({arch}): name each file' });
       }),
     )
     .default([]),

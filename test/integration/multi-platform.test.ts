@@ -45,6 +45,14 @@ describe('multi-platform images', () => {
   it('builds and tests every platform, pushes one manifest list per tag, and an arm64 container runs', async () => {
     const ex = privateExample('recipes/examples/echo-python', 'multi');
     cleanups.push(ex.cleanup);
+    // A per-platform file (issue 23, point 4): each image must get its own platform's.
+    const sha: Record<string, string> = {};
+    for (const arch of ['amd64', 'arm64']) {
+      mkdirSync(path.join(ex.dir, 'lib', arch), { recursive: true });
+      writeFileSync(path.join(ex.dir, 'lib', arch, 'platform.txt'), `built for ${arch}\n`);
+      sha[arch] = createHash('sha256').update(`built for ${arch}\n`).digest('hex');
+    }
+    ex.edit((t) => t.replace(/\nfiles:\n/, `\nfiles:\n  - source: lib/{arch}/platform.txt\n    destination: /opt/echo/platform.txt\n    sha256: { amd64: ${sha['amd64']}, arm64: ${sha['arm64']} }\n`));
     ex.edit((t) =>
       `${t
         .replace('image: dynamo-image-base/debian-python:bookworm', `image: ${reg.host}/base/debian-python:bookworm`)
@@ -67,8 +75,10 @@ describe('multi-platform images', () => {
     const head = await fetch(`http://${reg.host}/v2/${ex.name}/manifests/0.1.0`, { method: 'HEAD', headers: { Accept: 'application/vnd.docker.distribution.manifest.list.v2+json' } });
     expect(head.headers.get('docker-content-digest')).toBe(out.manifestList);
     // An arm64 container from the list, under emulation.
-    const run = docker(['run', '--rm', '--network', 'none', '--platform', 'linux/arm64', '--entrypoint', 'python3', `${reg.host}/${ex.name}:0.1.0`, '-c', 'import platform, echo_engine; print(platform.machine())'], { allowFail: true });
-    expect(run.stdout.trim(), run.stderr).toBe('aarch64');
+    const run = docker(['run', '--rm', '--network', 'none', '--platform', 'linux/arm64', '--entrypoint', 'python3', `${reg.host}/${ex.name}:0.1.0`, '-c', 'import platform, echo_engine; print(platform.machine(), open("/opt/echo/platform.txt").read().strip())'], { allowFail: true });
+    expect(run.stdout.trim(), run.stderr).toBe('aarch64 built for arm64');
+    const amd = docker(['run', '--rm', '--network', 'none', '--platform', 'linux/amd64', '--entrypoint', 'cat', `${reg.host}/${ex.name}:0.1.0`, '/opt/echo/platform.txt'], { allowFail: true });
+    expect(amd.stdout.trim(), amd.stderr).toBe('built for amd64');
     // A fresh runner re-running the publish: nothing built or pushed.
     removeImagesNamed(ex.name);
     const cache = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-multi-cache-'));
