@@ -109,6 +109,8 @@ describe('init', () => {
     const text = readFileSync(path.join(target, 'recipe.yaml'), 'utf8');
     expect(text).toContain('name: init-echo');
     expect(text).toContain('version: 2.0.0');
+    // A CPU engine on its own base: no GPU test scaffolded (issue 23, point 7).
+    expect(text).not.toContain('gpu: true');
     expect((await runCli(['validate', path.join(target, 'recipe.yaml')])).code).toBe(0);
     const built = await runCli(['build', path.join(target, 'recipe.yaml'), '--json']);
     cleanups.push(() => removeImages('init-echo:2.0.0'));
@@ -123,6 +125,7 @@ describe('init', () => {
     const text = readFileSync(path.join(target, 'recipe.yaml'), 'utf8');
     expect(text).toContain('installPath: /usr/local/bin/tokenecho');
     expect(text).toContain('cuda: "12.9"');
+    expect(text).toContain('gpu: true'); // a CUDA base: the GPU test is there (skipped where no GPU is)
     expect((await runCli(['validate', path.join(target, 'recipe.yaml')])).code).toBe(0);
   });
 

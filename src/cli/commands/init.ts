@@ -132,7 +132,8 @@ async function scaffold(opts: InitOptions, o: Output, rl: Interface | null, ask:
     smoke: {
       tests: [
         { kind: 'metadata', name: 'runs as the non-root user', user: '1000:0' },
-        { kind: 'command', name: 'a GPU is visible', gpu: true, command: ['nvidia-smi', '-L'] },
+        // A GPU test only for a CUDA base: a CPU engine on its own image has no GPU to see.
+        ...(cuda ? [{ kind: 'command', name: 'a GPU is visible', gpu: true, command: ['nvidia-smi', '-L'] }] : []),
       ],
     },
     publish: { tags: ['{version}'] },
