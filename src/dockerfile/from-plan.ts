@@ -72,16 +72,18 @@ const PIP_CACHE = '/root/.cache/pip';
 /** apt's archives: a folder of our own, because Debian/Ubuntu images' docker-clean empties apt's. */
 const APT_CACHE = '/var/cache/dynamo-image-apt';
 
-function aptInstall(packages: string[], o: RenderOptions): Instruction {
+function aptInstall(packages: string[], o: RenderOptions, aptOptions: string[] = []): Instruction {
   const cacheOpt = o.buildkit ? ` -o Dir::Cache::Archives=${APT_CACHE}/archives` : '';
+  // The recipe's apt options (NAME::NAME=VALUE, checked by the schema), on both apt-get calls.
+  const extra = aptOptions.map((x) => ` -o ${shellQuote(x)}`).join('');
   return {
     kind: 'run',
     network: 'default',
     ...(o.buildkit ? { mounts: [{ type: 'cache' as const, id: 'dynamo-image-apt', target: APT_CACHE }] } : {}),
     shell: [
       ...(o.buildkit ? [`mkdir -p ${APT_CACHE}/archives/partial`] : []),
-      'apt-get update',
-      `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends${cacheOpt} ${packages.map(shellQuote).join(' ')}`,
+      `apt-get${extra} update`,
+      `DEBIAN_FRONTEND=noninteractive apt-get${extra} install -y --no-install-recommends${cacheOpt} ${packages.map(shellQuote).join(' ')}`,
       'rm -rf /var/lib/apt/lists/*',
     ],
   };
@@ -173,7 +175,7 @@ function frameworkStage(plan: Plan, o: RenderOptions): Stage {
     body.push({ kind: 'run', shell: [`mkdir -p ${STAGING} ${ENGINE_STAGING}`] });
     return finishFramework(plan, body, o);
   }
-  if (!plan.base.pythonIncluded) body.push(aptInstall(['python3', 'python3-venv'], o));
+  if (!plan.base.pythonIncluded) body.push(aptInstall(['python3', 'python3-venv'], o, plan.aptOptions));
   // Interpolated into a Python program below: only digits may get there, whatever the plan says.
   const m = /^(\d+)\.(\d+)$/.exec(plan.python ?? '');
   if (!m) throw new RenderError(`python ${JSON.stringify(plan.python)} is not MAJOR.MINOR`);
@@ -271,7 +273,7 @@ function runtimeStage(plan: Plan, o: RenderOptions): Stage {
   // with the image's architecture where the URI names it; then one apt step installs everything.
   for (const a of plan.aptRepositories) body.push({ kind: 'copy', sources: [a.key], dest: keyringOf(a) });
   if (plan.aptRepositories.length) body.push({ kind: 'run', shell: aptSources(plan.aptRepositories) });
-  if (pkgs.length) body.push(aptInstall(pkgs, o));
+  if (pkgs.length) body.push(aptInstall(pkgs, o, plan.aptOptions));
   body.push({
     kind: 'run',
     shell: [

@@ -116,6 +116,7 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     support: { status: r.status, row, warnings: r.warnings.map((w) => w.message) },
     inputs: [...inputs].sort((a, b) => (a.contextPath < b.contextPath ? -1 : a.contextPath > b.contextPath ? 1 : 0)),
     systemPackages: [...recipe.systemPackages],
+    ...(recipe.aptOptions.length ? { aptOptions: [...recipe.aptOptions] } : {}),
     aptRepositories: recipe.aptRepositories.map((a) => {
       const key = contextPathFor('apt-key', a.key.path);
       const fingerprints = inputs.find((i) => i.role === 'apt-key' && i.contextPath === key)?.fingerprints ?? [];

@@ -80,6 +80,8 @@ export interface Plan {
   };
   inputs: PlanInput[];
   systemPackages: string[];
+  /** apt-get -o options for every apt step the tool renders; absent when the recipe sets none. */
+  aptOptions?: string[];
   /** Extra apt repositories for systemPackages, each signed by a pinned key (an input with role apt-key). */
   /** `fingerprints`: the key file's primary keys; `priority`: apt's pin priority for the repository's host. */
   aptRepositories: { name: string; uri: string; suite: string; components: string[]; key: string; fingerprints: string[]; priority: number }[];

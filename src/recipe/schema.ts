@@ -477,6 +477,11 @@ export const Recipe = z.strictObject({
   systemPackages: z
     .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/, { error: 'must be a Debian package name, optionally =version' }))
     .default([]),
+  aptOptions: z
+    .array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*(::[A-Za-z0-9_-]+)+=[A-Za-z0-9._:/+@-]*$/, { error: 'must be an apt option NAME::NAME=VALUE, e.g. Acquire::Check-Valid-Until=false' }))
+    .max(32)
+    .default([])
+    .describe('apt configuration options for every apt-get the tool runs (apt-get -o NAME=VALUE): what an archive needs, e.g. Acquire::Check-Valid-Until=false for an archive snapshot, Acquire::Retries=5'),
   aptRepositories: z
     .array(
       z.strictObject({

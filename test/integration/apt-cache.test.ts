@@ -49,7 +49,7 @@ beforeAll(async () => {
     const url = path.posix.normalize(req.url ?? '/');
     got.push(url);
     const f = path.join(dir, 'repo', url);
-    if (req.method === 'GET' && (/^\/(signed2?\/)?Packages$/.test(url) || /^\/signed2?\/InRelease$/.test(url) || url.endsWith('.deb'))) return void res.writeHead(200).end(readFileSync(f));
+    if (req.method === 'GET' && (/^\/(signed[23]?\/)?Packages$/.test(url) || /^\/signed[23]?\/InRelease$/.test(url) || url.endsWith('.deb'))) return void res.writeHead(200).end(readFileSync(f));
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -168,6 +168,44 @@ describe('an extra apt repository with a pinned signing key', () => {
       expect(docker(['image', 'inspect', '-f', '{{.Id}}', `${NAME}-signed:1.0.0`]).stdout.trim()).toBe(before);
     } finally {
       removeImages(nosrc);
+    }
+  });
+
+  it('aptOptions (issue 23, point 6): a repository whose Release has expired needs Acquire::Check-Valid-Until=false, and gets it', async () => {
+    const expired = path.join(dir, 'repo', 'signed3');
+    mkdirSync(expired);
+    const packages = readFileSync(path.join(dir, 'repo', 'Packages'));
+    writeFileSync(path.join(expired, 'Packages'), packages);
+    for (const f of readdirSync(path.join(dir, 'repo')).filter((f) => f.endsWith('.deb'))) writeFileSync(path.join(expired, f), readFileSync(path.join(dir, 'repo', f)));
+    const day = 86400_000;
+    writeFileSync(path.join(expired, 'Release'), `Origin: dynamo-image-test\nLabel: expired\nDate: ${new Date(Date.now() - 10 * day).toUTCString()}\nValid-Until: ${new Date(Date.now() - 3 * day).toUTCString()}\nSHA256:\n ${createHash('sha256').update(packages).digest('hex')} ${packages.length} Packages\n`);
+    gpg(['--local-user', 'repo@localhost', '--clearsign', '--output', path.join(expired, 'InRelease'), path.join(expired, 'Release')]);
+    const port = (server.address() as AddressInfo).port;
+    const nosrc = `${NAME}-nosrc3:bookworm`;
+    docker(['build', '-q', '--network', 'none', '-t', nosrc, '-f', path.join(dir, 'Dockerfile.nosrc'), path.join(dir, 'repo')]);
+    try {
+      const r3 = path.join(dir, 'r3');
+      mkdirSync(path.join(r3, 'keys'), { recursive: true });
+      mkdirSync(path.join(r3, 'bin'));
+      writeFileSync(path.join(r3, 'bin', 'engine'), readFileSync(path.join(dir, 'r', 'bin', 'engine')), { mode: 0o755 });
+      writeFileSync(path.join(r3, 'keys', 'repo.gpg'), gpg(['--export', 'repo@localhost']));
+      const recipe = path.join(r3, 'recipe.yaml');
+      const text = readFileSync(path.join(dir, 'r', 'recipe.yaml'), 'utf8')
+        .replace(`image: ${BASE}`, `image: ${nosrc}`)
+        .replace(`name: ${NAME}`, `name: ${NAME}-expired`)
+        .replace(/^systemPackages: .*$/m, `systemPackages: [${TINY}]\naptRepositories:\n  - name: test\n    uri: "http://127.0.0.1:${port}/signed3"\n    suite: ./\n    key: { path: keys/repo.gpg, sha256: ${'f'.repeat(64)} }\n`);
+      writeFileSync(recipe, text);
+      expect((await runCli(['pin', recipe])).code).toBe(0);
+      const refused = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/is (no longer valid|expired)/);
+      writeFileSync(recipe, readFileSync(recipe, 'utf8').replace(/^aptRepositories:/m, 'aptOptions: [Acquire::Check-Valid-Until=false]\naptRepositories:'));
+      expect((await runCli(['render', recipe])).stdout).toContain('apt-get -o Acquire::Check-Valid-Until=false update');
+      const ok = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(runIn(`${NAME}-expired:1.0.0`, ['cat', `/usr/share/${TINY}/hello.txt`]).stdout.trim()).toBe(TINY);
+    } finally {
+      removeImages(nosrc, `${NAME}-expired:1.0.0`);
     }
   });
 });
