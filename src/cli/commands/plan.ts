@@ -8,8 +8,8 @@ export function describePlan(p: Plan): string {
   const lines = [
     `image      ${p.image.name}:${p.image.version}  (plan ${p.digest})`,
     `platforms  ${p.platforms.join(', ')}`,
-    `base       ${p.base.runtime}  (${p.base.source}, ${p.base.os})`,
-    `python     ${p.python}`,
+    `base       ${p.base.runtime}  (${p.base.source}, os ${p.base.os}${p.base.os === 'custom' ? ': not given, and an image the tool did not choose is not guessed; set base.os' : ''})`,
+    `python     ${p.python ?? '(none: the recipe installs no Python package)'}`,
     `engine     ${p.engine.framework} ${p.engine.version}${p.engine.requested !== p.engine.version ? ` (asked ${p.engine.requested})` : ''} from ${p.engine.source.kind}`,
   ];
   if (p.dynamo) lines.push(`dynamo     ${p.dynamo.version}`);
