@@ -5,7 +5,7 @@ import { decodeTrace } from './buildkit-trace.js';
 import { CappedOutput } from './capped-output.js';
 import { forEachJsonLine } from './json-lines.js';
 import { isLoopbackHost } from '../loopback.js';
-import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, ContainerSummary, Engine, EngineInfo, ExecResult, ImageDetails, ImageSummary, PathStat, PushProgress } from './port.js';
+import type { BuildEvent, BuildRequest, ContainerHandle, ContainerSpec, ContainerSummary, Engine, EngineInfo, ExecResult, FsEntry, ImageDetails, ImageSummary, PathStat, PushProgress } from './port.js';
 import { localSocket, socketRequest } from './socket-http.js';
 import { checkDockerHost, describeEndpoint, engineUnreachable, translateBuildFailure, translateContainerStartError, translatePushError } from './translate.js';
 
@@ -673,6 +673,49 @@ class DockerodeEngine implements Engine {
         stream.pipe(extract as unknown as NodeJS.WritableStream);
         await done;
         return first ?? { exists: false, type: null, mode: 0, uid: 0, gid: 0, size: 0, content: null };
+      },
+      async walkFiles(want, signal) {
+        const stream = (await c.export()) as unknown as Readable;
+        const { default: tar } = await import('tar-stream');
+        const extract = tar.extract();
+        const kept: { entry: FsEntry; head: Buffer }[] = [];
+        const onAbort = () => stream.destroy(new Error('aborted'));
+        signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          await new Promise<void>((resolve, reject) => {
+            extract.on('entry', (header, body, next) => {
+              const t = header.type;
+              const entry: FsEntry = {
+                path: header.name.replace(/^\.?\/+/, ''),
+                type: t === 'file' || t === 'contiguous-file' ? 'file' : t === 'directory' ? 'directory' : t === 'symlink' ? 'symlink' : t === 'link' ? 'link' : 'other',
+                size: header.size ?? 0,
+                linkname: header.linkname ?? null,
+              };
+              const n = want(entry);
+              const chunks: Buffer[] = [];
+              let got = 0;
+              body.on('data', (chunk: unknown) => {
+                const d = chunk as Buffer;
+                if (n && got < n) {
+                  chunks.push(d.subarray(0, n - got));
+                  got += Math.min(d.length, n - got);
+                }
+              });
+              body.on('end', () => {
+                if (n !== null) kept.push({ entry, head: Buffer.concat(chunks) });
+                next();
+              });
+              body.resume();
+            });
+            extract.on('finish', resolve);
+            extract.on('error', reject);
+            stream.on('error', reject);
+            stream.pipe(extract as unknown as NodeJS.WritableStream);
+          });
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+        return kept;
       },
       async remove() {
         try {

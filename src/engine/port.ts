@@ -130,6 +130,14 @@ export interface PathStat {
 }
 
 /** A container; `remove()` is always called by whoever created it, in a `finally`. */
+/** One entry of a container's filesystem: its path (no leading /), type, size and link target. */
+export interface FsEntry {
+  path: string;
+  type: 'file' | 'directory' | 'symlink' | 'link' | 'other';
+  size: number;
+  linkname: string | null;
+}
+
 export interface ContainerHandle {
   id: string;
   start(): Promise<void>;
@@ -140,6 +148,11 @@ export interface ContainerHandle {
   exec(argv: string[], signal: AbortSignal): Promise<ExecResult>;
   /** Reads a path from the container's filesystem (started or not), without any tool in the image. */
   stat(path: string, maxContentBytes: number): Promise<PathStat>;
+  /**
+   * Walks the container's whole filesystem (the engine's export; no tool in the image): `want`
+   * says for each entry whether to keep it (null: skip) and how many of its first bytes to read.
+   */
+  walkFiles(want: (e: FsEntry) => number | null, signal: AbortSignal): Promise<{ entry: FsEntry; head: Buffer }[]>;
   remove(): Promise<void>;
 }
 

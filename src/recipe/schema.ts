@@ -295,7 +295,27 @@ export const ServeTest = z.strictObject({
   args: argv.optional().describe('command arguments for the entrypoint (default: the image CMD)'),
 });
 
-export const SmokeTest = z.discriminatedUnion('kind', [CommandTest, PythonTest, FileTest, MetadataTest, ServeTest]);
+export const CudaVariantTest = z.strictObject({
+  kind: z.literal('cuda-variant'),
+  ...testCommon,
+  cuda: z
+    .string()
+    .regex(/^\d{1,2}(\.\d{1,2})?$/, { error: 'must be a CUDA version, e.g. "13.0" or "13"' })
+    .optional()
+    .describe('the CUDA the image is for (default: its dev.dynamo-image.cuda-version label)'),
+  allow: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1).max(200).describe('a distribution, package or library name; * matches any run of characters (nvidia-*-cu12)'),
+        reason: z.string().min(1).max(500).describe('why it is there on purpose (shown in the report)'),
+      }),
+    )
+    .max(200)
+    .default([])
+    .describe('deliberate exceptions, each with its reason'),
+});
+
+export const SmokeTest = z.discriminatedUnion('kind', [CommandTest, PythonTest, FileTest, MetadataTest, ServeTest, CudaVariantTest]);
 export type SmokeTest = z.infer<typeof SmokeTest>;
 
 export const Smoke = z.strictObject({

@@ -1,4 +1,6 @@
-import type { ContainerHandle, ContainerSpec, Engine, GpuRequest, ImageDetails } from '../engine/port.js';
+import type { ContainerHandle, ContainerSpec, Engine, FsEntry, GpuRequest, ImageDetails } from '../engine/port.js';
+import { cudaMismatches, distInfoOf, dpkgPackages, type Found } from './cuda-variant.js';
+import { elfDynamic } from './elf.js';
 import { OperationError } from '../errors.js';
 import type { SmokeTest } from '../recipe/schema.js';
 import { checkJson, checkOutput, deepEqual, explainExit, extractVersion, parseBytes, parseDuration, tailLines, versionSatisfies } from './checks.js';
@@ -318,6 +320,48 @@ async function serveChecks(ctx: Ctx, t: Extract<SmokeTest, { kind: 'serve' }>, c
   }
 }
 
+/** A file worth reading for the CUDA check: shared objects (their SONAME), dpkg's status, dist-info folders. */
+function cudaWant(e: FsEntry): number | null {
+  if (e.type === 'directory') return /\.dist-info\/?$/.test(e.path) ? 0 : null;
+  if (e.path === 'var/lib/dpkg/status' && e.type === 'file') return 64 << 20;
+  const base = e.path.slice(e.path.lastIndexOf('/') + 1);
+  if (!/\.so(\.\d+)*$/.test(base)) return null;
+  // The head of a shared object holds its dynamic section and strings (SONAME) on every linker we know.
+  return e.type === 'file' ? 1 << 20 : e.type === 'symlink' || e.type === 'link' ? 0 : null;
+}
+
+async function runCudaVariant(ctx: Ctx, t: Extract<SmokeTest, { kind: 'cuda-variant' }>, signal: AbortSignal): Promise<void> {
+  const declared = t.cuda ?? ctx.image.labels[CUDA_LABEL];
+  if (!declared) throw new Failure(`no CUDA version to check against: the image has no ${CUDA_LABEL} label`, { expected: 'a CUDA version', actual: 'none; set cuda on the test' });
+  const major = Number(declared.split('.')[0]);
+  // Read from a created, never-started container: no tool in the image is needed.
+  await withContainer(ctx, { ...baseSpec(ctx, { ...t, gpu: false }), entrypoint: ['/nonexistent-never-started'] }, async (c) => {
+    const entries = await c.walkFiles(cudaWant, signal);
+    const found: Found[] = [];
+    for (const { entry, head } of entries) {
+      const base = entry.path.replace(/\/$/, '').slice(entry.path.replace(/\/$/, '').lastIndexOf('/') + 1);
+      if (entry.type === 'directory') {
+        const d = distInfoOf(base);
+        if (d) found.push({ kind: 'python', name: d.name, version: d.version, path: `/${entry.path.replace(/\/$/, '')}` });
+      } else if (entry.path === 'var/lib/dpkg/status') {
+        for (const p of dpkgPackages(head.toString('utf8'))) found.push({ kind: 'dpkg', name: p.name, version: p.version, path: '/var/lib/dpkg/status' });
+      } else {
+        found.push({ kind: 'library', name: base, path: `/${entry.path}` });
+        const soname = entry.type === 'file' ? elfDynamic(head)?.soname : null;
+        if (soname && soname !== base) found.push({ kind: 'library', name: soname, path: `/${entry.path}` });
+      }
+    }
+    const { wrong } = cudaMismatches(found, major, t.allow);
+    if (wrong.length) {
+      const shown = wrong.slice(0, 20).map((w) => `${w.kind} ${w.name}${w.version ? ` ${w.version}` : ''} (CUDA ${w.cudaMajor}) at ${w.path}`);
+      throw new Failure(`${wrong.length} item(s) built for another CUDA than ${major}: ${shown.join('; ')}${wrong.length > 20 ? `; and ${wrong.length - 20} more` : ''}`, {
+        expected: `only CUDA ${major} packages and libraries (or allow-listed, with a reason)`,
+        actual: shown.join('\n'),
+      });
+    }
+  });
+}
+
 async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
   const started = Date.now();
   const base = { name: t.name, kind: t.kind, gpu: t.gpu };
@@ -328,7 +372,8 @@ async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
   }
   // A driver too old for the image's CUDA fails every GPU test with the same one clear line.
   if (t.gpu && ctx.gpu.driver && !ctx.gpu.driver.ok) return { ...base, status: 'failed', durationMs: 0, reason: ctx.gpu.driver.detail };
-  const timeoutMs = parseDuration(t.timeout ?? (t.kind === 'serve' ? '120s' : '60s'));
+  // The CUDA check reads the whole image (its export): minutes for a 30 GB engine image.
+  const timeoutMs = parseDuration(t.timeout ?? (t.kind === 'serve' ? '120s' : t.kind === 'cuda-variant' ? '10m' : '60s'));
   const timer = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([ctx.signal, timer]);
   try {
@@ -336,6 +381,7 @@ async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
       if (t.kind === 'command') await runCommand(ctx, t, signal);
       else if (t.kind === 'python') await runPython(ctx, t, signal);
       else if (t.kind === 'file') await runFile(ctx, t);
+      else if (t.kind === 'cuda-variant') await runCudaVariant(ctx, t, signal);
       else if (t.kind === 'metadata') runMetadata(ctx, t);
       else await runServe(ctx, t, signal);
     })();

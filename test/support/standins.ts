@@ -60,6 +60,7 @@ export interface StandinPlan {
   base: { runtime: string };
   imports: { image: string; paths: { source: string; destination: string }[] }[];
   dynamo?: { ucx: string | null } | null;
+  cuda?: { version: string } | null;
 }
 
 /** Makes the stand-ins a plan needs; returns their references (to remove afterwards). */
@@ -90,7 +91,9 @@ export function makeStandins(plan: StandinPlan): string[] {
         const ucx = plan.dynamo?.ucx?.replace(/\.x$/, '.0');
         const content = (f: string) => (f === 'bin/ucx_info' && ucx ? `#!/bin/sh\necho "# Library version: ${ucx}"\necho "# (dynamo-image stand-in of ${im.image})"\n` : script(`${im.image}:${path.posix.join(source, f)}`));
         if (folder) for (const f of folder) put(root, path.posix.join(source, f), content(f));
-        else if (source.endsWith('*')) put(root, `${source.slice(0, -1)}.12`, script(source));
+        // A versioned library (libcudart.so*) of the variant's own CUDA major: the image's
+        // cuda-variant test would (rightly) fail on a libcudart.so.12 in a CUDA 13 image.
+        else if (source.endsWith('*')) put(root, `${source.slice(0, -1)}.${(plan.cuda?.version ?? '12').split('.')[0]}`, script(source));
         else put(root, source, script(`${path.posix.basename(source)} from ${im.image}`));
       }
     });

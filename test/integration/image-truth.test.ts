@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../support/cli.js';
+import { removeImages } from '../support/docker.js';
+
+// Issue 24, point 1: CUDA-variant consistency, checked inside a built image without a GPU. Images
+// made to fail it: a CUDA-13-labelled image with CUDA 12 wheels (cupy-cuda12x, nvidia-cublas-cu12),
+// a CUDA 12 Debian package, and a shared object whose SONAME (not its file name) says
+// libcudart.so.12 (test/fixtures/elf, built by its build.sh).
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-truth-'));
+const IMG = `it-cuda-variant-${process.pid}`;
+const images: string[] = [];
+afterAll(() => {
+  removeImages(...images);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function build(tag: string, cuda: string, extra: string[]): string {
+  const ref = `${IMG}:${tag}`;
+  images.push(ref);
+  copyFileSync(path.join(ROOT, 'test/fixtures/elf/libstub-cudart12.so'), path.join(dir, 'libstub.so'));
+  writeFileSync(
+    path.join(dir, `Dockerfile.${tag}`),
+    ['FROM dynamo-image-base/debian-python:bookworm', `LABEL dev.dynamo-image.cuda-version=${cuda}`, ...extra].join('\n') + '\n',
+  );
+  execFileSync('docker', ['build', '-q', '--network', 'none', '-t', ref, '-f', path.join(dir, `Dockerfile.${tag}`), dir], { stdio: 'pipe' });
+  return ref;
+}
+
+const CU12_BITS = [
+  'RUN mkdir -p /usr/lib/python3/dist-packages/cupy_cuda12x-13.6.0.dist-info /usr/lib/python3/dist-packages/nvidia_cublas_cu12-12.9.1.4.dist-info /usr/lib/python3/dist-packages/numpy-1.24.2.dist-info',
+  'COPY libstub.so /opt/vendor/lib/libvendor-runtime.so',
+  // A dpkg entry of CUDA 12's runtime package, as NVIDIA's apt repository names it.
+  "RUN printf '\\nPackage: cuda-cudart-12-9\\nStatus: install ok installed\\nVersion: 12.9.79-1\\nArchitecture: amd64\\n' >> /var/lib/dpkg/status",
+];
+
+let bad: string;
+let ok12: string;
+beforeAll(() => {
+  bad = build('cuda13-with-cu12', '13.0', CU12_BITS);
+  ok12 = build('cuda12', '12.9', CU12_BITS);
+}, 300_000);
+
+function testsFile(name: string, body: string): string {
+  const f = path.join(dir, name);
+  writeFileSync(f, `tests:\n  - kind: cuda-variant\n    name: one CUDA in the image\n${body}`);
+  return f;
+}
+
+describe('cuda-variant: one CUDA major in the image (issue 24, point 1)', () => {
+  it('a CUDA 13 image with CUDA 12 wheels, a CUDA 12 package and a library whose SONAME is libcudart.so.12 fails, naming each', async () => {
+    const r = await runCli(['test', bad, '--tests', testsFile('t1.yaml', ''), '--json']);
+    expect(r.code).toBe(1);
+    const res = (JSON.parse(r.stdout) as { results: { status: string; reason: string }[] }).results[0]!;
+    expect(res.status).toBe('failed');
+    expect(res.reason).toMatch(/^4 item\(s\) built for another CUDA than 13: /);
+    expect(res.reason).toContain('python cupy-cuda12x 13.6.0 (CUDA 12) at /usr/lib/python3/dist-packages/cupy_cuda12x-13.6.0.dist-info');
+    expect(res.reason).toContain('python nvidia-cublas-cu12 12.9.1.4 (CUDA 12)');
+    expect(res.reason).toContain('dpkg cuda-cudart-12-9 12.9.79-1 (CUDA 12) at /var/lib/dpkg/status');
+    // Found by its SONAME: the file name says nothing.
+    expect(res.reason).toContain('library libcudart.so.12 (CUDA 12) at /opt/vendor/lib/libvendor-runtime.so');
+    expect(res.reason).not.toContain('numpy');
+  });
+
+  it('the same contents in a CUDA 12 image pass', async () => {
+    const r = await runCli(['test', ok12, '--tests', testsFile('t2.yaml', ''), '--json']);
+    expect(r.code, r.stdout).toBe(0);
+  });
+
+  it('an allow-list with reasons lets deliberate exceptions through, and only those', async () => {
+    const allow = '    allow:\n      - { name: "nvidia-*-cu12", reason: "the CUDA 12 cuBLAS for a legacy kernel" }\n      - { name: cupy-cuda12x, reason: test }\n';
+    const partial = await runCli(['test', bad, '--tests', testsFile('t3.yaml', allow), '--json']);
+    expect(partial.code).toBe(1);
+    const reason = (JSON.parse(partial.stdout) as { results: { reason: string }[] }).results[0]!.reason;
+    expect(reason).toMatch(/^2 item\(s\)/);
+    expect(reason).not.toContain('cupy');
+    const all = `${allow}      - { name: cuda-cudart-12-9, reason: test }\n      - { name: libcudart.so.12, reason: test }\n`;
+    expect((await runCli(['test', bad, '--tests', testsFile('t4.yaml', all), '--json'])).code).toBe(0);
+  });
+
+  it('cuda on the test overrides the label; an image with neither fails in words', async () => {
+    expect((await runCli(['test', bad, '--tests', testsFile('t5.yaml', '    cuda: "12.9"\n'), '--json'])).code).toBe(0);
+    const r = await runCli(['test', 'dynamo-image-base/debian-python:bookworm', '--tests', testsFile('t6.yaml', ''), '--json']);
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { results: { reason: string }[] }).results[0]!.reason).toContain('no CUDA version to check against: the image has no dev.dynamo-image.cuda-version label');
+  });
+});
