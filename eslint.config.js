@@ -28,6 +28,9 @@ const PURE = [
   'src/smoke/checks.ts',
   'src/smoke/report.ts',
   'src/smoke/driver.ts',
+  'src/smoke/cuda-variant.ts',
+  'src/smoke/elf.ts',
+  'src/recipe/python-needed.ts',
 ];
 
 const IO_MODULES = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process', 'net', 'node:net', 'http', 'node:http', 'https', 'node:https'];
