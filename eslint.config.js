@@ -30,6 +30,7 @@ const PURE = [
   'src/smoke/driver.ts',
   'src/smoke/cuda-variant.ts',
   'src/smoke/elf.ts',
+  'src/smoke/loader.ts',
   'src/recipe/python-needed.ts',
 ];
 

@@ -578,11 +578,11 @@ class DockerodeEngine implements Engine {
       },
     } as Dockerode.ContainerCreateOptions);
     const docker = this.docker;
-    const execOnce = async (argv: string[], signal: AbortSignal): Promise<ExecResult> => {
+    const execOnce = async (argv: string[], signal: AbortSignal, env?: string[]): Promise<ExecResult> => {
       let ex: Dockerode.Exec;
       let stream: Readable;
       try {
-        ex = await c.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+        ex = await c.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, ...(env?.length ? { Env: env } : {}) });
         stream = (await ex.start({ hijack: true, stdin: false, abortSignal: signal } as never)) as unknown as Readable;
       } catch (e) {
         if ((e as { statusCode?: number }).statusCode === 409) throw new OperationError('container.not-running', `container ${c.id.slice(0, 12)} is not running`);
@@ -615,7 +615,7 @@ class DockerodeEngine implements Engine {
         const i = await c.inspect();
         return { running: i.State.Running, exitCode: i.State.ExitCode, oomKilled: i.State.OOMKilled, deviceRequests: (i.HostConfig.DeviceRequests ?? []).length };
       },
-      async exec(argv, parent): Promise<ExecResult> {
+      async exec(argv, parent, env): Promise<ExecResult> {
         // One listener on the caller's signal, removed when this exec ends: a readiness loop that
         // execs hundreds of times must not pile listeners up (MaxListenersExceededWarning).
         const child = new AbortController();
@@ -623,7 +623,7 @@ class DockerodeEngine implements Engine {
         if (parent.aborted) forward();
         else parent.addEventListener('abort', forward, { once: true });
         try {
-          return await execOnce(argv, child.signal);
+          return await execOnce(argv, child.signal, env);
         } finally {
           parent.removeEventListener('abort', forward);
         }

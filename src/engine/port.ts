@@ -145,7 +145,8 @@ export interface ContainerHandle {
   logs(): Promise<{ stdout: string; stderr: string }>;
   /** deviceRequests: how many device requests (GPUs) the engine kept on the container. */
   inspect(): Promise<{ running: boolean; exitCode: number; oomKilled: boolean; deviceRequests: number }>;
-  exec(argv: string[], signal: AbortSignal): Promise<ExecResult>;
+  /** Runs argv in the started container; `env` (NAME=VALUE) adds to the container's environment. */
+  exec(argv: string[], signal: AbortSignal, env?: string[]): Promise<ExecResult>;
   /** Reads a path from the container's filesystem (started or not), without any tool in the image. */
   stat(path: string, maxContentBytes: number): Promise<PathStat>;
   /**

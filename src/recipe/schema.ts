@@ -315,7 +315,32 @@ export const CudaVariantTest = z.strictObject({
     .describe('deliberate exceptions, each with its reason'),
 });
 
-export const SmokeTest = z.discriminatedUnion('kind', [CommandTest, PythonTest, FileTest, MetadataTest, ServeTest, CudaVariantTest]);
+export const LibrariesTest = z.strictObject({
+  kind: z.literal('libraries'),
+  ...testCommon,
+  paths: z
+    .array(absolutePath)
+    .max(64)
+    .default([])
+    .describe('more files or folders whose shared objects and executables must load (the engine binary, a plugin folder); every Python package folder (site-packages, dist-packages) is always checked'),
+  load: z
+    .array(z.string().regex(/^[A-Za-z0-9_.+-]+\.so(\.[0-9]+)*$/, { error: 'must be a library file name, e.g. libnixl_capi.so' }))
+    .max(64)
+    .default([])
+    .describe('libraries something loads by bare name (dlopen: NIXL plugins, UCX transports): each must be found through the loader path'),
+  allow: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1).max(300).describe('a missing library name or a file path; * matches any run of characters (/usr/lib/python3/dist-packages/onnxruntime/*)'),
+        reason: z.string().min(1).max(500).describe('why it may not load here'),
+      }),
+    )
+    .max(200)
+    .default([])
+    .describe('deliberate exceptions (an optional plugin whose dependency is not shipped), each with its reason'),
+});
+
+export const SmokeTest = z.discriminatedUnion('kind', [CommandTest, PythonTest, FileTest, MetadataTest, ServeTest, CudaVariantTest, LibrariesTest]);
 export type SmokeTest = z.infer<typeof SmokeTest>;
 
 export const Smoke = z.strictObject({

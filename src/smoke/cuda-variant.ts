@@ -55,7 +55,8 @@ export interface AllowEntry {
   reason: string;
 }
 
-function globMatch(pattern: string, name: string): boolean {
+/** `*` matches any run of characters; the rest is literal; case-insensitive. */
+export function globMatch(pattern: string, name: string): boolean {
   const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
   return re.test(name);
 }

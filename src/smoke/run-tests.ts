@@ -1,6 +1,7 @@
 import type { ContainerHandle, ContainerSpec, Engine, FsEntry, GpuRequest, ImageDetails } from '../engine/port.js';
-import { cudaMismatches, distInfoOf, dpkgPackages, type Found } from './cuda-variant.js';
-import { elfDynamic } from './elf.js';
+import { cudaMismatches, distInfoOf, dpkgPackages, globMatch, type Found } from './cuda-variant.js';
+import { elfDynamic, isElf } from './elf.js';
+import { parseTrace, preloadFailed } from './loader.js';
 import { OperationError } from '../errors.js';
 import type { SmokeTest } from '../recipe/schema.js';
 import { checkJson, checkOutput, deepEqual, explainExit, extractVersion, parseBytes, parseDuration, tailLines, versionSatisfies } from './checks.js';
@@ -362,6 +363,59 @@ async function runCudaVariant(ctx: Ctx, t: Extract<SmokeTest, { kind: 'cuda-vari
   });
 }
 
+const LOADERS = ['lib64/ld-linux-x86-64.so.2', 'lib/ld-linux-aarch64.so.1', 'lib/ld-linux-x86-64.so.2', 'usr/lib64/ld-linux-x86-64.so.2'];
+const SLEEPS = ['bin/sleep', 'usr/bin/sleep'];
+const MAX_LIBRARY_FILES = 5000;
+
+async function runLibraries(ctx: Ctx, t: Extract<SmokeTest, { kind: 'libraries' }>, signal: AbortSignal): Promise<void> {
+  const roots = t.paths.map((p) => p.replace(/^\/+/, '').replace(/\/+$/, ''));
+  const inScope = (p: string) => /(^|\/)(site|dist)-packages\//.test(p) || roots.some((r) => p === r || p.startsWith(`${r}/`));
+  // sleep keeps the container up for the loader's runs (exec); the image's own, by PATH.
+  await withContainer(ctx, { ...baseSpec(ctx, { ...t, gpu: false }), entrypoint: ['sleep'], cmd: [String(Math.ceil(parseDuration(t.timeout ?? '10m') / 1000))] }, async (c) => {
+    const entries = await c.walkFiles((e) => (LOADERS.includes(e.path) || SLEEPS.includes(e.path) ? 0 : e.type === 'file' && inScope(e.path) && !/\/stubs\//.test(e.path) ? 20 : null), signal);
+    const loader = entries.find((x) => LOADERS.includes(x.entry.path));
+    if (!loader) throw new Failure(`no dynamic loader in the image (looked for /${LOADERS.join(', /')})`);
+    const sleep = entries.find((x) => SLEEPS.includes(x.entry.path));
+    if (!sleep) throw new Failure('the libraries test runs the loader beside sleep: the image has no /bin/sleep or /usr/bin/sleep');
+    // ELF shared objects and executables (e_type 2 or 3), not scripts or data.
+    const targets = entries
+      .filter((x) => !LOADERS.includes(x.entry.path) && !SLEEPS.includes(x.entry.path) && isElf(x.head) && x.head.length >= 18 && [2, 3].includes(x.head[5] === 2 ? x.head.readUInt16BE(16) : x.head.readUInt16LE(16)))
+      .map((x) => `/${x.entry.path}`);
+    if (targets.length > MAX_LIBRARY_FILES) throw new Failure(`${targets.length} native files to check, more than ${MAX_LIBRARY_FILES}`, { expected: `at most ${MAX_LIBRARY_FILES}`, actual: 'narrow paths' });
+    try {
+      await c.start();
+    } catch (e) {
+      throw startFailure(e) ?? e;
+    }
+    const ld = `/${loader.entry.path}`;
+    const problems: string[] = [];
+    const allowed = (s: string) => t.allow.some((a) => globMatch(a.name, s));
+    for (const file of targets) {
+      if (allowed(file)) continue;
+      const r = await c.exec([ld, file], signal, ['LD_TRACE_LOADED_OBJECTS=1']);
+      const res = parseTrace(r.stdout);
+      res.missing = res.missing.filter((m) => !allowed(m));
+      if (res.missing.length) problems.push(`${file} needs ${res.missing.join(', ')}: not found`);
+      for (const s of res.stubs) problems.push(`${file}: ${s.name} resolves to the stub ${s.path}`);
+    }
+    for (const name of t.load) {
+      const r = await c.exec([ld, '--preload', name, `/${sleep.entry.path}`], signal, ['LD_TRACE_LOADED_OBJECTS=1']);
+      if (preloadFailed(name, r.stderr)) {
+        problems.push(`${name} is not found by the loader (LD_LIBRARY_PATH, ld.so.cache, the default folders), though something loads it by that name`);
+        continue;
+      }
+      const res = parseTrace(r.stdout);
+      if (res.missing.length) problems.push(`${name} (${res.resolved[name] ?? 'found'}) needs ${res.missing.join(', ')}: not found`);
+      for (const s of res.stubs) problems.push(`${name}: ${s.name} resolves to the stub ${s.path}`);
+    }
+    if (problems.length)
+      throw new Failure(`${problems.length} native load problem(s) in ${targets.length} file(s)${t.load.length ? ` and ${t.load.length} library name(s)` : ''}: ${problems.slice(0, 20).join('; ')}${problems.length > 20 ? `; and ${problems.length - 20} more` : ''}`, {
+        expected: 'every needed library found by the image\'s own loader (the GPU driver\'s libcuda.so.1 and libnvidia-* are expected to be absent without one)',
+        actual: problems.join('\n'),
+      });
+  });
+}
+
 async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
   const started = Date.now();
   const base = { name: t.name, kind: t.kind, gpu: t.gpu };
@@ -373,7 +427,7 @@ async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
   // A driver too old for the image's CUDA fails every GPU test with the same one clear line.
   if (t.gpu && ctx.gpu.driver && !ctx.gpu.driver.ok) return { ...base, status: 'failed', durationMs: 0, reason: ctx.gpu.driver.detail };
   // The CUDA check reads the whole image (its export): minutes for a 30 GB engine image.
-  const timeoutMs = parseDuration(t.timeout ?? (t.kind === 'serve' ? '120s' : t.kind === 'cuda-variant' ? '10m' : '60s'));
+  const timeoutMs = parseDuration(t.timeout ?? (t.kind === 'serve' ? '120s' : t.kind === 'cuda-variant' || t.kind === 'libraries' ? '10m' : '60s'));
   const timer = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([ctx.signal, timer]);
   try {
@@ -382,6 +436,7 @@ async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
       else if (t.kind === 'python') await runPython(ctx, t, signal);
       else if (t.kind === 'file') await runFile(ctx, t);
       else if (t.kind === 'cuda-variant') await runCudaVariant(ctx, t, signal);
+      else if (t.kind === 'libraries') await runLibraries(ctx, t, signal);
       else if (t.kind === 'metadata') runMetadata(ctx, t);
       else await runServe(ctx, t, signal);
     })();

@@ -45,9 +45,9 @@ beforeAll(() => {
   ok12 = build('cuda12', '12.9', CU12_BITS);
 }, 300_000);
 
-function testsFile(name: string, body: string): string {
+function testsFile(name: string, body: string, kind = 'cuda-variant'): string {
   const f = path.join(dir, name);
-  writeFileSync(f, `tests:\n  - kind: cuda-variant\n    name: one CUDA in the image\n${body}`);
+  writeFileSync(f, `tests:\n  - kind: ${kind}\n    name: the check\n${body}`);
   return f;
 }
 
@@ -87,5 +87,51 @@ describe('cuda-variant: one CUDA major in the image (issue 24, point 1)', () => 
     const r = await runCli(['test', 'dynamo-image-base/debian-python:bookworm', '--tests', testsFile('t6.yaml', ''), '--json']);
     expect(r.code).toBe(1);
     expect((JSON.parse(r.stdout) as { results: { reason: string }[] }).results[0]!.reason).toContain('no CUDA version to check against: the image has no dev.dynamo-image.cuda-version label');
+  });
+});
+
+// Issue 24, point 2: every native library loads, by the image's own loader. NIXL's history: its
+// native library sat outside the loader path, so the bindings ran against nothing while
+// `import nixl` worked. The fixtures: _bindings.so NEEDS libnixl_capi.so, which lies in
+// /opt/nvidia/nvda_nixl/lib64; libuses_cuda.so needs the driver's libcuda.so.1 (absent here).
+describe('libraries: every native library loads (issue 24, point 2)', () => {
+  let outside: string;
+  let onPath: string;
+  beforeAll(() => {
+    for (const f of ['_bindings.so', 'libnixl_capi.so', 'libuses_cuda.so']) copyFileSync(path.join(ROOT, 'test/fixtures/elf', f), path.join(dir, f));
+    const common = [
+      'COPY _bindings.so libuses_cuda.so /usr/lib/python3/dist-packages/nixl/',
+      "RUN printf 'from importlib import resources\\n' > /usr/lib/python3/dist-packages/nixl/__init__.py",
+      'COPY libnixl_capi.so /opt/nvidia/nvda_nixl/lib64/',
+    ];
+    outside = build('nixl-outside', '13.0', common);
+    onPath = build('nixl-on-path', '13.0', [...common, 'ENV LD_LIBRARY_PATH=/opt/nvidia/nvda_nixl/lib64']);
+  }, 300_000);
+
+  it('a library outside the loader path fails, although `import nixl` passes; the driver\'s libcuda.so.1 is expected', async () => {
+    const tests = path.join(dir, 'nixl.yaml');
+    writeFileSync(tests, 'tests:\n  - kind: python\n    name: import nixl\n    imports: [nixl]\n  - kind: libraries\n    name: native libraries load\n    load: [libnixl_capi.so]\n');
+    const r = await runCli(['test', outside, '--tests', tests, '--json']);
+    expect(r.code).toBe(1);
+    const results = (JSON.parse(r.stdout) as { results: { name: string; status: string; reason?: string }[] }).results;
+    expect(results.find((x) => x.name === 'import nixl')).toMatchObject({ status: 'passed' });
+    const lib = results.find((x) => x.name === 'native libraries load')!;
+    expect(lib.status).toBe('failed');
+    expect(lib.reason).toContain('/usr/lib/python3/dist-packages/nixl/_bindings.so needs libnixl_capi.so: not found');
+    expect(lib.reason).toContain('libnixl_capi.so is not found by the loader');
+    expect(lib.reason).not.toContain('libcuda.so.1');
+    expect(lib.reason).toMatch(/^2 native load problem\(s\) in 2 file\(s\) and 1 library name\(s\)/);
+  });
+
+  it('with the library on the loader path (LD_LIBRARY_PATH), it passes', async () => {
+    const r = await runCli(['test', onPath, '--tests', testsFile('libs-ok.yaml', '    load: [libnixl_capi.so]\n', 'libraries'), '--json']);
+    expect(r.code, r.stdout).toBe(0);
+  });
+
+  it('a library the test names that resolves to a CUDA stub fails', async () => {
+    const stub = build('stub-on-path', '13.0', ['COPY libnixl_capi.so /usr/local/cuda/lib64/stubs/libnixl_capi.so', 'ENV LD_LIBRARY_PATH=/usr/local/cuda/lib64/stubs']);
+    const r = await runCli(['test', stub, '--tests', testsFile('libs-stub.yaml', '    load: [libnixl_capi.so]\n', 'libraries'), '--json']);
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { results: { reason: string }[] }).results[0]!.reason).toContain('resolves to the stub /usr/local/cuda/lib64/stubs/libnixl_capi.so');
   });
 });

@@ -65,3 +65,25 @@ describe('reading names', () => {
     expect(elfDynamic(Buffer.from('#!/bin/sh\n'))).toBeNull();
   });
 });
+
+describe('the loader trace (issue 24, point 2)', () => {
+  it('not found, driver libraries expected, stubs, resolved; a failed --preload', async () => {
+    const { parseTrace, preloadFailed } = await import('../../src/smoke/loader.js');
+    const out = [
+      '\tlinux-vdso.so.1 (0x00007ff3bb041000)',
+      '\tlibnixl_capi.so => not found',
+      '\tlibcuda.so.1 => not found',
+      '\tlibnvidia-ml.so.1 => not found',
+      '\tlibcudart.so.13 => /usr/local/cuda/lib64/stubs/libcudart.so.13 (0x00007ff3bae50000)',
+      '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007ff3bae50000)',
+      '\t/lib64/ld-linux-x86-64.so.2 (0x00007ff3bb043000)',
+    ].join('\n');
+    const r = parseTrace(out);
+    expect(r.missing).toEqual(['libnixl_capi.so']);
+    expect(r.driverMissing).toEqual(['libcuda.so.1', 'libnvidia-ml.so.1']);
+    expect(r.stubs).toEqual([{ name: 'libcudart.so.13', path: '/usr/local/cuda/lib64/stubs/libcudart.so.13' }]);
+    expect(r.resolved['libc.so.6']).toBe('/lib/x86_64-linux-gnu/libc.so.6');
+    expect(preloadFailed('libx.so', "ERROR: ld.so: object 'libx.so' from --preload cannot be preloaded (cannot open shared object file): ignored.")).toBe(true);
+    expect(preloadFailed('libx.so', '')).toBe(false);
+  });
+});
