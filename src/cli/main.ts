@@ -211,6 +211,17 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     });
 
   program
+    .command('compat')
+    .description("does the image's CUDA run on this host's NVIDIA driver (--driver, or nvidia-smi's); if not, the newest image line that does")
+    .argument('<image>', 'image on the local engine')
+    .option('--driver <version>', "the host's NVIDIA driver, e.g. 575.57.08 (default: what nvidia-smi says here)")
+    .option('--json', 'print the verdict as JSON on stdout')
+    .action(async (image: string, opts: { driver?: string; json?: boolean }) => {
+      const { runCompat } = await import('./commands/compat.js');
+      setExit(await runCompat(image, opts, o));
+    });
+
+  program
     .command('lock')
     .description('resolve the images a recipe names by tag to digests (registry API) and write recipe.lock.yaml')
     .argument('[recipe]', 'recipe file', 'recipe.yaml')

@@ -135,3 +135,47 @@ describe('libraries: every native library loads (issue 24, point 2)', () => {
     expect((JSON.parse(r.stdout) as { results: { reason: string }[] }).results[0]!.reason).toContain('resolves to the stub /usr/local/cuda/lib64/stubs/libnixl_capi.so');
   });
 });
+
+// Issue 24, point 5: driver preflight in words a host admin can act on.
+describe('compat IMAGE --driver (issue 24, point 5)', () => {
+  let cuda13: string;
+  let nvidiaStyle: string;
+  beforeAll(() => {
+    cuda13 = build('compat-cuda13', '13.0', ['LABEL dev.dynamo-image.min-driver=580 dev.dynamo-image.framework=vllm']);
+    // No labels of ours: NVIDIA's CUDA images say CUDA_VERSION.
+    const ref = `${IMG}:compat-nvidia`;
+    images.push(ref);
+    writeFileSync(path.join(dir, 'Dockerfile.nvidia'), 'FROM dynamo-image-base/debian-python:bookworm\nENV CUDA_VERSION=12.9.1\n');
+    execFileSync('docker', ['build', '-q', '--network', 'none', '-t', ref, '-f', path.join(dir, 'Dockerfile.nvidia'), dir], { stdio: 'pipe' });
+    nvidiaStyle = ref;
+  }, 300_000);
+
+  it('a CUDA 13.0 image on a 575 driver: does not run, update to 580+, or the newest vllm line for this driver (exit 1)', async () => {
+    const r = await runCli(['compat', cuda13, '--driver', '575.57.08']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`${cuda13} does not run on driver 575.57.08 (--driver): its CUDA 13.0 needs 580 or newer. Update the host's driver to 580+, or use Dynamo `);
+    expect(r.stdout).toMatch(/'s vllm [\d.]+ image for CUDA 12\.[89] \(needs 57[05]\+\), the newest line this driver runs/);
+    const j = await runCli(['compat', cuda13, '--driver', '575.57.08', '--json']);
+    const out = JSON.parse(j.stdout) as { runs: boolean; minDriver: string; instead: { framework: string; cuda: string; dynamo: string } };
+    expect(out).toMatchObject({ runs: false, minDriver: '580', instead: { framework: 'vllm' } });
+    // The line it names is one the support data lists (support find agrees).
+    const find = await runCli(['support', 'find', '--engine', 'vllm', '--cuda', out.instead.cuda, '--json']);
+    expect(find.stdout).toContain(`"dynamo":"${out.instead.dynamo}"`);
+  });
+
+  it('on a 580 driver it runs (exit 0); NVIDIA-style images are read by CUDA_VERSION', async () => {
+    const r = await runCli(['compat', cuda13, '--driver', '580.65.06']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('runs on driver 580.65.06 (--driver): its CUDA 13.0 needs 580 or newer');
+    const n = await runCli(['compat', nvidiaStyle, '--driver', '570.1', '--json']);
+    expect(n.code).toBe(1);
+    expect(JSON.parse(n.stdout)).toMatchObject({ cuda: '12.9', minDriver: '575', runs: false });
+  });
+
+  it('bad input: a driver that is not a version, an image with no CUDA', async () => {
+    expect((await runCli(['compat', cuda13, '--driver', 'latest'])).code).toBe(2);
+    const none = await runCli(['compat', 'dynamo-image-base/debian-python:bookworm', '--driver', '580']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('names no CUDA version');
+  });
+});
