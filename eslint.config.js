@@ -20,6 +20,8 @@ const PURE = [
   'src/plan/types.ts',
   'src/plan/limits.ts',
   'src/plan/openpgp.ts',
+  'src/plan/summary.ts',
+  'src/matrix/compat.ts',
   'src/builder/step-network.ts',
   'src/dockerfile/**',
   'src/context/files.ts',

@@ -9,6 +9,7 @@ import { lockPathFor } from '../plan/lock-file.js';
 import { BUILD_KEY_LABEL, buildKeyOf, LABEL_PREFIX, PLAN_DIGEST_LABEL, planFetches, planSecrets } from '../plan/build-plan.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { finalImages } from './final-image.js';
+import { diffSummaries, planSummary, readSummary, SUMMARY_LABEL } from '../plan/summary.js';
 import { countSteps, type ProgressSink } from './progress.js';
 import { registerClassicBuild, removeLeftovers } from './leftovers.js';
 import { chooseNetwork } from './step-network.js';
@@ -67,7 +68,7 @@ export function splitTag(ref: string): { repository: string; tag: string } {
 /** The local image id of each image the plan builds from by tag (a digest-pinned one cannot move). */
 const BASE_IDS_LABEL = 'dev.dynamo-image.base-ids';
 
-async function localBaseIds(engine: Engine, plan: PlannedRecipe['plan']): Promise<Record<string, string>> {
+export async function localBaseIds(engine: Engine, plan: PlannedRecipe['plan']): Promise<Record<string, string>> {
   const refs = [...new Set([plan.base.runtime, plan.base.builder, ...plan.imports.map((i) => i.image)])].filter((r) => !r.includes('@')).sort();
   const out: Record<string, string> = {};
   for (const ref of refs) {
@@ -97,6 +98,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   if (opts.platform && !plan.platforms.includes(opts.platform))
     throw new UsageError(`--platform ${opts.platform} is not one of the recipe's platforms (${plan.platforms.join(', ')})`);
   const buildKey = buildKeyOf(plan.digest, opts);
+  const summary = planSummary(plan, { target: opts.target, buildArgs: opts.buildArgs ?? {}, platform: opts.platform });
   const tags = [...new Set([...(opts.tags ?? plan.tags), ...(opts.extraTags ?? [])])];
 
   const applyTags = async (imageId: string) => {
@@ -127,6 +129,15 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
     const changed = found ? changedBases(found.labels[BASE_IDS_LABEL], baseIds) : [];
     if (found && changed.length) opts.progress.note(`not up to date: ${changed.join('; ')}; rebuilding`);
     const existing = changed.length ? undefined : found;
+    if (!existing && !found) {
+      // The tag holds another build: say in one line what made the build key differ (`why` says more).
+      const under = await engine.inspectImage(tags[0]!);
+      const was = readSummary(under?.labels[SUMMARY_LABEL]);
+      if (under && was) {
+        const lines = diffSummaries(was, summary).map((c) => c.line);
+        if (lines.length) opts.progress.note(`not up to date: ${tags[0]} was built from another plan: ${lines.slice(0, 4).join('; ')}${lines.length > 4 ? `; and ${lines.length - 4} more (dynamo-image why)` : ''}`);
+      }
+    }
     if (existing) {
       opts.progress.note(`up to date: ${existing.id.slice(0, 19)} already built from plan ${plan.digest.slice(0, 19)} (use --force to rebuild)`);
       await opts.beforeTag?.(existing.id, true);
@@ -191,7 +202,12 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
         ...(builder === 'buildkit' ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
         ...(builder === 'classic' && plan.inputs.some((i) => i.platform) ? { TARGETARCH: (opts.platform ?? plan.platforms[0]!).split('/')[1]! } : {}),
       },
-      labels: { [BUILD_KEY_LABEL]: buildKey, [TARGET_LABEL]: opts.target, ...(Object.keys(baseIds).length ? { [BASE_IDS_LABEL]: JSON.stringify(baseIds) } : {}) },
+      labels: {
+        [BUILD_KEY_LABEL]: buildKey,
+        [TARGET_LABEL]: opts.target,
+        ...(Object.keys(baseIds).length ? { [BASE_IDS_LABEL]: JSON.stringify(baseIds) } : {}),
+        [SUMMARY_LABEL]: JSON.stringify(summary),
+      },
       ...(platform ? { platform } : {}),
       cacheFrom: opts.cacheFrom ?? [],
       builder,

@@ -211,6 +211,22 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     });
 
   program
+    .command('why')
+    .description('why is this not up to date: what changed the build key since the image was built (input, pin, flag, base, tool version)')
+    .argument('[recipe]', 'recipe file', 'recipe.yaml')
+    .option('--image <ref>', "the image to compare with (default: the recipe's local tag; a registry reference is read from the registry)")
+    .addOption(new Option('--target <target>', 'runtime or dev').choices(['runtime', 'dev']).default('runtime'))
+    .option('--build-arg <NAME=VALUE>', 'as given to build (repeatable)', collect, [])
+    .option('--platform <platform>', 'as given to build')
+    .addOption(variantOpt())
+    .option('--json', 'print the changes as JSON on stdout')
+    .addOption(allowUnsupported)
+    .action(async (file: string, opts: import('./commands/why.js').WhyOptions) => {
+      const { runWhy } = await import('./commands/why.js');
+      setExit(await runWhy(file, opts, o));
+    });
+
+  program
     .command('compat')
     .description("does the image's CUDA run on this host's NVIDIA driver (--driver, or nvidia-smi's); if not, the newest image line that does")
     .argument('<image>', 'image on the local engine')

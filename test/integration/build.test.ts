@@ -246,6 +246,32 @@ describe('lock with a base made on this machine (issue 22, point 3)', () => {
   });
 });
 
+describe('why is this not up to date (issue 24, point 4)', () => {
+  it('why names each change since the image was built (an input, a build argument, env); build says the same in one line', async () => {
+    const c = privateCopy('recipes/examples/echo-python');
+    made.push(`${c.name}:0.1.0`);
+    expect((await runCli(['build', c.recipe, '--no-test', '-q'])).code).toBe(0);
+    const same = await runCli(['why', c.recipe]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain(`${c.name}:0.1.0 (engine) is this build`);
+    // The image carries its plan's summary, with no secret and no build-argument value in it.
+    const label = inspectImage(`${c.name}:0.1.0`).Config.Labels['dev.dynamo-image.plan-summary']!;
+    expect(JSON.parse(label)).toMatchObject({ v: 1, target: 'runtime' });
+    appendFileSync(path.join(c.dir, 'config', 'engine.json'), ' ');
+    writeFileSync(c.recipe, readFileSync(c.recipe, 'utf8').replace('ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json', 'ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json\n    EXTRA: "1"'));
+    const why = await runCli(['why', c.recipe, '--build-arg', 'SECRETISH=hunter2', '--json']);
+    expect(why.code).toBe(1);
+    const out = JSON.parse(why.stdout) as { upToDate: boolean; changes: { field: string; line: string }[] };
+    expect(out.upToDate).toBe(false);
+    expect(out.changes.map((x) => x.field)).toEqual(['inputs.config/engine.json', 'buildArgs.SECRETISH', 'runtime']);
+    expect(why.stdout).not.toContain('hunter2');
+    const b = await runCli(['build', c.recipe, '--no-test']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(new RegExp(`not up to date: ${c.name}:0\\.1\\.0 was built from another plan: input config/engine\\.json: sha256 [0-9a-f]{16}… -> [0-9a-f]{16}…; runtime settings changed`));
+    expect((await runCli(['why', c.recipe])).code).toBe(0);
+  });
+});
+
 describe('step counts (issue 22, point 4)', () => {
   it('a stage of 10 and more steps: every step counted, each cached one on a rebuild', async () => {
     const c = privateCopy('recipes/examples/echo-python');

@@ -94,6 +94,15 @@ describe('an open registry', () => {
     expect(tout.pushed.map((p: { reference: string }) => p.reference)).toEqual([extra]);
     expect(tout.unchanged.map((p: { reference: string }) => p.reference)).toContain(`${reg.host}/${ex.name}:5.0.0`);
     expect(skopeoDigest(extra)).toBe(out.pushed[0].digest);
+    // why reads the image's plan summary from the registry (issue 24, point 4): the local -t tag goes first.
+    docker(['rmi', extra]);
+    const w = await runCli(['why', ex.recipe, '--image', extra]);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stdout).toContain(`${extra} (registry) is this build`);
+    ex.edit((t) => t.replace('ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json', 'ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json\n    CHANGED: "yes"'));
+    const w2 = await runCli(['why', ex.recipe, '--image', extra]);
+    expect(w2.code).toBe(1);
+    expect(w2.stdout).toContain('runtime settings changed');
   });
 
   it('--dry-run prints the plan (read from the registry) and does none of it', async () => {
