@@ -33,6 +33,7 @@ const PURE = [
   'src/smoke/cuda-variant.ts',
   'src/smoke/elf.ts',
   'src/smoke/loader.ts',
+  'src/smoke/overlay.ts',
   'src/recipe/python-needed.ts',
 ];
 

@@ -172,6 +172,10 @@ class LocalEngine implements Engine {
     return imageDetailsFrom(JSON.parse(a.body) as RawImage);
   }
 
+  async imageHistory(ref: string): Promise<{ createdBy: string; size: number }[]> {
+    return (await this.client()).imageHistory(ref);
+  }
+
   async tagImage(id: string, repository: string, tag: string): Promise<void> {
     const a = await this.call('POST', `/images/${encodeURIComponent(id)}/tag?repo=${encodeURIComponent(repository)}&tag=${encodeURIComponent(tag)}`);
     if (a.status !== 201 && a.status !== 200) throw new OperationError('engine.error', `tagging ${id} as ${repository}:${tag}: HTTP ${a.status}: ${a.body.slice(0, 300)}`);
@@ -507,6 +511,11 @@ class DockerodeEngine implements Engine {
       if ((e as { statusCode?: number }).statusCode === 404) return null;
       throw e;
     }
+  }
+
+  async imageHistory(ref: string): Promise<{ createdBy: string; size: number }[]> {
+    const h = (await this.docker.getImage(ref).history()) as { CreatedBy?: string; Size?: number }[];
+    return h.map((x) => ({ createdBy: String(x.CreatedBy ?? ''), size: Number(x.Size ?? 0) }));
   }
 
   async tagImage(id: string, repository: string, tag: string): Promise<void> {

@@ -177,6 +177,8 @@ export interface Engine {
   build(req: BuildRequest): Promise<{ imageId: string }>;
   findImages(labels: Record<string, string>): Promise<ImageSummary[]>;
   inspectImage(ref: string): Promise<ImageDetails | null>;
+  /** The image's layers' history, newest first (as the engine reports it): what made each, its bytes. */
+  imageHistory(ref: string): Promise<{ createdBy: string; size: number }[]>;
   tagImage(id: string, repository: string, tag: string): Promise<void>;
   removeImage(ref: string, opts?: { force?: boolean; noprune?: boolean }): Promise<void>;
   createContainer(spec: ContainerSpec): Promise<ContainerHandle>;

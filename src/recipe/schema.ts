@@ -340,7 +340,23 @@ export const LibrariesTest = z.strictObject({
     .describe('deliberate exceptions (an optional plugin whose dependency is not shipped), each with its reason'),
 });
 
-export const SmokeTest = z.discriminatedUnion('kind', [CommandTest, PythonTest, FileTest, MetadataTest, ServeTest, CudaVariantTest, LibrariesTest]);
+export const OverlayTest = z.strictObject({
+  kind: z.literal('overlay'),
+  ...testCommon,
+  against: imageRef.optional().describe('the engine image the overlay is on (default: the image\'s org.opencontainers.image.base.name label)'),
+  allow: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1).max(200).describe('a Python distribution (PEP 503 name) or Debian package; * matches any run of characters'),
+        reason: z.string().min(1).max(500).describe('why the overlay changes it on purpose'),
+      }),
+    )
+    .max(200)
+    .default([])
+    .describe('engine-owned packages the overlay may change, each with its reason'),
+});
+
+export const SmokeTest = z.discriminatedUnion('kind', [CommandTest, PythonTest, FileTest, MetadataTest, ServeTest, CudaVariantTest, LibrariesTest, OverlayTest]);
 export type SmokeTest = z.infer<typeof SmokeTest>;
 
 export const Smoke = z.strictObject({

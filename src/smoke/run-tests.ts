@@ -1,6 +1,7 @@
 import type { ContainerHandle, ContainerSpec, Engine, FsEntry, GpuRequest, ImageDetails } from '../engine/port.js';
 import { cudaMismatches, distInfoOf, dpkgPackages, globMatch, type Found } from './cuda-variant.js';
 import { elfDynamic, isElf } from './elf.js';
+import { overlayDelta, overlayViolations, type Installed, type OverlayDelta } from './overlay.js';
 import { parseTrace, preloadFailed } from './loader.js';
 import { OperationError } from '../errors.js';
 import type { SmokeTest } from '../recipe/schema.js';
@@ -37,7 +38,7 @@ const MIN_DRIVER_LABEL = 'dev.dynamo-image.min-driver';
 class Failure extends Error {
   constructor(
     readonly reason: string,
-    readonly details: Partial<Pick<TestResult, 'expected' | 'actual' | 'exitCode' | 'exitExplained' | 'tail'>> = {},
+    readonly details: Partial<Pick<TestResult, 'expected' | 'actual' | 'exitCode' | 'exitExplained' | 'tail' | 'data'>> = {},
   ) {
     super(reason);
   }
@@ -363,6 +364,42 @@ async function runCudaVariant(ctx: Ctx, t: Extract<SmokeTest, { kind: 'cuda-vari
   });
 }
 
+/** Python distributions and Debian packages in an image, read through its export. */
+async function installedIn(ctx: Ctx, image: string, t: SmokeTest, signal: AbortSignal): Promise<Installed[]> {
+  return withContainer(ctx, { ...baseSpec(ctx, { ...t, gpu: false }), image, entrypoint: ['/nonexistent-never-started'] }, async (c) => {
+    const want = (e: FsEntry) => (e.type === 'directory' && /\.dist-info\/?$/.test(e.path) ? 0 : e.path === 'var/lib/dpkg/status' && e.type === 'file' ? 64 << 20 : null);
+    const out: Installed[] = [];
+    for (const { entry, head } of await c.walkFiles(want, signal)) {
+      if (entry.type === 'directory') {
+        const p = entry.path.replace(/\/$/, '');
+        const d = distInfoOf(p.slice(p.lastIndexOf('/') + 1));
+        if (d) out.push({ kind: 'python', name: d.name, version: d.version, where: `/${p.slice(0, p.lastIndexOf('/'))}` });
+      } else for (const p of dpkgPackages(head.toString('utf8'))) out.push({ kind: 'dpkg', name: p.name, version: p.version, where: '/var/lib/dpkg/status' });
+    }
+    return out;
+  });
+}
+
+async function runOverlay(ctx: Ctx, t: Extract<SmokeTest, { kind: 'overlay' }>, signal: AbortSignal): Promise<OverlayDelta> {
+  const against = t.against ?? ctx.image.labels['org.opencontainers.image.base.name'];
+  if (!against) throw new Failure('no engine image to compare with: the image has no org.opencontainers.image.base.name label', { expected: 'an engine image', actual: 'none; set against on the test' });
+  const upstream = await ctx.engine.inspectImage(against);
+  if (!upstream) throw new Failure(`the engine image ${against} is not on this engine`, { expected: `${against} present`, actual: 'absent (pull it first)' });
+  const [engine, result] = [await installedIn(ctx, upstream.id, t, signal), await installedIn(ctx, ctx.image.id, t, signal)];
+  // The overlay's own layers: the result's history above the engine image's.
+  const [hu, hr] = [await ctx.engine.imageHistory(upstream.id), await ctx.engine.imageHistory(ctx.image.id)];
+  const layers = hr.slice(0, Math.max(0, hr.length - hu.length)).map((h) => ({ createdBy: h.createdBy.slice(0, 200), bytes: h.size })).filter((l) => l.bytes > 0);
+  const delta = overlayDelta(engine, result, layers);
+  const wrong = overlayViolations(delta, t.allow);
+  if (wrong.length)
+    throw new Failure(`the overlay changed ${wrong.length} package(s) the engine image ${against} owns: ${wrong.slice(0, 20).join('; ')}${wrong.length > 20 ? `; and ${wrong.length - 20} more` : ''}`, {
+      expected: `the engine image's packages as they are (or allow-listed, with a reason)`,
+      actual: wrong.join('\n'),
+      data: delta,
+    });
+  return delta;
+}
+
 const LOADERS = ['lib64/ld-linux-x86-64.so.2', 'lib/ld-linux-aarch64.so.1', 'lib/ld-linux-x86-64.so.2', 'usr/lib64/ld-linux-x86-64.so.2'];
 const SLEEPS = ['bin/sleep', 'usr/bin/sleep'];
 const MAX_LIBRARY_FILES = 5000;
@@ -427,12 +464,14 @@ async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
   // A driver too old for the image's CUDA fails every GPU test with the same one clear line.
   if (t.gpu && ctx.gpu.driver && !ctx.gpu.driver.ok) return { ...base, status: 'failed', durationMs: 0, reason: ctx.gpu.driver.detail };
   // The CUDA check reads the whole image (its export): minutes for a 30 GB engine image.
-  const timeoutMs = parseDuration(t.timeout ?? (t.kind === 'serve' ? '120s' : t.kind === 'cuda-variant' || t.kind === 'libraries' ? '10m' : '60s'));
+  const timeoutMs = parseDuration(t.timeout ?? (t.kind === 'serve' ? '120s' : t.kind === 'cuda-variant' || t.kind === 'libraries' || t.kind === 'overlay' ? '10m' : '60s'));
   const timer = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([ctx.signal, timer]);
+  let data: unknown;
   try {
     const work = (async () => {
-      if (t.kind === 'command') await runCommand(ctx, t, signal);
+      if (t.kind === 'overlay') data = await runOverlay(ctx, t, signal);
+      else if (t.kind === 'command') await runCommand(ctx, t, signal);
       else if (t.kind === 'python') await runPython(ctx, t, signal);
       else if (t.kind === 'file') await runFile(ctx, t);
       else if (t.kind === 'cuda-variant') await runCudaVariant(ctx, t, signal);
@@ -449,7 +488,7 @@ async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
       }
       throw e;
     });
-    return { ...base, status: 'passed', durationMs: Date.now() - started };
+    return { ...base, status: 'passed', durationMs: Date.now() - started, ...(data !== undefined ? { data } : {}) };
   } catch (e) {
     const durationMs = Date.now() - started;
     if (ctx.signal.aborted) throw ctx.signal.reason;

@@ -18,6 +18,8 @@ export interface TestResult {
   exitExplained?: string;
   /** Last lines of the container's output. */
   tail?: string[];
+  /** What a check measured, for the JSON report (overlay: the package and layer delta). */
+  data?: unknown;
 }
 
 export interface GpuStatus {

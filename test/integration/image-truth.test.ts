@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,5 +177,74 @@ describe('compat IMAGE --driver (issue 24, point 5)', () => {
     const none = await runCli(['compat', 'dynamo-image-base/debian-python:bookworm', '--driver', '580']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('names no CUDA version');
+  });
+});
+
+// Issue 24, point 3: the overlay leaves the engine alone. A local stand-in "engine image" with
+// torch and numpy; a recipe over it (engine.image) whose step upgrades numpy (as a careless
+// `pip install` would) and adds a package of its own.
+describe('overlay: the engine image\'s packages as they were (issue 24, point 3)', () => {
+  const engineRef = `${IMG}:engine`;
+  let recipeDir: string;
+  beforeAll(() => {
+    images.push(engineRef);
+    writeFileSync(
+      path.join(dir, 'Dockerfile.engine'),
+      'FROM dynamo-image-base/debian-python:bookworm\nRUN mkdir -p /usr/local/lib/python3.11/dist-packages/torch-2.9.0.dist-info /usr/local/lib/python3.11/dist-packages/numpy-1.26.4.dist-info\n',
+    );
+    execFileSync('docker', ['build', '-q', '--network', 'none', '-t', engineRef, '-f', path.join(dir, 'Dockerfile.engine'), dir], { stdio: 'pipe' });
+    recipeDir = path.join(dir, 'overlay-recipe');
+    mkdirSync(recipeDir);
+  }, 300_000);
+
+  const recipe = (allow: string) =>
+    [
+      'apiVersion: dynamo-image/v1',
+      `name: ${IMG}-overlay`,
+      'version: 1.0.0',
+      'engine:',
+      '  framework: custom',
+      '  version: 2.9.0',
+      `  image: { ref: "${engineRef}" }`,
+      'backend:',
+      '  entrypoint: [python3]',
+      'steps:',
+      '  - name: the overlay upgrades numpy and adds its own package',
+      '    stage: runtime',
+      '    run: |',
+      '      cd /usr/local/lib/python3.11/dist-packages',
+      '      mv numpy-1.26.4.dist-info numpy-2.0.0.dist-info',
+      '      mkdir -p /opt/overlay/site/dynamo_extra-1.0.dist-info',
+      '      head -c 200000 /dev/zero > /opt/overlay/blob',
+      'smoke:',
+      '  tests:',
+      '    - kind: overlay',
+      '      name: the overlay leaves the engine alone',
+      allow,
+    ].join('\n') + '\n';
+
+  it('an overlay that upgrades an engine-owned package fails, naming it; the delta (adds, changes, bytes per layer) is in the report', async () => {
+    writeFileSync(path.join(recipeDir, 'recipe.yaml'), recipe(''));
+    images.push(`${IMG}-overlay:1.0.0`);
+    const r = await runCli(['build', path.join(recipeDir, 'recipe.yaml'), '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the overlay changed 1 package(s) the engine image ${engineRef} owns: python numpy upgraded: 1.26.4 -> 2.0.0 (/usr/local/lib/python3.11/dist-packages)`);
+    // Nothing tagged.
+    expect(execFileSync('docker', ['images', '-q', `${IMG}-overlay:1.0.0`]).toString().trim()).toBe('');
+  });
+
+  it('with numpy allowed (a reason given) it passes; the report carries the delta', async () => {
+    writeFileSync(path.join(recipeDir, 'recipe.yaml'), recipe('      allow: [{ name: numpy, reason: "the overlay needs numpy 2 on purpose" }]'));
+    const r = await runCli(['build', path.join(recipeDir, 'recipe.yaml'), '--no-test', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const t = await runCli(['test', path.join(recipeDir, 'recipe.yaml'), '--json']);
+    expect(t.code, t.stdout).toBe(0);
+    const res = (JSON.parse(t.stdout) as { results: { status: string; data: { added: { name: string }[]; changed: { name: string; direction: string }[]; removed: unknown[]; layers: { createdBy: string; bytes: number }[] } }[] }).results[0]!;
+    expect(res.status).toBe('passed');
+    expect(res.data.changed).toMatchObject([{ name: 'numpy', from: '1.26.4', version: '2.0.0', direction: 'upgraded' }]);
+    expect(res.data.added.map((a) => a.name)).toEqual(['dynamo-extra']);
+    expect(res.data.removed).toEqual([]);
+    // The overlay's own layers with their bytes: the step wrote 200,000 bytes.
+    expect(res.data.layers.some((l) => l.bytes >= 200_000)).toBe(true);
   });
 });

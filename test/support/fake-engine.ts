@@ -60,6 +60,10 @@ export class FakeEngine implements Engine {
     return [...this.images.values()].filter((i) => Object.entries(labels).every(([k, v]) => i.labels[k] === v));
   }
 
+  async imageHistory(): Promise<{ createdBy: string; size: number }[]> {
+    return [];
+  }
+
   async inspectImage(ref: string): Promise<ImageDetails | null> {
     return this.images.get(ref) ?? [...this.images.values()].find((i) => i.tags.includes(ref)) ?? null;
   }

@@ -87,3 +87,33 @@ describe('the loader trace (issue 24, point 2)', () => {
     expect(preloadFailed('libx.so', '')).toBe(false);
   });
 });
+
+describe('overlay delta (issue 24, point 3)', () => {
+  it('removed, upgraded/downgraded, shadowed by a second copy, added; violations minus the allow-list', async () => {
+    const { overlayDelta, overlayViolations } = await import('../../src/smoke/overlay.js');
+    const site = '/usr/local/lib/python3.12/dist-packages';
+    const engine = [
+      { kind: 'python' as const, name: 'torch', version: '2.9.0', where: site },
+      { kind: 'python' as const, name: 'numpy', version: '2.1.0', where: site },
+      { kind: 'python' as const, name: 'triton', version: '3.5.0', where: site },
+      { kind: 'dpkg' as const, name: 'libnccl2', version: '2.27.3-1+cuda13.0', where: '/var/lib/dpkg/status' },
+    ];
+    const result = [
+      { kind: 'python' as const, name: 'torch', version: '2.9.0', where: site },
+      { kind: 'python' as const, name: 'numpy', version: '1.26.4', where: site },
+      { kind: 'python' as const, name: 'torch', version: '2.10.0', where: '/opt/dynamo/venv/lib/python3.12/site-packages' },
+      { kind: 'python' as const, name: 'ai-dynamo', version: '1.7.0', where: '/opt/dynamo/venv/lib/python3.12/site-packages' },
+      { kind: 'dpkg' as const, name: 'libnccl2', version: '2.28.0-1+cuda13.0', where: '/var/lib/dpkg/status' },
+    ];
+    const d = overlayDelta(engine, result, []);
+    expect(d.removed.map((x) => x.name)).toEqual(['triton']);
+    expect(d.changed.map((x) => `${x.name} ${x.direction}`)).toEqual(['numpy downgraded', 'libnccl2 changed']);
+    expect(d.shadowed.map((x) => `${x.name} ${x.version}`)).toEqual(['torch 2.10.0']);
+    expect(d.added.map((x) => x.name)).toEqual(['ai-dynamo']);
+    expect(overlayViolations(d, [])).toHaveLength(4);
+    expect(overlayViolations(d, [{ name: 'lib*', reason: 'r' }, { name: 'Triton', reason: 'r' }])).toEqual([
+      `python numpy downgraded: 2.1.0 -> 1.26.4 (${site})`,
+      `python torch 2.10.0 installed again at /opt/dynamo/venv/lib/python3.12/site-packages, beside the engine's 2.9.0 at ${site}`,
+    ]);
+  });
+});
