@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { docker } from './docker.js';
@@ -32,7 +33,9 @@ function script(what: string): string {
   return `#!/bin/sh\necho "${what} (dynamo-image stand-in)"\n`;
 }
 
-function put(root: string, file: string, content: string, mode = 0o755): void {
+const ELF_STANDIN = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'elf', 'libnixl_capi.so'));
+
+function put(root: string, file: string, content: string | Buffer, mode = 0o755): void {
   const p = path.join(root, file);
   mkdirSync(path.dirname(p), { recursive: true });
   writeFileSync(p, content);
@@ -89,7 +92,14 @@ export function makeStandins(plan: StandinPlan): string[] {
         // ucx_info -v prints the UCX version as the real one does ("# Library version: 1.22.0"):
         // the release's series from the plan, so the recipe's UCX check has something true to read.
         const ucx = plan.dynamo?.ucx?.replace(/\.x$/, '.0');
-        const content = (f: string) => (f === 'bin/ucx_info' && ucx ? `#!/bin/sh\necho "# Library version: ${ucx}"\necho "# (dynamo-image stand-in of ${im.image})"\n` : script(`${im.image}:${path.posix.join(source, f)}`));
+        // A shared object stands in as a real one (test/fixtures/elf: needs only libc), so the
+        // recipe's libraries test resolves it through the loader as it would the real library.
+        const content = (f: string) =>
+          f === 'bin/ucx_info' && ucx
+            ? `#!/bin/sh\necho "# Library version: ${ucx}"\necho "# (dynamo-image stand-in of ${im.image})"\n`
+            : /\.so(\.\d+)*$/.test(f)
+              ? ELF_STANDIN
+              : script(`${im.image}:${path.posix.join(source, f)}`);
         if (folder) for (const f of folder) put(root, path.posix.join(source, f), content(f));
         // A versioned library (libcudart.so*) of the variant's own CUDA major: the image's
         // cuda-variant test would (rightly) fail on a libcudart.so.12 in a CUDA 13 image.
