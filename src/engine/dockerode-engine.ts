@@ -683,11 +683,10 @@ class DockerodeEngine implements Engine {
         await done;
         return first ?? { exists: false, type: null, mode: 0, uid: 0, gid: 0, size: 0, content: null };
       },
-      async walkFiles(want, signal) {
+      async walkFiles(want, visit, signal) {
         const stream = (await c.export()) as unknown as Readable;
         const { default: tar } = await import('tar-stream');
         const extract = tar.extract();
-        const kept: { entry: FsEntry; head: Buffer }[] = [];
         const onAbort = () => stream.destroy(new Error('aborted'));
         signal.addEventListener('abort', onAbort, { once: true });
         try {
@@ -711,7 +710,12 @@ class DockerodeEngine implements Engine {
                 }
               });
               body.on('end', () => {
-                if (n !== null) kept.push({ entry, head: Buffer.concat(chunks) });
+                try {
+                  if (n !== null) visit(entry, Buffer.concat(chunks));
+                } catch (e) {
+                  stream.destroy(e as Error);
+                  return;
+                }
                 next();
               });
               body.resume();
@@ -724,7 +728,6 @@ class DockerodeEngine implements Engine {
         } finally {
           signal.removeEventListener('abort', onAbort);
         }
-        return kept;
       },
       async remove() {
         try {

@@ -151,9 +151,11 @@ export interface ContainerHandle {
   stat(path: string, maxContentBytes: number): Promise<PathStat>;
   /**
    * Walks the container's whole filesystem (the engine's export; no tool in the image): `want`
-   * says for each entry whether to keep it (null: skip) and how many of its first bytes to read.
+   * says for each entry whether to look at it (null: skip) and how many of its first bytes to read;
+   * `visit` gets each such entry with those bytes, one at a time (nothing is kept: a 30 GB image
+   * with thousands of libraries streams through in bounded memory).
    */
-  walkFiles(want: (e: FsEntry) => number | null, signal: AbortSignal): Promise<{ entry: FsEntry; head: Buffer }[]>;
+  walkFiles(want: (e: FsEntry) => number | null, visit: (e: FsEntry, head: Buffer) => void, signal: AbortSignal): Promise<void>;
   remove(): Promise<void>;
 }
 

@@ -338,9 +338,8 @@ async function runCudaVariant(ctx: Ctx, t: Extract<SmokeTest, { kind: 'cuda-vari
   const major = Number(declared.split('.')[0]);
   // Read from a created, never-started container: no tool in the image is needed.
   await withContainer(ctx, { ...baseSpec(ctx, { ...t, gpu: false }), entrypoint: ['/nonexistent-never-started'] }, async (c) => {
-    const entries = await c.walkFiles(cudaWant, signal);
     const found: Found[] = [];
-    for (const { entry, head } of entries) {
+    await c.walkFiles(cudaWant, (entry, head) => {
       const base = entry.path.replace(/\/$/, '').slice(entry.path.replace(/\/$/, '').lastIndexOf('/') + 1);
       if (entry.type === 'directory') {
         const d = distInfoOf(base);
@@ -352,7 +351,7 @@ async function runCudaVariant(ctx: Ctx, t: Extract<SmokeTest, { kind: 'cuda-vari
         const soname = entry.type === 'file' ? elfDynamic(head)?.soname : null;
         if (soname && soname !== base) found.push({ kind: 'library', name: soname, path: `/${entry.path}` });
       }
-    }
+    }, signal);
     const { wrong } = cudaMismatches(found, major, t.allow);
     if (wrong.length) {
       const shown = wrong.slice(0, 20).map((w) => `${w.kind} ${w.name}${w.version ? ` ${w.version}` : ''} (CUDA ${w.cudaMajor}) at ${w.path}`);
@@ -369,13 +368,17 @@ async function installedIn(ctx: Ctx, image: string, t: SmokeTest, signal: AbortS
   return withContainer(ctx, { ...baseSpec(ctx, { ...t, gpu: false }), image, entrypoint: ['/nonexistent-never-started'] }, async (c) => {
     const want = (e: FsEntry) => (e.type === 'directory' && /\.dist-info\/?$/.test(e.path) ? 0 : e.path === 'var/lib/dpkg/status' && e.type === 'file' ? 64 << 20 : null);
     const out: Installed[] = [];
-    for (const { entry, head } of await c.walkFiles(want, signal)) {
-      if (entry.type === 'directory') {
-        const p = entry.path.replace(/\/$/, '');
-        const d = distInfoOf(p.slice(p.lastIndexOf('/') + 1));
-        if (d) out.push({ kind: 'python', name: d.name, version: d.version, where: `/${p.slice(0, p.lastIndexOf('/'))}` });
-      } else for (const p of dpkgPackages(head.toString('utf8'))) out.push({ kind: 'dpkg', name: p.name, version: p.version, where: '/var/lib/dpkg/status' });
-    }
+    await c.walkFiles(
+      want,
+      (entry, head) => {
+        if (entry.type === 'directory') {
+          const p = entry.path.replace(/\/$/, '');
+          const d = distInfoOf(p.slice(p.lastIndexOf('/') + 1));
+          if (d) out.push({ kind: 'python', name: d.name, version: d.version, where: `/${p.slice(0, p.lastIndexOf('/'))}` });
+        } else for (const p of dpkgPackages(head.toString('utf8'))) out.push({ kind: 'dpkg', name: p.name, version: p.version, where: '/var/lib/dpkg/status' });
+      },
+      signal,
+    );
     return out;
   });
 }
@@ -409,22 +412,28 @@ async function runLibraries(ctx: Ctx, t: Extract<SmokeTest, { kind: 'libraries' 
   const inScope = (p: string) => /(^|\/)(site|dist)-packages\//.test(p) || roots.some((r) => p === r || p.startsWith(`${r}/`));
   // sleep keeps the container up for the loader's runs (exec); the image's own, by PATH.
   await withContainer(ctx, { ...baseSpec(ctx, { ...t, gpu: false }), entrypoint: ['sleep'], cmd: [String(Math.ceil(parseDuration(t.timeout ?? '10m') / 1000))] }, async (c) => {
-    const entries = await c.walkFiles((e) => (LOADERS.includes(e.path) || SLEEPS.includes(e.path) ? 0 : e.type === 'file' && inScope(e.path) && !/\/stubs\//.test(e.path) ? 20 : null), signal);
-    const loader = entries.find((x) => LOADERS.includes(x.entry.path));
+    let loader: string | null = null;
+    let sleep: string | null = null;
+    const targets: string[] = [];
+    await c.walkFiles(
+      (e) => (LOADERS.includes(e.path) || SLEEPS.includes(e.path) ? 0 : e.type === 'file' && inScope(e.path) && !/\/stubs\//.test(e.path) ? 20 : null),
+      (entry, head) => {
+        if (LOADERS.includes(entry.path)) loader ??= `/${entry.path}`;
+        else if (SLEEPS.includes(entry.path)) sleep ??= `/${entry.path}`;
+        // ELF shared objects and executables (e_type 2 or 3), not scripts or data.
+        else if (isElf(head) && head.length >= 18 && [2, 3].includes(head[5] === 2 ? head.readUInt16BE(16) : head.readUInt16LE(16))) targets.push(`/${entry.path}`);
+      },
+      signal,
+    );
     if (!loader) throw new Failure(`no dynamic loader in the image (looked for /${LOADERS.join(', /')})`);
-    const sleep = entries.find((x) => SLEEPS.includes(x.entry.path));
     if (!sleep) throw new Failure('the libraries test runs the loader beside sleep: the image has no /bin/sleep or /usr/bin/sleep');
-    // ELF shared objects and executables (e_type 2 or 3), not scripts or data.
-    const targets = entries
-      .filter((x) => !LOADERS.includes(x.entry.path) && !SLEEPS.includes(x.entry.path) && isElf(x.head) && x.head.length >= 18 && [2, 3].includes(x.head[5] === 2 ? x.head.readUInt16BE(16) : x.head.readUInt16LE(16)))
-      .map((x) => `/${x.entry.path}`);
     if (targets.length > MAX_LIBRARY_FILES) throw new Failure(`${targets.length} native files to check, more than ${MAX_LIBRARY_FILES}`, { expected: `at most ${MAX_LIBRARY_FILES}`, actual: 'narrow paths' });
     try {
       await c.start();
     } catch (e) {
       throw startFailure(e) ?? e;
     }
-    const ld = `/${loader.entry.path}`;
+    const ld: string = loader;
     const problems: string[] = [];
     const allowed = (s: string) => t.allow.some((a) => globMatch(a.name, s));
     for (const file of targets) {
@@ -436,7 +445,7 @@ async function runLibraries(ctx: Ctx, t: Extract<SmokeTest, { kind: 'libraries' 
       for (const s of res.stubs) problems.push(`${file}: ${s.name} resolves to the stub ${s.path}`);
     }
     for (const name of t.load) {
-      const r = await c.exec([ld, '--preload', name, `/${sleep.entry.path}`], signal, ['LD_TRACE_LOADED_OBJECTS=1']);
+      const r = await c.exec([ld, '--preload', name, sleep], signal, ['LD_TRACE_LOADED_OBJECTS=1']);
       if (preloadFailed(name, r.stderr)) {
         problems.push(`${name} is not found by the loader (LD_LIBRARY_PATH, ld.so.cache, the default folders), though something loads it by that name`);
         continue;

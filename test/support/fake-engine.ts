@@ -123,9 +123,7 @@ export class FakeEngine implements Engine {
       async stat() {
         return { exists: false, type: null, mode: 0, uid: 0, gid: 0, size: 0, content: null };
       },
-      async walkFiles() {
-        return [];
-      },
+      async walkFiles() {},
       async remove() {
         engine.calls.push(`remove ${id}`);
         engine.containers.delete(id);
