@@ -31,6 +31,8 @@ export interface BuildOptions {
   /** Local tags instead of the plan's (one platform of a multi-platform recipe: NAME:VERSION-ARCH). */
   tags?: string[];
   platform?: string;
+  /** Other builds run on this engine at the same time (build --matrix --jobs N). */
+  concurrent?: boolean;
   cacheFrom?: string[];
   builder: 'auto' | 'buildkit' | 'classic';
   /** Default: `none` when the plan fetches nothing (hermetic), else the engine's default. */
@@ -63,6 +65,12 @@ export function splitTag(ref: string): { repository: string; tag: string } {
   const slash = ref.lastIndexOf('/');
   if (at > slash && at > 0) return { repository: ref.slice(0, at), tag: ref.slice(at + 1) };
   return { repository: ref, tag: 'latest' };
+}
+
+/** API version a < b ("1.41" < "1.42"). */
+function apiBelow(a: string, b: string): boolean {
+  const [x, y] = [a.split('.').map(Number), b.split('.').map(Number)];
+  return (x[0] ?? 0) < (y[0] ?? 0) || ((x[0] ?? 0) === (y[0] ?? 0) && (x[1] ?? 0) < (y[1] ?? 0));
 }
 
 /** The local image id of each image the plan builds from by tag (a digest-pinned one cannot move). */
@@ -189,6 +197,11 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   let imageId: string;
   const release = builder === 'classic' ? await registerClassicBuild(info.endpoint) : null;
   try {
+    // Docker 20.10's BuildKit (0.8) crashes the whole engine when concurrent builds export inline
+    // cache ("concurrent map iteration and map write" in remotecache normalize; moby/buildkit#2041,
+    // seen in CI with build --matrix --jobs 2): such builds go without it, and say so.
+    const inlineRace = opts.concurrent === true && info.kind === 'docker' && apiBelow(info.apiVersion, '1.42');
+    if (builder === 'buildkit' && inlineRace) opts.progress.note(`inline cache off for this build: Docker ${info.serverVersion}'s BuildKit crashes when concurrent builds export it (moby/buildkit#2041); this image cannot serve as --cache-from (build it alone, or on Docker 23+, for that)`);
     const r = await engine.build({
       context: packed.stream,
       dockerfile: 'Dockerfile',
@@ -199,7 +212,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
       // A per-platform input: the classic builder does not set TARGETARCH itself.
       buildArgs: {
         ...(opts.buildArgs ?? {}),
-        ...(builder === 'buildkit' ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
+        ...(builder === 'buildkit' && !inlineRace ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
         ...(builder === 'classic' && plan.inputs.some((i) => i.platform) ? { TARGETARCH: (opts.platform ?? plan.platforms[0]!).split('/')[1]! } : {}),
       },
       labels: {

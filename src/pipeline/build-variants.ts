@@ -35,7 +35,9 @@ export async function buildVariants(engine: Engine, entries: MatrixEntry[], reci
     else {
       opts.onStart?.(e);
       try {
-        const r = await buildAndTest(engine, { plan: e.plan, recipeDir: recipeDirs.get(e.recipe)! }, opts.optionsFor(e, combined));
+        // Several at once on one engine: the builder is told (Docker 20.10's BuildKit cannot export
+        // inline cache from concurrent builds without crashing).
+        const r = await buildAndTest(engine, { plan: e.plan, recipeDir: recipeDirs.get(e.recipe)! }, { ...opts.optionsFor(e, combined), ...(opts.jobs > 1 ? { concurrent: true } : {}) });
         await opts.afterBuild?.(e, r, combined);
         o = { id: e.id, result: r.build.upToDate ? 'up to date' : 'built', seconds: secs(), outcome: r };
       } catch (err) {
