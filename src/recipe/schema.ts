@@ -295,6 +295,15 @@ export const ServeTest = z.strictObject({
   args: argv.optional().describe('command arguments for the entrypoint (default: the image CMD)'),
 });
 
+/** A check's deliberate exceptions: each a name (a glob) and the reason it is there on purpose. */
+function allowList(nameMax: number, name: string, reason: string, list: string) {
+  return z
+    .array(z.strictObject({ name: z.string().min(1).max(nameMax).describe(name), reason: z.string().min(1).max(500).describe(reason) }))
+    .max(200)
+    .default([])
+    .describe(list);
+}
+
 export const CudaVariantTest = z.strictObject({
   kind: z.literal('cuda-variant'),
   ...testCommon,
@@ -303,16 +312,7 @@ export const CudaVariantTest = z.strictObject({
     .regex(/^\d{1,2}(\.\d{1,2})?$/, { error: 'must be a CUDA version, e.g. "13.0" or "13"' })
     .optional()
     .describe('the CUDA the image is for (default: its dev.dynamo-image.cuda-version label)'),
-  allow: z
-    .array(
-      z.strictObject({
-        name: z.string().min(1).max(200).describe('a distribution, package or library name; * matches any run of characters (nvidia-*-cu12)'),
-        reason: z.string().min(1).max(500).describe('why it is there on purpose (shown in the report)'),
-      }),
-    )
-    .max(200)
-    .default([])
-    .describe('deliberate exceptions, each with its reason'),
+  allow: allowList(200, 'a distribution, package or library name; * matches any run of characters (nvidia-*-cu12)', 'why it is there on purpose (shown in the report)', 'deliberate exceptions, each with its reason'),
 });
 
 export const LibrariesTest = z.strictObject({
@@ -328,32 +328,14 @@ export const LibrariesTest = z.strictObject({
     .max(64)
     .default([])
     .describe('libraries something loads by bare name (dlopen: NIXL plugins, UCX transports): each must be found through the loader path'),
-  allow: z
-    .array(
-      z.strictObject({
-        name: z.string().min(1).max(300).describe('a missing library name or a file path; * matches any run of characters (/usr/lib/python3/dist-packages/onnxruntime/*)'),
-        reason: z.string().min(1).max(500).describe('why it may not load here'),
-      }),
-    )
-    .max(200)
-    .default([])
-    .describe('deliberate exceptions (an optional plugin whose dependency is not shipped), each with its reason'),
+  allow: allowList(300, 'a missing library name or a file path; * matches any run of characters (/usr/lib/python3/dist-packages/onnxruntime/*)', 'why it may not load here', 'deliberate exceptions (an optional plugin whose dependency is not shipped), each with its reason'),
 });
 
 export const OverlayTest = z.strictObject({
   kind: z.literal('overlay'),
   ...testCommon,
   against: imageRef.optional().describe('the engine image the overlay is on (default: the image\'s org.opencontainers.image.base.name label)'),
-  allow: z
-    .array(
-      z.strictObject({
-        name: z.string().min(1).max(200).describe('a Python distribution (PEP 503 name) or Debian package; * matches any run of characters'),
-        reason: z.string().min(1).max(500).describe('why the overlay changes it on purpose'),
-      }),
-    )
-    .max(200)
-    .default([])
-    .describe('engine-owned packages the overlay may change, each with its reason'),
+  allow: allowList(200, 'a Python distribution (PEP 503 name) or Debian package; * matches any run of characters', 'why the overlay changes it on purpose', 'engine-owned packages the overlay may change, each with its reason'),
 });
 
 export const SmokeTest = z.discriminatedUnion('kind', [CommandTest, PythonTest, FileTest, MetadataTest, ServeTest, CudaVariantTest, LibrariesTest, OverlayTest]);
