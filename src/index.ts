@@ -21,8 +21,8 @@ export { renderDockerfile } from './dockerfile/render.js';
 export { expandRecipes, findRecipes } from './pipeline/variants.js';
 export type { Variants } from './pipeline/variants.js';
 export { expandMatrix, parseVariant, shard } from './matrix/expand.js';
-export { bakeFile, githubMatrix } from './matrix/outputs.js';
-export type { MatrixEntry } from './matrix/outputs.js';
+export { bakeFile, githubMatrix } from './outputs/ci-matrix.js';
+export type { MatrixEntry } from './outputs/ci-matrix.js';
 
 // The engine, building and testing
 export { connectDocker } from './engine/dockerode-engine.js';

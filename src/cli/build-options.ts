@@ -9,7 +9,7 @@ import type { Engine } from '../engine/port.js';
 import { smokeEvents, smokeRunOptions } from './smoke-output.js';
 import { buildAndTest, type BuildAndTestOptions, type SmokeSummary, type TestEvents } from '../pipeline/build-and-test.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
-import { referenceProblem } from '../publish/reference.js';
+import { referenceProblem } from '../refs/reference.js';
 import { holdSecret, type Output } from './output.js';
 import { cleanText, netrcPasswords } from './output-guard.js';
 

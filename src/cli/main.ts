@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DynamoImageError, ExitCode, InputError, ReportedFailure } from '../errors.js';
-import { IMAGE_REF_RE, referencePathIsLowercase } from '../recipe/image-ref.js';
+import { IMAGE_REF_RE, referencePathIsLowercase } from '../refs/image-ref.js';
 import { TOOL_VERSION } from '../version.js';
 import { holdSecret, printIssues, processOutput, type Output } from './output.js';
 
@@ -272,7 +272,7 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .option('-q, --quiet', 'print only failures')
     .addOption(variantOpt())
     .addOption(baseImageOpt())
-    .action(async (target: string, opts: import('./commands/test.js').SmokeCliOptions) => {
+    .action(async (target: string, opts: import('./smoke-output.js').SmokeCliOptions) => {
       const { runTest } = await import('./commands/test.js');
       setExit(await runTest(target, opts, o));
     });

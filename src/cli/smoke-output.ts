@@ -3,11 +3,25 @@ import type { SmokeRunOptions, TestEvents } from '../pipeline/build-and-test.js'
 import { annotation } from '../builder/progress.js';
 import { formatHuman, formatJunit, formatResultLine } from '../smoke/report.js';
 import type { SmokeReport, TestResult } from '../smoke/types.js';
-import type { SmokeCliOptions } from './commands/test.js';
 import type { Output } from './output.js';
 import { maskSecrets } from './output-guard.js';
 
 // How the CLI shows smoke tests, for every command that runs them.
+
+/** The smoke-test flags (test, and with the build flags build and publish). */
+export interface SmokeCliOptions {
+  tests?: string;
+  gpu: 'auto' | 'require' | 'off';
+  gpuDevices?: string;
+  gpuRequest?: 'auto' | 'nvidia' | 'cdi';
+  jobs: number;
+  json?: boolean;
+  junit?: string;
+  quiet?: boolean;
+  /** With a recipe: one variant of its matrix. */
+  variant?: string;
+  baseImage?: string;
+}
 
 /** The smoke-test flags as the pipeline takes them. */
 export function smokeRunOptions(opts: Pick<SmokeCliOptions, 'gpu' | 'gpuDevices' | 'gpuRequest' | 'jobs'>): SmokeRunOptions {

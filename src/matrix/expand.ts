@@ -1,7 +1,7 @@
 import type { Issue } from '../errors.js';
 import { AXIS_SCHEMAS, type Recipe } from '../recipe/schema.js';
-import { resolveRecipe } from './resolve.js';
-import type { SupportData } from './schema.js';
+import { resolveRecipe } from '../support/resolve.js';
+import type { SupportData } from '../support/schema.js';
 
 // A recipe's matrix axes -> the variants to build, filtered through the support matrix. Pure.
 // Explicit `include` entries are added, `exclude` entries removed, then every remaining

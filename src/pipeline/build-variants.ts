@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/port.js';
 import { OperationError } from '../errors.js';
-import type { MatrixEntry } from '../matrix/outputs.js';
+import type { MatrixEntry } from '../outputs/ci-matrix.js';
 import { buildAndTest, type BuildAndTestOptions, type BuildAndTestResult } from './build-and-test.js';
 
 // Every variant of a matrix on one engine. The first variant of each recipe builds alone, so the

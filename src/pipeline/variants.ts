@@ -2,8 +2,8 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, UsageError, type Issue } from '../errors.js';
 import { expandMatrix, type Excluded } from '../matrix/expand.js';
-import { loadSupportData } from '../matrix/load.js';
-import type { MatrixEntry } from '../matrix/outputs.js';
+import { loadSupportData } from '../support/load.js';
+import type { MatrixEntry } from '../outputs/ci-matrix.js';
 import { DigestCache } from '../plan/digest-cache.js';
 import { loadRecipe, planLoaded } from '../plan/make-plan.js';
 

@@ -1,6 +1,6 @@
 import { normalizeRelative, type Recipe } from '../recipe/schema.js';
 import { installsPython } from '../recipe/python-needed.js';
-import type { Resolution } from '../matrix/resolve.js';
+import type { Resolution } from '../support/resolve.js';
 import { TOOL_VERSION } from '../version.js';
 import { normalizeDist, wheelNameVersion } from '../versions/wheel-name.js';
 import { canonicalJson, sha256Hex } from './canonical.js';

@@ -1,5 +1,5 @@
 import type { Recipe, SmokeTest } from '../recipe/schema.js';
-import type { MatrixRow } from '../matrix/schema.js';
+import type { MatrixRow } from '../support/schema.js';
 
 // The resolved build plan: everything a build needs, nothing left to look up. Versioned: tools
 // that read `plan --json` check planVersion. Changing a field's meaning bumps it.

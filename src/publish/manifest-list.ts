@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { archOf } from '../domain/platforms.js';
 import { OperationError } from '../errors.js';
 import type { PublishTarget, PushedTag } from './publish.js';
 import type { RegistryClient } from './registry-client.js';
@@ -9,9 +10,6 @@ import type { RegistryClient } from './registry-client.js';
 
 export const MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 
-export function archOf(platform: string): string {
-  return platform.split('/')[1] ?? platform;
-}
 
 /** The target of one platform's image: the first immutable tag with the architecture appended. */
 export function platformTarget(target: PublishTarget, platform: string): PublishTarget {

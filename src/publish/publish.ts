@@ -3,9 +3,9 @@ import { EnvironmentError, OperationError, UsageError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { engineAuth, type Credentials } from './credentials.js';
 import { registryHostProblem } from '../recipe/schema.js';
-import { parseReference, referenceProblem } from './reference.js';
+import { parseReference, referenceProblem } from '../refs/reference.js';
 import { RegistryClient, TransientError, withRetries, type RetryPolicy } from './registry-client.js';
-import { renderTags, tagVariables } from './tags.js';
+import { renderTags, tagVariables } from '../refs/tags.js';
 import { BUILD_KEY_LABEL } from '../plan/build-plan.js';
 
 // image on the engine -> verified tags in a registry. Every tag is checked before the first push,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EnvironmentError, OperationError } from '../errors.js';
 import type { Credentials } from './credentials.js';
-import { apiHost, isLoopback } from './reference.js';
+import { apiHost, isLoopback } from '../refs/reference.js';
 
 // A small client for the OCI distribution API: enough to read a tag's digest with anonymous, basic
 // or bearer-token auth. Transient failures (connection refused or reset, 5xx) are retried with

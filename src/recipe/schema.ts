@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { ENV_FORMS, parseEnvValue } from './env-value.js';
 import semver from 'semver';
-import { FRAMEWORKS } from '../matrix/schema.js';
+import { FRAMEWORKS } from '../domain/frameworks.js';
+import { ARCHITECTURES, PLATFORMS } from '../domain/platforms.js';
 import { parseSpecifier } from '../versions/pep440.js';
-import { IMAGE_REF_RE, referencePathIsLowercase } from './image-ref.js';
+import { IMAGE_REF_RE, referencePathIsLowercase } from '../refs/image-ref.js';
 
 // The recipe as written. This zod schema is the single source of truth: the TypeScript types, the
 // committed JSON Schema (schema/recipe.schema.json) and the README's reference all come from it.
@@ -180,7 +181,6 @@ const validRegex = z.string().refine(
 
 // The three matrix axes, each with the one rule that the top-level field and every matrix value share.
 export const cudaVersionSchema = z.string().regex(/^\d{1,3}\.\d{1,3}$/, { error: 'must be MAJOR.MINOR, e.g. "12.9"' });
-export const PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 export const platformSchema = z.enum(PLATFORMS);
 /** Base operating systems: the CUDA table's, and Debian's releases for explicit images. */
 export const OS_NAMES = ['ubuntu24.04', 'ubuntu22.04', 'debian12', 'debian13', 'debian-sid'] as const;
@@ -387,7 +387,7 @@ export const Engine = z.strictObject({
     .strictObject({
       path: archPath.describe('the file; with {arch} in it (bin/{arch}/server), one file per platform: amd64, arm64'),
       sha256: z
-        .union([sha256, z.partialRecord(z.enum(['amd64', 'arm64']), sha256)])
+        .union([sha256, z.partialRecord(z.enum(ARCHITECTURES), sha256)])
         .describe('its digest; for a path with {arch}, one per architecture: { amd64: ..., arm64: ... }'),
       installPath: absolutePath,
     })
@@ -577,7 +577,7 @@ export const Recipe = z.strictObject({
         source: archPath.describe('relative path; with {arch} in it (lib/{arch}/libx.so), one file per platform: amd64, arm64'),
         destination: absolutePath,
         sha256: z
-          .union([sha256, z.partialRecord(z.enum(['amd64', 'arm64']), sha256)])
+          .union([sha256, z.partialRecord(z.enum(ARCHITECTURES), sha256)])
           .optional()
           .describe('its digest, checked at validate and on every build (pin rewrites it); for a folder, sha256 over its listing: one "<sha256>  <path below the folder>" line per file, in path order (inside it: `find . -type f -printf "%P\\n" | LC_ALL=C sort | xargs sha256sum`)'),
         mode: z.string().regex(/^0?[0-7]{3,4}$/, { error: 'must be octal, e.g. 0644' }).optional().describe('mode of the file (of each file, for a folder)'),

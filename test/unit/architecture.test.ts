@@ -3,9 +3,29 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/cli.js';
 
-// ARCHITECTURE.md's claim that data flows one way, checked on the source: no module imports
-// itself back through others (static value imports; `import type` and dynamic import() are not
-// edges), and no command imports another command.
+// ARCHITECTURE.md's layers, checked on the source. Every import counts as an edge: value, `import
+// type`, `export ... from` and dynamic `import()`. A folder may import only its own files and the
+// folders of lower layers; no file imports itself back through others.
+
+/** Bottom to top. A top-level file is its own entry; a folder is every file under it. */
+const LAYERS: string[][] = [
+  ['errors.ts', 'version.ts', 'loopback.ts'],
+  ['domain'],
+  ['versions', 'refs'],
+  ['options'],
+  ['recipe'],
+  ['support'],
+  ['matrix'],
+  ['plan'],
+  ['dockerfile', 'context'],
+  ['outputs', 'engine'],
+  ['builder', 'smoke'],
+  ['publish'],
+  ['pipeline'],
+  ['fast'],
+  ['cli'],
+  ['index.ts'],
+];
 
 const SRC = path.join(ROOT, 'src');
 function files(dir: string): string[] {
@@ -14,27 +34,38 @@ function files(dir: string): string[] {
     return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
   });
 }
-const graph = new Map<string, string[]>();
+interface Edge {
+  to: string;
+  kind: 'value' | 'type' | 'dynamic';
+}
+const graph = new Map<string, Edge[]>();
 for (const f of files(SRC)) {
   const text = readFileSync(f, 'utf8');
-  const deps = [...text.matchAll(/^import (?!type )[^;]*?from '(\.[^']+)';/gm), ...text.matchAll(/^export (?!type )[^;]*?from '(\.[^']+)';/gm)].map((m) => path.resolve(path.dirname(f), m[1]!.replace(/\.js$/, '.ts')));
-  graph.set(f, deps);
+  const at = (spec: string) => path.resolve(path.dirname(f), spec.replace(/\.js$/, '.ts'));
+  const edges: Edge[] = [
+    ...[...text.matchAll(/^(?:import|export)(\s+type)?\s[^;]*?\sfrom\s+'(\.[^']+)';/gms)].map((m) => ({ to: at(m[2]!), kind: m[1] ? ('type' as const) : ('value' as const) })),
+    ...[...text.matchAll(/\bimport\(\s*'(\.[^']+)'\s*\)/g)].map((m) => ({ to: at(m[1]!), kind: 'dynamic' as const })),
+  ];
+  graph.set(f, edges);
 }
+const rel = (f: string) => path.relative(SRC, f).split(path.sep).join('/');
+const unitOf = (f: string) => rel(f).split('/')[0]!;
+const layerOf = new Map(LAYERS.flatMap((units, i) => units.map((u) => [u, i] as const)));
 
 describe('module graph', () => {
-  it('has no import cycle', () => {
+  it('has no import cycle of files (type and dynamic imports included)', () => {
     const cycles: string[] = [];
     const state = new Map<string, 'open' | 'done'>();
     const stack: string[] = [];
     const visit = (f: string) => {
       if (state.get(f) === 'done') return;
       if (state.get(f) === 'open') {
-        cycles.push([...stack.slice(stack.indexOf(f)), f].map((x) => path.relative(SRC, x)).join(' -> '));
+        cycles.push([...stack.slice(stack.indexOf(f)), f].map(rel).join(' -> '));
         return;
       }
       state.set(f, 'open');
       stack.push(f);
-      for (const d of graph.get(f) ?? []) visit(d);
+      for (const e of graph.get(f) ?? []) visit(e.to);
       stack.pop();
       state.set(f, 'done');
     };
@@ -42,13 +73,35 @@ describe('module graph', () => {
     expect(cycles).toEqual([]);
   });
 
-  it('no command module imports another command module', () => {
-    const commands = [...graph.keys()].filter((f) => f.includes(`${path.sep}cli${path.sep}commands${path.sep}`));
-    for (const c of commands) expect((graph.get(c) ?? []).filter((d) => commands.includes(d)).map((d) => path.relative(SRC, d)), path.relative(SRC, c)).toEqual([]);
+  it('places every folder and top-level file in a layer', () => {
+    expect([...new Set([...graph.keys()].map(unitOf))].filter((u) => !layerOf.has(u)).sort()).toEqual([]);
   });
 
-  it('reads what it claims to read (the graph is not empty)', () => {
-    expect(graph.size).toBeGreaterThan(40);
-    expect([...graph.values()].flat().length).toBeGreaterThan(100);
+  it('imports only downward: a folder imports its own files and lower layers, never a layer above or beside it', () => {
+    const upward: string[] = [];
+    for (const [f, edges] of graph)
+      for (const e of edges) {
+        const [a, b] = [unitOf(f), unitOf(e.to)];
+        if (a === b) continue;
+        if (!(layerOf.get(b)! < layerOf.get(a)!)) upward.push(`${rel(f)} -> ${rel(e.to)} (${e.kind}; ${a} is layer ${layerOf.get(a)}, ${b} layer ${layerOf.get(b)})`);
+      }
+    expect(upward).toEqual([]);
+  });
+
+  it('no command module imports another command module', () => {
+    const commands = [...graph.keys()].filter((f) => rel(f).startsWith('cli/commands/'));
+    for (const c of commands)
+      expect(
+        (graph.get(c) ?? []).filter((e) => e.kind !== 'dynamic' && commands.includes(e.to)).map((e) => rel(e.to)),
+        rel(c),
+      ).toEqual([]);
+  });
+
+  it('reads what it claims to read (every kind of edge is seen)', () => {
+    const all = [...graph.values()].flat();
+    expect(graph.size).toBeGreaterThan(60);
+    for (const kind of ['value', 'type', 'dynamic'] as const) expect(all.filter((e) => e.kind === kind).length, kind).toBeGreaterThan(10);
+    // The layer rule can fail: an edge from a lower folder to a higher one would be reported.
+    expect(layerOf.get('plan')!).toBeLessThan(layerOf.get('cli')!);
   });
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyVariant, expandMatrix, parseVariant } from '../../src/matrix/expand.js';
-import { loadSupportData } from '../../src/matrix/load.js';
+import { loadSupportData } from '../../src/support/load.js';
 import { planRecipe } from '../../src/plan/make-plan.js';
 import { fillSmokePins, pinValues } from '../../src/plan/smoke-pins.js';
 import { Recipe } from '../../src/recipe/schema.js';
@@ -52,7 +52,7 @@ describe('the built-ins follow the support data', () => {
   });
 
   it('refuses what never shipped: vLLM at 1.7.0 on CUDA 12.9', async () => {
-    const { resolveRecipe } = await import('../../src/matrix/resolve.js');
+    const { resolveRecipe } = await import('../../src/support/resolve.js');
     const { recipe } = await planRecipe(path.join(ROOT, 'recipes', 'vllm-runtime', 'recipe.yaml'));
     const r = resolveRecipe(applyVariant(recipe, { cuda: '12.9' }), data, { file: 'r.yaml', locate: () => ({ line: 1, col: 1 }) });
     expect(r.resolution).toBeNull();
@@ -117,7 +117,7 @@ describe('an unsupported recipe names the newest release that fits (issue 20, po
     ['1.7.0', '0.19.0', '12.9', 'the newest release that fits vllm 0.19.0 on CUDA 12.9: dynamo: "1.1.1" (vllm 0.19.0)'],
     ['9.9.9', '0.31.0', '13.0', 'the newest release that fits vllm 0.31.0 on CUDA 13.0: dynamo: "1.6.2" (vllm 0.31.0)'],
   ])('dynamo %s, vllm %s, CUDA %s', async (dynamo, engine, cuda, want) => {
-    const { resolveRecipe } = await import('../../src/matrix/resolve.js');
+    const { resolveRecipe } = await import('../../src/support/resolve.js');
     const r = resolveRecipe(recipe(dynamo, engine, cuda), data, { file: 'r.yaml', locate: () => ({ line: 1, col: 1 }) });
     expect(r.resolution).toBeNull();
     expect(r.issues[0]?.hint).toContain(want);

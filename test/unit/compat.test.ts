@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { driverAtLeast, newestRunnable } from '../../src/matrix/compat.js';
-import { loadSupportData } from '../../src/matrix/load.js';
+import { driverAtLeast, newestRunnable } from '../../src/support/compat.js';
+import { loadSupportData } from '../../src/support/load.js';
 
 // Issue 24, point 5: driver arithmetic and the newest line a driver runs, on the shipped data.
 describe('compat', () => {

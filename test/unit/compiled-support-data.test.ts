@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COMPILED_SUPPORT_DATA, compileSupportData, parseSupportData } from '../../src/matrix/load.js';
+import { COMPILED_SUPPORT_DATA, compileSupportData, parseSupportData } from '../../src/support/load.js';
 import { ROOT } from '../support/cli.js';
 
 // `npm run build` writes dist/support-data.json: the shipped support data, parsed and checked once.

@@ -45,7 +45,7 @@ describe('golden Dockerfiles and plans', () => {
   it.each(recipes)('%s: every matrix variant', async (rel) => {
     const base = await planRecipe(path.join(ROOT, rel));
     const { expandMatrix } = await import('../../src/matrix/expand.js');
-    const { loadSupportData } = await import('../../src/matrix/load.js');
+    const { loadSupportData } = await import('../../src/support/load.js');
     if (!base.recipe.matrix) return;
     const exp = expandMatrix(base.recipe, loadSupportData());
     expect(exp.variants.length).toBeGreaterThan(0);

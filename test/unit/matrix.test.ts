@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { expandMatrix, shard, variantId } from '../../src/matrix/expand.js';
-import { loadSupportData } from '../../src/matrix/load.js';
+import { loadSupportData } from '../../src/support/load.js';
 import { parseRecipeText } from '../../src/recipe/parse.js';
 import { runMain } from '../support/capture.js';
 import { ROOT } from '../support/cli.js';

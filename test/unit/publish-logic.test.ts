@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findCredentials } from '../../src/publish/credentials.js';
-import { apiHost, isLoopback, parseReference } from '../../src/publish/reference.js';
-import { checkTagTemplates, renderTags } from '../../src/publish/tags.js';
+import { apiHost, isLoopback, parseReference } from '../../src/refs/reference.js';
+import { checkTagTemplates, renderTags } from '../../src/refs/tags.js';
 import { extraTagTargets } from '../../src/publish/publish.js';
 
 describe('image references', () => {

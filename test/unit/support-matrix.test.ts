@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadSupportData } from '../../src/matrix/load.js';
-import { resolveRecipe } from '../../src/matrix/resolve.js';
+import { loadSupportData } from '../../src/support/load.js';
+import { resolveRecipe } from '../../src/support/resolve.js';
 import { parseRecipeText } from '../../src/recipe/parse.js';
 import { locate } from '../../src/recipe/positions.js';
 

@@ -2,7 +2,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { quietProgress } from '../../builder/progress.js';
 import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode, ReportedFailure, UsageError } from '../../errors.js';
-import type { MatrixEntry } from '../../matrix/outputs.js';
+import type { MatrixEntry } from '../../outputs/ci-matrix.js';
 import type { BuildAndTestResult } from '../../pipeline/build-and-test.js';
 import { findCredentials } from '../../publish/credentials.js';
 import { extraTagTargets, publishImage, publishTarget, type PublishTarget } from '../../publish/publish.js';

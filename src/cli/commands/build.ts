@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { BUILD_KEY_LABEL } from '../../builder/run-build.js';
 import { recordNoChange, stampOf } from '../../fast/no-change.js';
-import { PACKAGE_ROOT } from '../../matrix/load.js';
+import { PACKAGE_ROOT } from '../../support/load.js';
 import { lockPathFor } from '../../plan/lock-file.js';
 import { testRecordPath } from '../../smoke/records.js';
 import { connectDocker } from '../../engine/dockerode-engine.js';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { EnvironmentError, ExitCode, ReportedFailure, UsageError } from '../../errors.js';
-import { driverAtLeast, newestRunnable } from '../../matrix/compat.js';
-import { loadSupportData } from '../../matrix/load.js';
+import { driverAtLeast, newestRunnable } from '../../support/compat.js';
+import { loadSupportData } from '../../support/load.js';
 import { parseDriverVersion } from '../../smoke/driver.js';
 import type { Output } from '../output.js';
 

@@ -7,7 +7,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import { hashFile } from '../../plan/digest-cache.js';
 import { tryPlanRecipe } from '../../plan/make-plan.js';
 import { API_VERSION } from '../../recipe/schema.js';
-import { PACKAGE_ROOT } from '../../matrix/load.js';
+import { PACKAGE_ROOT } from '../../support/load.js';
 import { printIssues, type Output } from '../output.js';
 
 // Scaffolds a recipe for a custom backend (a Python wheel or a binary): flags for everything,

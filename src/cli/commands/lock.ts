@@ -3,7 +3,7 @@ import type { Engine } from '../../engine/port.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { findCredentials } from '../../publish/credentials.js';
 import { readLock, writeLock } from '../../plan/lock-file.js';
-import { parseReference } from '../../publish/reference.js';
+import { parseReference } from '../../refs/reference.js';
 import { RegistryClient, retryPolicy } from '../../publish/registry-client.js';
 import type { Output } from '../output.js';
 

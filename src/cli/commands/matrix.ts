@@ -1,6 +1,6 @@
 import { ExitCode, UsageError } from '../../errors.js';
 import { shard } from '../../matrix/expand.js';
-import { bakeFile, githubMatrix, githubMerge } from '../../matrix/outputs.js';
+import { bakeFile, githubMatrix, githubMerge } from '../../outputs/ci-matrix.js';
 import { expandRecipes } from '../../pipeline/variants.js';
 import type { Output } from '../output.js';
 

@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { ExitCode, OperationError, UsageError } from '../../errors.js';
-import { formatChanges, mergeReleaseData, renderMatrix, type SourceCitation } from '../../matrix/import-releases.js';
-import { loadSupportData, PACKAGE_ROOT } from '../../matrix/load.js';
-import { MAX_RELEASE_DATA_BYTES, readReleaseData, ReleaseDataError } from '../../matrix/release-data.js';
-import { readReleaseSource, ReleaseDataTooLarge } from '../../matrix/release-source.js';
-import { SupportMatrixFile, type MatrixRow } from '../../matrix/schema.js';
+import { formatChanges, mergeReleaseData, renderMatrix, type SourceCitation } from '../../support/import-releases.js';
+import { loadSupportData, PACKAGE_ROOT } from '../../support/load.js';
+import { MAX_RELEASE_DATA_BYTES, readReleaseData, ReleaseDataError } from '../../support/release-data.js';
+import { readReleaseSource, ReleaseDataTooLarge } from '../../support/release-source.js';
+import { SupportMatrixFile, type MatrixRow } from '../../support/schema.js';
 import { comparePep440, parsePep440, parseSpecifier, satisfies } from '../../versions/pep440.js';
 import type { Output } from '../output.js';
 

@@ -9,24 +9,11 @@ import { finalImages } from '../../builder/final-image.js';
 import { loadTestsFile, type SmokeSettings } from '../../smoke/load-tests.js';
 import type { SmokeReport } from '../../smoke/types.js';
 import { testImage } from '../../pipeline/build-and-test.js';
-import { smokeEvents, smokeRunOptions } from '../smoke-output.js';
+import { smokeEvents, smokeRunOptions, type SmokeCliOptions } from '../smoke-output.js';
 import { checkOutputPath, type Output } from '../output.js';
 import { variantOption } from '../variant-option.js';
 import { interruptSignal } from '../signals.js';
 
-export interface SmokeCliOptions {
-  tests?: string;
-  gpu: 'auto' | 'require' | 'off';
-  gpuDevices?: string;
-  gpuRequest?: 'auto' | 'nvidia' | 'cdi';
-  jobs: number;
-  json?: boolean;
-  junit?: string;
-  quiet?: boolean;
-  /** With a recipe: one variant of its matrix. */
-  variant?: string;
-  baseImage?: string;
-}
 
 /** Runs the tests, prints the reports, records the outcome. Returns the report. */
 export async function runAndReport(args: { engine: Engine; image: string; display?: string | undefined; settings: SmokeSettings; opts: SmokeCliOptions; o: Output; signal: AbortSignal }): Promise<SmokeReport> {

@@ -3,7 +3,7 @@ import { EnvironmentError, ExitCode } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { diffSummaries, planSummary, readSummary, SUMMARY_LABEL, type Change } from '../../plan/summary.js';
 import { findCredentials } from '../../publish/credentials.js';
-import { parseReference } from '../../publish/reference.js';
+import { parseReference } from '../../refs/reference.js';
 import { RegistryClient, retryPolicy } from '../../publish/registry-client.js';
 import { parseBuildArgs } from '../build-options.js';
 import type { Output } from '../output.js';

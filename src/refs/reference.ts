@@ -1,4 +1,4 @@
-import { IMAGE_REF_RE } from '../recipe/image-ref.js';
+import { IMAGE_REF_RE } from './image-ref.js';
 import { isLoopbackHost } from '../loopback.js';
 
 // Image references as the docker CLI reads them (distribution/reference's normalisation).

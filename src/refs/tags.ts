@@ -1,6 +1,5 @@
 import semver from 'semver';
 import type { Issue } from '../errors.js';
-import type { Plan } from '../plan/types.js';
 
 // Tag templates -> tags. Pure. The first tag starts with the image's semver: Dynamo's Kubernetes
 // operator reads the runtime version from it.
@@ -10,7 +9,16 @@ export type TagVariable = (typeof TAG_VARIABLES)[number];
 
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 
-export function tagVariables(plan: Plan, extra: { gitSha?: string | null; platform?: string | null }): Partial<Record<TagVariable, string>> {
+/** What the tag variables are read from: the plan's fields of these names (refs sits below plan/). */
+export interface TagSource {
+  image: { version: string };
+  engine: { framework: string; version: string };
+  cuda: { version: string } | null;
+  dynamo: { version: string } | null;
+  platforms: readonly string[];
+}
+
+export function tagVariables(plan: TagSource, extra: { gitSha?: string | null; platform?: string | null }): Partial<Record<TagVariable, string>> {
   const v = semver.parse(plan.image.version)!;
   const vars: Partial<Record<TagVariable, string>> = {
     version: plan.image.version,

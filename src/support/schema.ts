@@ -1,13 +1,9 @@
 import { z } from 'zod';
+import { ARCHITECTURES, type Architecture } from '../domain/platforms.js';
+import { MATRIX_FRAMEWORKS, type MatrixFramework } from '../domain/frameworks.js';
 
 // The shapes of base-images/support-matrix.yaml and base-images/base-images.yaml.
 
-export const FRAMEWORKS = ['vllm', 'sglang', 'trtllm', 'custom'] as const;
-export type Framework = (typeof FRAMEWORKS)[number];
-export const MATRIX_FRAMEWORKS = ['vllm', 'sglang', 'trtllm'] as const;
-export type MatrixFramework = (typeof MATRIX_FRAMEWORKS)[number];
-export const ARCHITECTURES = ['amd64', 'arm64'] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
 
 const cudaVersion = z.string().regex(/^\d+\.\d+$/);
 

@@ -7,7 +7,7 @@ const TARGET_LABEL = `${LABEL_PREFIX}.target`;
 import { dockerfileFromPlan } from '../dockerfile/from-plan.js';
 import { renderDockerfile, shellQuote } from '../dockerfile/render.js';
 import type { Plan } from '../plan/types.js';
-import type { VariantAxes } from './expand.js';
+import type { VariantAxes } from '../matrix/expand.js';
 
 // Matrix outputs for CI systems and BuildKit: pure functions of the variants' plans.
 

@@ -1,5 +1,5 @@
 import { comparePep440, normalizePep440, parsePep440 } from '../versions/pep440.js';
-import { MATRIX_FRAMEWORKS, type MatrixFramework } from './schema.js';
+import { MATRIX_FRAMEWORKS, type MatrixFramework } from '../domain/frameworks.js';
 
 // Dynamo's machine-readable release data (its docs' `fern/assets/releases.json`: `releases[]`
 // with `pins` per engine and NIXL, `ucx`, `kind`; `cudaHistory[]` with a toolkit per release and

@@ -1,7 +1,7 @@
 import { isMap, isScalar, isSeq, visit, type Document, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
 import { comparePep440, parsePep440 } from '../versions/pep440.js';
 import { ReleaseDataError, type ImportedRelease, type ReleaseData } from './release-data.js';
-import { MATRIX_FRAMEWORKS } from './schema.js';
+import { MATRIX_FRAMEWORKS } from '../domain/frameworks.js';
 
 // Release data (release-data.ts) merged into base-images/support-matrix.yaml, kept as a YAML
 // document so its comments, hand-written notes, variants and citations stay. Pure over the

@@ -3,7 +3,9 @@ import { comparePep440, normalizePep440, parsePep440, parseSpecifier, pickHighes
 import type { Recipe } from '../recipe/schema.js';
 import { installsPython } from '../recipe/python-needed.js';
 import { normalizeDist, wheelNameVersion } from '../versions/wheel-name.js';
-import { engineImageFor, type Architecture, type MatrixFramework, type MatrixRow, type SupportData } from './schema.js';
+import type { Architecture } from '../domain/platforms.js';
+import type { MatrixFramework } from '../domain/frameworks.js';
+import { engineImageFor, type MatrixRow, type SupportData } from './schema.js';
 
 // Resolves a recipe's versions against the support matrix and the base image table. Pure: the
 // data comes in as an argument.
