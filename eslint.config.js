@@ -8,6 +8,14 @@ const PURE = [
   'src/errors.ts',
   'src/recipe/parse.ts',
   'src/recipe/schema.ts',
+  'src/recipe/values.ts',
+  'src/recipe/smoke-schema.ts',
+  'src/recipe/scaffold.ts',
+  'src/domain/**',
+  'src/options/**',
+  'src/refs/**',
+  'src/engine/dockerode-images.ts',
+  'src/engine/build-stream.ts',
   'src/recipe/positions.ts',
   'src/recipe/suggest.ts',
   'src/versions/**',
@@ -25,8 +33,6 @@ const PURE = [
   'src/builder/step-network.ts',
   'src/dockerfile/**',
   'src/context/files.ts',
-  'src/refs/tags.ts',
-  'src/refs/reference.ts',
   'src/smoke/checks.ts',
   'src/smoke/report.ts',
   'src/smoke/driver.ts',
@@ -56,9 +62,9 @@ export default tseslint.config(
   {
     // Only the engine adapter talks to dockerode; everything else goes through the Engine port.
     files: ['src/**/*.ts'],
-    ignores: ['src/engine/dockerode-engine.ts'],
+    ignores: ['src/engine/dockerode-*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'only src/engine/dockerode-engine.ts imports dockerode (ARCHITECTURE.md)', allowTypeImports: false }] }],
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'only the adapter, src/engine/dockerode-*.ts, imports dockerode (ARCHITECTURE.md)', allowTypeImports: false }] }],
     },
   },
   {
@@ -76,7 +82,7 @@ export default tseslint.config(
         'error',
         {
           paths: [...IO_MODULES, 'dockerode', 'tar-stream'].map((name) => ({ name, message: 'a pure module does no I/O (ARCHITECTURE.md)' })),
-          patterns: [{ group: ['**/engine/**', '**/cli/**', '**/pipeline/**', '**/builder/**', '**/smoke/run-tests*', '**/publish/registry-client*', '**/publish/credentials*', '**/publish/publish*'], message: 'the pure core never imports the engine, the CLI or the I/O shells' }],
+          patterns: [{ group: ['**/engine/**', '**/cli/**', '**/pipeline/**', '**/builder/**', '**/smoke/run-tests*', '**/smoke/kinds/**', '**/smoke/context*', '**/publish/registry-client*', '**/publish/credentials*', '**/publish/publish*'], message: 'the pure core never imports the engine, the CLI or the I/O shells' }],
         },
       ],
     },

@@ -41,6 +41,10 @@ export { findCredentials } from './publish/credentials.js';
 export { publishImage, publishTarget, PublishFailure } from './publish/publish.js';
 export type { PublishTarget, PushedTag } from './publish/publish.js';
 export { retryPolicy } from './publish/registry-client.js';
+export { applyRelease, planRelease, pushBuilt, releaseRefusal, releaseTargets, RELEASE_PLAN_VERSION } from './pipeline/publish.js';
+export type { ApplyReleaseOptions, PreparedRelease, ReleasePlan, ReleaseRequest, ReleaseResult } from './pipeline/publish.js';
+export { buildPlatforms, platformBuilds } from './pipeline/platforms.js';
+export type { PlatformBuild, PlatformResult } from './pipeline/platforms.js';
 
 // Errors
 export { DynamoImageError, EnvironmentError, ExitCode, formatIssue, InputError, InterruptedError, ISSUE_CODES, OperationError, UsageError } from './errors.js';

@@ -5,11 +5,10 @@ import { jsonProgress, plainProgress, quietProgress, ttyProgress, type ProgressS
 import type { Target } from '../dockerfile/from-plan.js';
 import { readFileSync } from 'node:fs';
 import { InputError, UsageError, type Issue } from '../errors.js';
-import type { Engine } from '../engine/port.js';
 import { smokeEvents, smokeRunOptions } from './smoke-output.js';
-import { buildAndTest, type BuildAndTestOptions, type SmokeSummary, type TestEvents } from '../pipeline/build-and-test.js';
-import type { PlannedRecipe } from '../plan/make-plan.js';
+import type { BuildAndTestOptions, TestEvents } from '../pipeline/build-and-test.js';
 import { referenceProblem } from '../refs/reference.js';
+import { parseSecretSpec } from '../domain/secrets.js';
 import { holdSecret, type Output } from './output.js';
 import { cleanText, netrcPasswords } from './output-guard.js';
 
@@ -55,6 +54,22 @@ export interface BuildCliOptions {
   skipTestsReason?: string;
 }
 
+export interface PublishCliOptions extends BuildCliOptions {
+  registry?: string;
+  skipTests?: boolean;
+  dryRun?: boolean;
+  /** publish --force: move existing immutable tags. */
+  forceTags?: boolean;
+  /** publish --merge: put the manifest lists together from the platforms' pushed images. */
+  merge?: boolean;
+}
+
+/** What commander hands `build` (its --no-cache arrives as cache: false). */
+export type BuildFlags = Omit<BuildCliOptions, 'noCache' | 'invocation' | 'tags' | 'skipTestsReason'> & { cache?: boolean };
+
+/** What commander hands `publish`: no target, build args, tags or --no-test; its --force moves tags. */
+export type PublishFlags = Omit<PublishCliOptions, 'target' | 'buildArg' | 'tag' | 'test' | 'forceTags' | 'noCache' | 'invocation' | 'tags' | 'skipTestsReason'>;
+
 export function parseBuildArgs(list: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   const issues: Issue[] = [];
@@ -99,27 +114,22 @@ export function summarize(r: BuildOutcome): string {
 }
 
 /**
- * The pipeline's build-and-test with the CLI's progress and reports. Shared by `build`, `build
- * --matrix` and `publish`: a failing image never carries the tags.
+ * The CLI's build-and-test options: the flags, the progress view, the smoke reports (JUnit files
+ * written as reports arrive; `settle` waits for them). Shared by `build`, `build --matrix` and
+ * `publish`, whose pipelines call `optionsFor` for each image they build.
  */
-export async function buildWithTests(
-  engine: Engine,
-  planned: Pick<PlannedRecipe, 'plan' | 'recipeDir'>,
-  opts: BuildCliOptions,
-  o: Output,
-  signal: AbortSignal,
-  capture?: { notes: string[] },
-): Promise<{ result: BuildOutcome; smoke: SmokeSummary }> {
-  const shown = makeProgress(o, opts);
-  // The notes an up-to-date build printed are what the no-change fast path replays.
-  const progress: ProgressSink = capture ? { ...shown, note: (t) => (capture.notes.push(t), shown.note(t)) } : shown;
-  const events = smokeEvents({ quiet: opts.quiet || opts.json, json: false, ...(opts.junit ? { junit: opts.junit } : {}) }, o);
-  try {
-    const r = await buildAndTest(engine, planned, buildAndTestOptions(opts, { progress, events: { ...events, note: (t) => progress.note(t) }, signal }));
-    return { result: r.build, smoke: r.smoke };
-  } finally {
-    await Promise.all(events.written);
-  }
+export function cliBuildSession(o: Output, signal: AbortSignal, capture?: { notes: string[] }): { optionsFor: (opts: BuildCliOptions) => BuildAndTestOptions; settle: () => Promise<void> } {
+  const written: Promise<void>[] = [];
+  return {
+    optionsFor: (opts) => {
+      const shown = makeProgress(o, opts);
+      // The notes an up-to-date build printed are what the no-change fast path replays.
+      const progress: ProgressSink = capture ? { ...shown, note: (t) => (capture.notes.push(t), shown.note(t)) } : shown;
+      const events = smokeEvents({ quiet: opts.quiet || opts.json, json: false, ...(opts.junit ? { junit: opts.junit } : {}) }, o, written);
+      return buildAndTestOptions(opts, { progress, events: { ...events, note: (t) => progress.note(t) }, signal });
+    },
+    settle: async () => void (await Promise.all(written)),
+  };
 }
 
 /** The build flags as the pipeline takes them. */
@@ -150,23 +160,23 @@ export function buildAndTestOptions(opts: BuildCliOptions, with_: { progress: Pr
 /** `--secret id=NAME,src=FILE` or `id=NAME,env=VAR`, as buildx takes them: read now, kept in memory. */
 export function parseSecrets(list: string[]): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
-  for (const spec of list) {
-    const kv = Object.fromEntries(spec.split(',').map((p) => [p.slice(0, p.indexOf('=') < 0 ? p.length : p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
-    const id = kv['id'];
-    if (!id || !/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new UsageError(`--secret ${spec.replace(/(src|env)=.*/, '$1=...')}: needs id=NAME (letters, digits, _ . -)`, 'e.g. --secret id=index_token,src=token.txt or --secret id=index_token,env=INDEX_TOKEN');
-    if (kv['src'] !== undefined) {
+  for (const text of list) {
+    const parsed = parseSecretSpec(text);
+    if (!parsed.ok) throw new UsageError(parsed.problem, parsed.hint);
+    const { spec } = parsed;
+    if ('src' in spec) {
       let value: Buffer;
       try {
-        value = readFileSync(kv['src']);
+        value = readFileSync(spec.src);
       } catch {
-        throw new UsageError(`--secret id=${id}: cannot read the file given as src`);
+        throw new UsageError(`--secret id=${spec.id}: cannot read the file given as src`);
       }
-      out.set(id, value);
-    } else if (kv['env'] !== undefined) {
-      const v = process.env[kv['env']];
-      if (v === undefined) throw new UsageError(`--secret id=${id}: the environment variable ${kv['env']} is not set`);
-      out.set(id, Buffer.from(v));
-    } else throw new UsageError(`--secret id=${id}: needs src=FILE or env=VARIABLE`);
+      out.set(spec.id, value);
+    } else {
+      const v = process.env[spec.env];
+      if (v === undefined) throw new UsageError(`--secret id=${spec.id}: the environment variable ${spec.env} is not set`);
+      out.set(spec.id, Buffer.from(v));
+    }
   }
   // Held, so never printed: each value, and the passwords of a netrc secret on their own.
   for (const v of out.values()) {

@@ -1,13 +1,14 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { DynamoImageError, ExitCode, InputError, ReportedFailure } from '../errors.js';
-import { IMAGE_REF_RE, referencePathIsLowercase } from '../refs/image-ref.js';
+import { Command, CommanderError, Option } from 'commander';
+import { DynamoImageError, ExitCode, InputError, ReportedFailure, UsageError } from '../errors.js';
+import type { BuildFlags, PublishFlags } from './build-options.js';
+import { flag } from './flags.js';
 import { TOOL_VERSION } from '../version.js';
 import { holdSecret, printIssues, processOutput, type Output } from './output.js';
 
 // The only place that decides exit codes and how errors look. Commands are loaded on demand, so
 // `render` never loads the engine client.
 
-function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] = []): Command {
+export function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] = []): Command {
   const program = new Command('dynamo-image')
     .description('Build, test and publish runtime images of LLM inference backends from a recipe')
     .version(TOOL_VERSION)
@@ -21,29 +22,15 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
       (await import('zod')).z.config({ jitless: true });
     });
 
-  const locked = new Option('--locked', 'use the digests in recipe.lock.yaml for every image named by tag (refuse names it lacks)');
-  const variantOpt = () => new Option('--variant <axes>', 'one variant of the recipe\'s matrix, e.g. cuda=12.9,platform=linux/arm64');
-  const baseImageOpt = () =>
-    new Option('--base-image <ref>', 'base image instead of the recipe\'s base.image (e.g. a mirror, or what a CI runner can pull)').argParser((v: string) => {
-      if (!IMAGE_REF_RE.test(v) || !referencePathIsLowercase(v)) throw new InvalidArgumentError('is not a valid image reference (e.g. python:3.11-slim-bookworm)');
-      return v;
-    });
-  // Smoke-test options shared by build, test and publish.
-  const gpuOpt = () => new Option('--gpu <mode>', 'GPU tests: auto (run where GPUs can be requested), require, off').choices(['auto', 'require', 'off']).default('auto');
-  const gpuDevicesOpt = () => new Option('--gpu-devices <ids>', 'GPU ids for GPU tests, comma-separated: 0,1 (or CDI names, nvidia.com/gpu=0) (default: all)');
-  const gpuRequestOpt = () =>
-    new Option('--gpu-request <way>', 'how GPU tests ask for GPUs: auto (NVIDIA runtime when registered, else CDI), nvidia (as --gpus), cdi (as --device nvidia.com/gpu=N)').choices(['auto', 'nvidia', 'cdi']).default('auto');
-  const jobsOpt = (what: string) => new Option('-j, --jobs <n>', what).argParser(parseIntOption).default(2);
-  const junitOpt = () => new Option('--junit <file>', 'write the smoke tests\' JUnit XML report');
-  const progressOpt = () => new Option('--progress <mode>', 'build progress: auto (a live view on a terminal, plain lines elsewhere or with TERM=dumb), tty, plain, json (one object per event)').choices(['auto', 'tty', 'plain', 'json']).default('auto');
-  const allowUnsupported = new Option('--allow-unsupported', 'build combinations the support matrix does not list (recorded in the plan as a warning)');
+  const add = (cmd: Command, ...options: Option[]) => options.reduce((c, x) => c.addOption(x), cmd);
+  const smokeFlags = (jobsHelp: string) => [flag('gpu'), flag('gpuDevices'), flag('gpuRequest'), flag('jobs', { help: jobsHelp }), flag('junit')];
 
   program
     .command('validate')
     .description('check recipes: schema, support matrix, input files and digests')
     .argument('<files...>', 'recipe files')
-    .addOption(allowUnsupported)
-    .option('-q, --quiet', 'print only problems')
+    .addOption(flag('allowUnsupported'))
+    .addOption(flag('quiet', { help: 'print only problems' }))
     .action(async (files: string[], opts: { allowUnsupported?: boolean; quiet?: boolean }) => {
       const { runValidate } = await import('./commands/validate.js');
       setExit(await runValidate(files, opts, o));
@@ -53,11 +40,11 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .command('plan')
     .description('print the fully resolved build plan')
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
-    .option('--json', 'print the plan as JSON (planVersion 2)')
-    .addOption(allowUnsupported)
-    .addOption(locked)
-    .addOption(variantOpt())
-    .addOption(baseImageOpt())
+    .addOption(flag('json', { help: 'print the plan as JSON (planVersion 2)' }))
+    .addOption(flag('allowUnsupported'))
+    .addOption(flag('locked'))
+    .addOption(flag('variant'))
+    .addOption(flag('baseImage'))
     .action(async (file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean; variant?: string; baseImage?: string }) => {
       const { runPlan } = await import('./commands/plan.js');
       setExit(await runPlan(file, opts, o));
@@ -68,54 +55,33 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .description('print the Dockerfile rendered from the plan')
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .addOption(new Option('--target <target>', 'last stage to render (the same default as build)').choices(['runtime', 'dev']).default('runtime'))
+    .addOption(flag('target', { help: 'last stage to render (the same default as build)' }))
     .addOption(new Option('--builder <builder>', 'buildkit: package downloads in cache mounts; classic: without').choices(['buildkit', 'classic']).default('buildkit'))
-    .addOption(allowUnsupported)
-    .addOption(locked)
-    .addOption(variantOpt())
-    .addOption(baseImageOpt())
+    .addOption(flag('allowUnsupported'))
+    .addOption(flag('locked'))
+    .addOption(flag('variant'))
+    .addOption(flag('baseImage'))
     .action(async (file: string, opts: { output?: string; target: 'runtime' | 'dev'; builder: 'buildkit' | 'classic'; allowUnsupported?: boolean; locked?: boolean; variant?: string }) => {
       const { runRender } = await import('./commands/render.js');
       setExit(await runRender(file, opts, o));
     });
 
-  const collect = (v: string, prev: string[]) => [...prev, v];
-  program
-    .command('build')
-    .description('build the image on the Docker engine (up to date without work when nothing changed)')
-    .argument('[recipes...]', 'recipe file (several, or folders, with --matrix)')
-    .addOption(new Option('--target <target>', 'stage to build').choices(['runtime', 'dev']).default('runtime'))
-    .option('--no-cache', 'do not use the engine\'s layer cache (implies a rebuild)')
-    .option('--force', 'rebuild even when an image of this plan exists')
-    .option('--build-arg <NAME=VALUE>', 'build argument (repeatable)', collect, [])
-    .option('-t, --tag <ref>', 'extra tag (repeatable)', collect, [])
-    .option('--platform <platform>', 'one of the recipe\'s platforms, e.g. linux/amd64')
-    .option('--cache-from <ref>', 'image to use as a cache source (repeatable)', collect, [])
-    .option('--secret <spec>', 'build secret for steps that read it: id=NAME,src=FILE or id=NAME,env=VARIABLE (repeatable; BuildKit)', collect, [])
-    .addOption(new Option('--builder <builder>', 'builder to use').choices(['auto', 'buildkit', 'classic']).default('auto'))
-    .option('--no-test', 'do not run the recipe\'s smoke tests before tagging')
-    .addOption(gpuOpt())
-    .addOption(gpuDevicesOpt())
-    .addOption(gpuRequestOpt())
-    .addOption(jobsOpt('smoke tests in parallel (with --matrix: builds in parallel)'))
-    .addOption(junitOpt())
-    .addOption(new Option('--network <mode>', 'network of RUN steps (default: none when the plan downloads nothing)').choices(['none', 'default', 'host']))
-    .option('--json', 'print one JSON object with the result on stdout')
-    .option('-q, --quiet', 'no progress output')
-    .addOption(allowUnsupported)
-    .addOption(locked)
-    .option('--push', 'publish after building (as `dynamo-image publish`)')
-    .option('--registry <host>', 'with --push: registry HOST[:PORT] instead of publish.registry')
-    .addOption(variantOpt())
-    .addOption(baseImageOpt())
-    .addOption(progressOpt())
-    .option('--matrix', 'build every variant of every recipe given (files or folders); --jobs builds in parallel')
-    .option('--fail-fast', 'with --matrix: cancel the other builds at the first failure')
-    .action(async (files: string[], opts: Record<string, unknown>) => {
-      const { runBuild } = await import('./commands/build.js');
-      // commander's --no-cache sets cache=false
-      setExit(await runBuild(files, { ...(opts as never as import('./build-options.js').BuildCliOptions), noCache: opts['cache'] === false, invocation: argv }, o));
-    });
+  add(
+    program.command('build').description('build the image on the Docker engine (up to date without work when nothing changed)').argument('[recipes...]', 'recipe file (several, or folders, with --matrix)'),
+    ...[flag('target'), flag('noCache'), flag('force'), flag('buildArg'), flag('tag'), flag('platform'), flag('cacheFrom'), flag('secret'), flag('builder'), flag('noTest')],
+    ...smokeFlags('smoke tests in parallel (with --matrix: builds in parallel)'),
+    ...[flag('network'), flag('json'), flag('quiet'), flag('allowUnsupported'), flag('locked'), flag('push'), flag('registry', { help: 'with --push: registry HOST[:PORT] instead of publish.registry' })],
+    ...[flag('variant'), flag('baseImage'), flag('progress'), flag('matrix'), flag('failFast')],
+  ).action(async (files: string[], flagValues: BuildFlags) => {
+    // commander's --no-cache sets cache=false
+    const opts = { ...flagValues, noCache: flagValues.cache === false, invocation: argv };
+    if (opts.matrix) return setExit(await (await import('./commands/build-matrix.js')).runMatrixBuild(files, opts, o));
+    if (opts.push) {
+      if (files.length > 1) throw new UsageError(`build takes one recipe; got ${files.length}`, 'use --matrix to build several recipes and all their variants');
+      return setExit(await (await import('./commands/publish.js')).runPublish(files[0] ?? 'recipe.yaml', opts, o));
+    }
+    setExit(await (await import('./commands/build.js')).runBuild(files, opts, o));
+  });
 
   program
     .command('matrix')
@@ -125,44 +91,29 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .option('--shard <I/N>', 'only shard I of N (stable, disjoint, covering)')
     .option('--explain', 'list included and excluded combinations, with the reasons, on stderr')
     .option('--command <cmd>', 'github: the command each entry runs', 'npx dynamo-image publish')
-    .addOption(baseImageOpt())
-    .addOption(allowUnsupported)
+    .addOption(flag('baseImage'))
+    .addOption(flag('allowUnsupported'))
     .action(async (args: string[], opts: { format: 'json' | 'github' | 'github-merge' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string; baseImage?: string }) => {
       const { runMatrix } = await import('./commands/matrix.js');
       setExit(await runMatrix(args, opts, o));
     });
 
-  program
-    .command('publish')
-    .description('build (up to date when nothing changed), test, push every tag, and verify the digests in the registry')
-    .argument('[recipe]', 'recipe file', 'recipe.yaml')
-    .option('--registry <host>', 'registry HOST[:PORT][/NAMESPACE] instead of publish.registry')
-    .addOption(progressOpt())
-    .option('--force', 'move existing immutable tags to this image')
-    .option('--skip-tests', 'publish without running the smoke tests (the result says so)')
-    .option('--platform <platform>', 'a recipe for several platforms: build and push this one only (under TAG-ARCH), as a CI job on a runner of that architecture')
-    .option('--merge', 'a recipe for several platforms: put each tag\'s manifest list together from the platforms\' pushed images (after the --platform jobs)')
-    .option('--dry-run', 'ask the registry (read-only) and print the plan: what is pushed, unchanged, copied or refused; build and push nothing')
-    .option('--json', 'print {"pushed": [{"reference", "digest"}], ...} on stdout')
-    .option('-q, --quiet', 'no progress output')
-    .addOption(gpuOpt())
-    .addOption(gpuDevicesOpt())
-    .addOption(gpuRequestOpt())
-    .addOption(jobsOpt('smoke tests in parallel'))
-    .addOption(junitOpt())
-    .addOption(new Option('--builder <builder>', 'builder to use').choices(['auto', 'buildkit', 'classic']).default('auto'))
-    .option('--cache-from <ref>', 'image to use as a cache source, e.g. the last release in the registry (repeatable)', collect, [])
-    .option('--secret <spec>', 'build secret for steps that read it: id=NAME,src=FILE or id=NAME,env=VARIABLE (repeatable; BuildKit)', collect, [])
-    .addOption(allowUnsupported)
-    .addOption(locked)
-    .addOption(variantOpt())
-    .addOption(baseImageOpt())
-    .action(async (file: string, opts: Record<string, unknown>) => {
-      const { runPublish } = await import('./commands/publish.js');
-      // Building for a publish: the runtime target, the recipe's settings, smoke tests on.
-      const full = { target: 'runtime', buildArg: [], tag: [], cacheFrom: [], test: true, ...opts } as never as import('./commands/publish.js').PublishCliOptions;
-      setExit(await runPublish(file, { ...full, force: false, forceTags: opts['force'] === true }, o));
-    });
+  add(
+    program.command('publish').description('build (up to date when nothing changed), test, push every tag, and verify the digests in the registry').argument('[recipe]', 'recipe file', 'recipe.yaml'),
+    ...[flag('registry'), flag('progress'), flag('force', { help: 'move existing immutable tags to this image' })],
+    new Option('--skip-tests', 'publish without running the smoke tests (the result says so)'),
+    flag('platform', { help: 'a recipe for several platforms: build and push this one only (under TAG-ARCH), as a CI job on a runner of that architecture' }),
+    new Option('--merge', "a recipe for several platforms: put each tag's manifest list together from the platforms' pushed images (after the --platform jobs)"),
+    new Option('--dry-run', 'ask the registry (read-only) and print the plan: what is pushed, unchanged, copied or refused; build and push nothing (--json: the release plan)'),
+    ...[flag('json', { help: 'print {"pushed": [{"reference", "digest"}], ...} on stdout' }), flag('quiet')],
+    ...smokeFlags('smoke tests in parallel'),
+    ...[flag('builder'), flag('cacheFrom', { help: 'image to use as a cache source, e.g. the last release in the registry (repeatable)' }), flag('secret')],
+    ...[flag('allowUnsupported'), flag('locked'), flag('variant'), flag('baseImage')],
+  ).action(async (file: string, flagValues: PublishFlags) => {
+    // Building for a publish: the runtime target, the recipe's settings, smoke tests on; its --force moves tags.
+    const opts = { target: 'runtime' as const, buildArg: [], tag: [], test: true, ...flagValues, force: false, forceTags: flagValues.force === true };
+    setExit(await (await import('./commands/publish.js')).runPublish(file, opts, o));
+  });
 
   const support = program.command('support').description('the support data: which Dynamo release shipped which engines, on which CUDA; kept current from Dynamo\'s release data');
   support
@@ -176,8 +127,8 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .option('--cite-repo <repo>', 'the repository the file comes from', 'ai-dynamo/dynamo')
     .option('--cite-path <path>', 'its path there', 'fern/assets/releases.json')
     .option('--cite-commit <sha>', 'the commit it was read at (40 hex digits)')
-    .action(async (file: string, opts: import('./commands/support.js').SupportImportOptions) => {
-      const { runSupportImport } = await import('./commands/support.js');
+    .action(async (file: string, opts: import('./commands/support-import.js').SupportImportOptions) => {
+      const { runSupportImport } = await import('./commands/support-import.js');
       setExit(await runSupportImport(file, opts, o));
     });
   support
@@ -215,12 +166,12 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .description('why is this not up to date: what changed the build key since the image was built (input, pin, flag, base, tool version)')
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
     .option('--image <ref>', "the image to compare with (default: the recipe's local tag; a registry reference is read from the registry)")
-    .addOption(new Option('--target <target>', 'runtime or dev').choices(['runtime', 'dev']).default('runtime'))
-    .option('--build-arg <NAME=VALUE>', 'as given to build (repeatable)', collect, [])
-    .option('--platform <platform>', 'as given to build')
-    .addOption(variantOpt())
-    .option('--json', 'print the changes as JSON on stdout')
-    .addOption(allowUnsupported)
+    .addOption(flag('target', { help: 'runtime or dev' }))
+    .addOption(flag('buildArg', { help: 'as given to build (repeatable)' }))
+    .addOption(flag('platform', { help: 'as given to build' }))
+    .addOption(flag('variant'))
+    .addOption(flag('json', { help: 'print the changes as JSON on stdout' }))
+    .addOption(flag('allowUnsupported'))
     .action(async (file: string, opts: import('./commands/why.js').WhyOptions) => {
       const { runWhy } = await import('./commands/why.js');
       setExit(await runWhy(file, opts, o));
@@ -242,7 +193,7 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .description('resolve the images a recipe names by tag to digests (registry API) and write recipe.lock.yaml')
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
     .option('--json', 'print the lock as JSON on stdout')
-    .addOption(allowUnsupported)
+    .addOption(flag('allowUnsupported'))
     .action(async (file: string, opts: { json?: boolean; allowUnsupported?: boolean }) => {
       const { runLock } = await import('./commands/lock.js');
       setExit(await runLock(file, opts, o));
@@ -263,15 +214,15 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     .description('run smoke tests inside an image: a recipe\'s built image, or an image with --tests FILE')
     .argument('<target>', 'recipe file, or image reference')
     .option('--tests <file>', 'YAML with the tests (the shape of a recipe\'s smoke: section)')
-    .addOption(gpuOpt())
-    .addOption(gpuDevicesOpt())
-    .addOption(gpuRequestOpt())
-    .addOption(jobsOpt('tests in parallel'))
-    .option('--json', 'print the report as JSON on stdout')
-    .addOption(junitOpt())
-    .option('-q, --quiet', 'print only failures')
-    .addOption(variantOpt())
-    .addOption(baseImageOpt())
+    .addOption(flag('gpu'))
+    .addOption(flag('gpuDevices'))
+    .addOption(flag('gpuRequest'))
+    .addOption(flag('jobs', { help: 'tests in parallel' }))
+    .addOption(flag('json', { help: 'print the report as JSON on stdout' }))
+    .addOption(flag('junit'))
+    .addOption(flag('quiet', { help: 'print only failures' }))
+    .addOption(flag('variant'))
+    .addOption(flag('baseImage'))
     .action(async (target: string, opts: import('./smoke-output.js').SmokeCliOptions) => {
       const { runTest } = await import('./commands/test.js');
       setExit(await runTest(target, opts, o));
@@ -300,12 +251,6 @@ function makeProgram(o: Output, setExit: (code: number) => void, argv: string[] 
     });
 
   return program;
-}
-
-export function parseIntOption(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
 }
 
 export async function main(argv: string[], o: Output = processOutput): Promise<number> {

@@ -30,8 +30,7 @@ export function smokeRunOptions(opts: Pick<SmokeCliOptions, 'gpu' | 'gpuDevices'
 }
 
 /** How the CLI shows smoke tests: a line per result as it comes, then the report (or JSON), and the JUnit file. */
-export function smokeEvents(opts: Pick<SmokeCliOptions, 'quiet' | 'json' | 'junit'>, o: Output): TestEvents & { written: Promise<void>[] } {
-  const written: Promise<void>[] = [];
+export function smokeEvents(opts: Pick<SmokeCliOptions, 'quiet' | 'json' | 'junit'>, o: Output, written: Promise<void>[] = []): TestEvents & { written: Promise<void>[] } {
   return {
     written,
     onResult: (r: TestResult) => {

@@ -4,10 +4,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { folderProblem, recordKey, seal, sealMatches, trustedFolder, writeExclusive } from '../plan/cache-trust.js';
+import { replayableSpellings } from '../options/flags.js';
 import { TOOL_VERSION } from '../version.js';
 
-// Kept to node's own modules (the version, and cache-trust, node's only): this file is all a
-// no-change build loads.
+// Kept to node's own modules (the version, the flag table and cache-trust, node's only): this
+// file is all a no-change build loads.
 
 // `dynamo-image build` when nothing changed, without loading the validation stack.
 //
@@ -24,9 +25,8 @@ import { TOOL_VERSION } from '../version.js';
 
 const RECORD_VERSION = 1;
 
-/** Flags after which the result of an up-to-date build is the same every time. */
-const REPLAYABLE = new Set(['--no-test', '-q', '--quiet', '--json', '--allow-unsupported', '--locked']);
-const REPLAYABLE_WITH_VALUE = new Set(['--base-image', '--target', '--variant', '--builder', '--gpu', '--gpu-devices', '--gpu-request', '-j', '--jobs', '--build-arg', '-t', '--tag', '--platform', '--network']);
+/** Flags after which the result of an up-to-date build is the same every time: the flag table's `replay`. */
+const { bare: REPLAYABLE, withValue: REPLAYABLE_WITH_VALUE } = replayableSpellings();
 
 /** Environment that changes what a build does or prints. */
 const ENV_KEYS = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DYNAMO_IMAGE_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME', 'CI', 'GITHUB_ACTIONS', 'SOURCE_DATE_EPOCH', 'DYNAMO_IMAGE_NO_DIGEST_CACHE', 'DYNAMO_IMAGE_NO_FAST_PATH'];

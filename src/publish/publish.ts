@@ -77,6 +77,8 @@ export class PublishFailure extends OperationError {
   constructor(
     failure: OperationError,
     readonly pushed: PushedTag[],
+    /** The image that was being pushed (set by the caller that built it). */
+    public image: string | null = null,
   ) {
     super(failure.code, failure.message, { ...(failure.hint ? { hint: failure.hint } : {}), tail: failure.tail, cause: failure });
   }
@@ -190,8 +192,8 @@ export async function publishImage(opts: PublishOptions): Promise<PushedTag[]> {
  * Applies a plan: immutable tags first, mutable ones (latest) last; `copy` steps put an existing
  * manifest under the tag, `push` steps push the local image. Every tag is read back at the end.
  */
-export async function applyPublish(plan: PublishPlan, opts: PublishOptions & { client: RegistryClient }): Promise<PushedTag[]> {
-  const { engine, imageId, target, creds, client } = opts;
+export async function applyPublish(plan: PublishPlan, opts: Omit<PublishOptions, 'engine' | 'imageId'> & { client: RegistryClient; engine?: Engine; imageId?: string }): Promise<PushedTag[]> {
+  const { target, creds, client } = opts;
   const repoKey = `${target.registry}/${target.repository}`;
   const auth = engineAuth(target.registry, creds.secret);
   const out: PushedTag[] = [];
@@ -214,6 +216,8 @@ export async function applyPublish(plan: PublishPlan, opts: PublishOptions & { c
         continue;
       }
       if (s.action === 'refused') throw refusal(plan)!;
+      const { engine, imageId } = opts;
+      if (!engine || !imageId) throw new OperationError('publish.failed', `${s.reference} needs a push, and no image was given to push`);
       await engine.tagImage(imageId, repoKey, s.tag);
       localTagged.push(s.tag);
       opts.note(`pushing ${s.reference}`);
@@ -245,7 +249,7 @@ export async function applyPublish(plan: PublishPlan, opts: PublishOptions & { c
     }
   } catch (e) {
     // The local aliases made for pushing go again; the image and its own tags stay.
-    for (const tag of localTagged) await engine.removeImage(`${repoKey}:${tag}`, { noprune: true }).catch(() => undefined);
+    for (const tag of localTagged) await opts.engine!.removeImage(`${repoKey}:${tag}`, { noprune: true }).catch(() => undefined);
     if (e instanceof OperationError) throw new PublishFailure(e, out);
     throw e;
   }

@@ -23,7 +23,7 @@ describe('import from "dynamo-image"', () => {
     const t = path.join(tmp, 'loads.txt');
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('dynamo-image'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: ROOT, env: { ...process.env, ...trace(t) } }).toString();
     const names = JSON.parse(out) as string[];
-    for (const n of ['planRecipe', 'renderDockerfile', 'dockerfileFromPlan', 'connectDocker', 'buildAndTest', 'testImage', 'publishImage', 'expandRecipes', 'InputError', 'ISSUE_CODES']) expect(names).toContain(n);
+    for (const n of ['planRecipe', 'renderDockerfile', 'dockerfileFromPlan', 'connectDocker', 'buildAndTest', 'testImage', 'publishImage', 'planRelease', 'applyRelease', 'buildPlatforms', 'expandRecipes', 'InputError', 'ISSUE_CODES']) expect(names).toContain(n);
     const loaded = readFileSync(t, 'utf8');
     expect(loaded).toContain('/dist/index.js');
     for (const heavy of ['node_modules/dockerode', 'docker-modem', '@grpc', 'protobufjs']) expect(loaded).not.toContain(heavy);

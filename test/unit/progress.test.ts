@@ -136,7 +136,7 @@ describe('issue 11, point 7: progress like buildx', () => {
   });
 
   it('whole lines: output split at any byte still arrives as whole lines (classic builder stream)', async () => {
-    const { BuildTracker } = await import('../../src/engine/dockerode-engine.js');
+    const { BuildTracker } = await import('../../src/engine/build-stream.js');
     const got: BuildEvent[] = [];
     const t = new BuildTracker((e) => got.push(e));
     t.handle({ stream: 'Step 1/2 : RUN apt-get install -y curl\n' });
@@ -148,7 +148,7 @@ describe('issue 11, point 7: progress like buildx', () => {
 
 describe("issue 22, point 1: buildah's build stream (Podman)", () => {
   it('reads STEP lines per stage, cached steps and COMMIT; counts like the other builders', async () => {
-    const { BuildTracker } = await import('../../src/engine/dockerode-engine.js');
+    const { BuildTracker } = await import('../../src/engine/build-stream.js');
     const got: BuildEvent[] = [];
     const t = new BuildTracker((e) => got.push(e));
     for (const line of [

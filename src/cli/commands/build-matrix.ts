@@ -1,43 +1,17 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { quietProgress } from '../../builder/progress.js';
 import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode, ReportedFailure, UsageError } from '../../errors.js';
 import type { MatrixEntry } from '../../outputs/ci-matrix.js';
 import type { BuildAndTestResult } from '../../pipeline/build-and-test.js';
-import { findCredentials } from '../../publish/credentials.js';
-import { extraTagTargets, publishImage, publishTarget, type PublishTarget } from '../../publish/publish.js';
-import { retryPolicy } from '../../publish/registry-client.js';
-import { formatJunitSuites } from '../../smoke/report.js';
+import { pushBuilt, releaseTargets } from '../../pipeline/publish.js';
+import type { PublishTarget } from '../../publish/publish.js';
 import type { SmokeReport } from '../../smoke/types.js';
 import { checkOutputPath } from '../output.js';
 import { buildVariants, type VariantOutcome } from '../../pipeline/build-variants.js';
 import { buildAndTestOptions, type BuildCliOptions } from '../build-options.js';
 import type { Output } from '../output.js';
+import { printTable, row, writeMatrixJunit } from '../matrix-output.js';
 import { interruptSignal } from '../signals.js';
-
-interface MatrixRow {
-  variant: string;
-  result: VariantOutcome['result'];
-  seconds: string;
-  sizeMB: string;
-  cache: string;
-  smoke: string;
-  error?: string;
-}
-
-function row(o: VariantOutcome): MatrixRow {
-  const seconds = o.seconds.toFixed(1);
-  if (!('outcome' in o)) return { variant: o.id, result: o.result, seconds, sizeMB: '-', cache: '-', smoke: '-', error: o.error.message };
-  const { build, smoke } = o.outcome;
-  return {
-    variant: o.id,
-    result: o.result,
-    seconds,
-    sizeMB: (build.sizeBytes / 1e6).toFixed(1),
-    cache: build.upToDate ? 'all' : `${build.cachedSteps}/${build.totalSteps}`,
-    smoke: smoke.ran ? `${smoke.passed} passed, ${smoke.skipped} skipped` : smoke.reason,
-  };
-}
 
 /** `build --matrix`: the pipeline's buildVariants, with a line per variant and a table at the end. */
 export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: Output): Promise<number> {
@@ -51,7 +25,7 @@ export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: O
   const tagsFor = (variant: string) => opts.tag.map((t) => t.replaceAll('{variant}', variant || 'default'));
   // Publishing targets, resolved before any build: a bad registry or tag stops everything first.
   // Each variant's publish tags, then its -t tags (each names its registry): all pushed.
-  const targets = new Map<string, PublishTarget[]>(opts.push ? entries.map((e) => [e.id, [publishTarget(e.plan, { registry: opts.registry, gitSha: null }), ...extraTagTargets(tagsFor(e.variant))]] as const) : []);
+  const targets = new Map<string, PublishTarget[]>(opts.push ? entries.map((e) => [e.id, releaseTargets(e.plan, { registry: opts.registry, extraTags: tagsFor(e.variant) })] as const) : []);
   const reports = new Map<string, SmokeReport>();
   const published = new Map<string, string[]>();
   const engine = await connectDocker();
@@ -67,12 +41,8 @@ export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: O
       ...(opts.push
         ? {
             afterBuild: async (e: MatrixEntry, r: BuildAndTestResult, s: AbortSignal) => {
-              const lines: string[] = [];
-              for (const target of targets.get(e.id)!) {
-                const creds = await findCredentials(target.registry, process.env, { publish: true });
-                const pushed = await publishImage({ engine, imageId: r.build.image, target, creds, buildKey: r.build.buildKey, force: false, policy: retryPolicy(), signal: s, note: () => undefined });
-                lines.push(...pushed.map((p) => `${p.action === 'pushed' ? 'pushed' : 'unchanged'} ${p.reference}@${p.digest}`));
-              }
+              const pushed = await pushBuilt(engine, { imageId: r.build.image, buildKey: r.build.buildKey, targets: targets.get(e.id)!, force: false, signal: s, note: () => undefined });
+              const lines = pushed.map((p) => `${p.action === 'pushed' ? 'pushed' : 'unchanged'} ${p.reference}@${p.digest}`);
               published.set(e.id, lines);
               for (const l of lines) o.err(`${e.id}: ${l}`);
             },
@@ -86,19 +56,9 @@ export async function runMatrixBuild(args: string[], opts: BuildCliOptions, o: O
   }
   const table = outcomes.map(row);
   const failed = table.filter((r) => r.result === 'failed').length;
-  if (opts.junit && reports.size) {
-    const file = opts.junit;
-    // One testsuite per variant, named by the variant and its platforms (each image's own tag differs).
-    const done = entries.filter((e) => reports.has(e.id));
-    await writeFile(`${file}.${process.pid}.tmp`, formatJunitSuites(done.map((e) => reports.get(e.id)!), done.map((e) => `${e.id} (${e.plan.platforms.join(', ')})`)));
-    await rename(`${file}.${process.pid}.tmp`, file);
-  }
+  if (opts.junit && reports.size) await writeMatrixJunit(opts.junit, entries, reports);
   if (opts.json) o.out(JSON.stringify({ variants: table.map((r) => ({ ...r, ...(published.has(r.variant) ? { published: published.get(r.variant) } : {}) })), failed }));
-  const cols = ['variant', 'result', 'seconds', 'sizeMB', 'cache', 'smoke'] as const;
-  const w = cols.map((c) => Math.max(c.length, ...table.map((r) => String(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(w[i]!)).join('  ').trimEnd();
-  o.err(line([...cols]));
-  for (const r of table) o.err(line(cols.map((c) => String(r[c]))));
+  printTable(table, o);
   const summary = `${table.length - failed} of ${table.length} variant(s) ok${failed ? `, ${failed} failed` : ''}`;
   if (failed) throw new ReportedFailure('matrix.failed', summary, ExitCode.failed);
   o.err(summary);

@@ -1,92 +1,11 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { parseDocument } from 'yaml';
-import { ExitCode, OperationError, UsageError } from '../../errors.js';
-import { formatChanges, mergeReleaseData, renderMatrix, type SourceCitation } from '../../support/import-releases.js';
-import { loadSupportData, PACKAGE_ROOT } from '../../support/load.js';
-import { MAX_RELEASE_DATA_BYTES, readReleaseData, ReleaseDataError } from '../../support/release-data.js';
-import { readReleaseSource, ReleaseDataTooLarge } from '../../support/release-source.js';
-import { SupportMatrixFile, type MatrixRow } from '../../support/schema.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { loadSupportData } from '../../support/load.js';
+import type { MatrixRow } from '../../support/schema.js';
 import { comparePep440, parsePep440, parseSpecifier, satisfies } from '../../versions/pep440.js';
 import type { Output } from '../output.js';
 
-// `dynamo-image support`: the support data, asked and kept current. `import` merges Dynamo's
-// release data (releases.json) into base-images/support-matrix.yaml; `list` and `show` read it.
-
-export interface SupportImportOptions {
-  data?: string;
-  dryRun?: boolean;
-  check?: boolean;
-  json?: boolean;
-  citeRepo?: string;
-  citePath?: string;
-  citeCommit?: string;
-}
-
-const SOURCE_KEY = 'RJ';
-
-export async function runSupportImport(file: string, opts: SupportImportOptions, o: Output): Promise<number> {
-  const dir = opts.data ?? path.join(PACKAGE_ROOT, 'base-images');
-  const target = path.join(dir, 'support-matrix.yaml');
-  if (opts.citeCommit !== undefined && !/^[0-9a-f]{40}$/.test(opts.citeCommit)) throw new UsageError(`--cite-commit ${opts.citeCommit}: a commit is 40 hex digits`);
-  let source;
-  try {
-    source = await readReleaseSource(file);
-  } catch (e) {
-    if (!(e instanceof ReleaseDataTooLarge)) throw e;
-    o.err(`${file}: error[support.bad-release-data]: $: is ${e.size !== null ? `${e.size} bytes` : `over ${MAX_RELEASE_DATA_BYTES} bytes (read up to there)`}, more than release data ever is (limit ${MAX_RELEASE_DATA_BYTES}); nothing was changed`);
-    return ExitCode.badInput;
-  }
-  let data;
-  try {
-    data = readReleaseData(source.bytes);
-  } catch (e) {
-    if (!(e instanceof ReleaseDataError)) throw e;
-    for (const p of e.problems) o.err(`${file}: error[support.bad-release-data]: ${p.path}: ${p.message}`);
-    o.err(`${e.problems.length} problem${e.problems.length > 1 ? 's' : ''} in ${file}; nothing was changed`);
-    return ExitCode.badInput;
-  }
-  const text = await readFile(target, 'utf8');
-  const doc = parseDocument(text);
-  const cite: SourceCitation = { repo: opts.citeRepo ?? 'ai-dynamo/dynamo', file: opts.citePath ?? 'fern/assets/releases.json', ...(opts.citeCommit ? { commit: opts.citeCommit } : {}), ...(data.updated ? { updated: data.updated } : {}) };
-  let changes;
-  try {
-    changes = mergeReleaseData(doc, data, SOURCE_KEY, cite);
-  } catch (e) {
-    if (!(e instanceof ReleaseDataError)) throw e;
-    for (const p of e.problems) o.err(`${file}: error[support.bad-release-data]: ${p.path}: ${p.message}`);
-    o.err(`nothing was changed`);
-    return ExitCode.badInput;
-  }
-  const out = renderMatrix(doc);
-  // What would be written must be valid support data, whatever the input said.
-  const checked = SupportMatrixFile.safeParse(parseDocument(out).toJS());
-  if (!checked.success) throw new OperationError('support.bad-release-data', `${file}: the merged support data would not be valid (${checked.error.issues[0]?.message ?? 'schema'}); nothing was changed`);
-  const lines = formatChanges(changes);
-  if (opts.json) o.out(JSON.stringify({ file: target, changes, skipped: data.skipped, written: !opts.dryRun && !opts.check && changes.length > 0 }));
-  else {
-    for (const l of lines) o.out(l);
-    if (data.skipped.length) o.err(`not support rows (previews, model builds): ${data.skipped.join(', ')}`);
-  }
-  if (opts.check) {
-    if (changes.length) {
-      o.err(`${target} is behind ${file}: ${changes.length} change${changes.length > 1 ? 's' : ''} (run: dynamo-image support import ${file})`);
-      return ExitCode.failed;
-    }
-    o.err(`${target} is current with ${file}`);
-    return ExitCode.ok;
-  }
-  if (opts.dryRun || !changes.length) {
-    o.err(changes.length ? `${changes.length} change${changes.length > 1 ? 's' : ''}; --dry-run: nothing written` : `${target} is current with ${file}: nothing to change`);
-    return ExitCode.ok;
-  }
-  const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(tmp, out, { flag: 'wx' });
-  await rename(tmp, target);
-  o.err(`${changes.length} change${changes.length > 1 ? 's' : ''} written to ${target}`);
-  return ExitCode.ok;
-}
+// `dynamo-image support list|show|find`: the support data, asked (`support import`, which keeps it
+// current, is support-import.ts).
 
 function byVersionDesc(a: string, b: string): number {
   return comparePep440(parsePep440(b)!, parsePep440(a)!);
