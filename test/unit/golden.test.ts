@@ -6,6 +6,7 @@ import { renderDockerfile } from '../../src/dockerfile/render.js';
 import { planFetches } from '../../src/plan/build-plan.js';
 import { planRecipe } from '../../src/plan/make-plan.js';
 import { ROOT } from '../support/cli.js';
+import { DIGEST_TABLE, digestTable, normaliseDigests } from '../support/golden.js';
 
 // Golden files for every recipe in recipes/ and every good test fixture: the rendered Dockerfile
 // and the plan. Review changes to them like code. Update with: npx vitest run -u
@@ -25,6 +26,10 @@ const recipes = [...recipesUnder(path.join(ROOT, 'recipes')), ...recipesUnder(pa
 function goldenName(rel: string): string {
   return path.dirname(rel).replace(/^recipes\//, '').replace(/^test\/fixtures\/good\//, 'fixtures/').replaceAll('/', '__');
 }
+
+// Each golden's plan digest, by golden name: the identities, in one table (normalised out of the
+// goldens themselves, so a new Plan key changes this table and no rendered file).
+const digests = new Map<string, string>();
 
 describe('golden Dockerfiles and plans', () => {
   it('covers every recipe', () => {
@@ -51,22 +56,41 @@ describe('golden Dockerfiles and plans', () => {
     expect(exp.variants.length).toBeGreaterThan(0);
     for (const v of exp.variants) {
       const { plan } = await planRecipe(path.join(ROOT, rel), { variant: v.axes });
-      await expect(renderDockerfile(dockerfileFromPlan(plan, 'runtime', { buildkit: true, stepNetwork: planFetches(plan) }))).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', 'variants', `${goldenName(rel)}__${v.id}.Dockerfile`));
+      digests.set(`variants/${goldenName(rel)}__${v.id}`, plan.digest);
+      await expect(normaliseDigests(renderDockerfile(dockerfileFromPlan(plan, 'runtime', { buildkit: true, stepNetwork: planFetches(plan) })), { plan: plan.digest })).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', 'variants', `${goldenName(rel)}__${v.id}.Dockerfile`));
     }
   });
 
   it.each(recipes)('%s', async (rel) => {
     const { plan } = await planRecipe(path.join(ROOT, rel), { cache: undefined });
     const name = goldenName(rel);
+    digests.set(name, plan.digest);
+    const norm = (text: string) => normaliseDigests(text, { plan: plan.digest });
     // As BuildKit gets it (cache mounts, each RUN's network where the build has one); the classic
     // builder's differs only in those (below).
-    await expect(renderDockerfile(dockerfileFromPlan(plan, 'dev', { buildkit: true, stepNetwork: planFetches(plan) }))).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.Dockerfile`));
+    await expect(norm(renderDockerfile(dockerfileFromPlan(plan, 'dev', { buildkit: true, stepNetwork: planFetches(plan) })))).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.Dockerfile`));
     const classic = renderDockerfile(dockerfileFromPlan(plan, 'dev', { buildkit: false }));
     expect(classic).not.toContain('--mount=type=cache');
     expect(classic).not.toContain('--network=');
-    if (rel.includes('python-deps')) await expect(classic).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.classic.Dockerfile`));
+    if (rel.includes('python-deps')) await expect(norm(classic)).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.classic.Dockerfile`));
     // Machine paths normalised: the plan names the recipe by its path from the repository root.
     const normalised = { ...plan, recipe: { ...plan.recipe, file: rel } };
-    await expect(`${JSON.stringify(normalised, null, 2)}\n`).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.plan.json`));
+    await expect(norm(`${JSON.stringify(normalised, null, 2)}\n`)).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.plan.json`));
+  });
+
+  it('keeps every golden\'s plan digest in one table (test/golden/digests.json)', async () => {
+    expect(digests.size).toBeGreaterThanOrEqual(recipes.length);
+    await expect(digestTable(digests)).toMatchFileSnapshot(DIGEST_TABLE);
+  });
+
+  it('a new Plan key changes the digest, and no rendered golden', async () => {
+    const { plan } = await planRecipe(path.join(ROOT, 'recipes/examples/echo-python/recipe.yaml'));
+    const { canonicalJson, sha256Hex } = await import('../../src/plan/canonical.js');
+    const { digest: _old, ...rest } = plan;
+    const grown = { ...plan, digest: `sha256:${sha256Hex(canonicalJson({ ...rest, aNewKey: 'its default' }))}` };
+    expect(grown.digest).not.toBe(plan.digest);
+    const render = (p: typeof plan) => normaliseDigests(renderDockerfile(dockerfileFromPlan(p, 'dev', { buildkit: true, stepNetwork: planFetches(p) })), { plan: p.digest });
+    expect(render(grown)).toBe(render(plan));
+    expect(renderDockerfile(dockerfileFromPlan(grown, 'dev', { buildkit: true }))).toContain(grown.digest);
   });
 });
