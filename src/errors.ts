@@ -119,11 +119,31 @@ export function formatIssue(i: Issue): string {
   return `${where}${sev}${field}${i.message}${i.hint ? ` (${i.hint})` : ''}`;
 }
 
+/**
+ * Every code a thrown error can carry (`error[publish.tag-exists]`): stable, for scripts and CI to
+ * match on. Closed: a new code is added here, where its neighbours show how codes are named.
+ */
+export const ERROR_CODES = [
+  'build.step-network', 'build.base-unavailable', 'build.failed', 'build.image-missing', 'build.label-missing', 'build.no-image',
+  'build.rejected', 'build.stream', 'compat.no-cuda', 'compat.no-image', 'compat.no-minimum', 'container.bad-id',
+  'container.command-not-executable', 'container.command-not-found', 'container.not-running',
+  'container.start-failed', 'context.changed', 'context.missing', 'credentials.config', 'credentials.helper-failed',
+  'credentials.helper-missing', 'engine.config', 'engine.error', 'engine.gone', 'engine.no-bridge',
+  'engine.no-run-network', 'engine.unreachable', 'gpu.unavailable', 'input.invalid', 'interrupted', 'matrix.fail-fast', 'matrix.failed',
+  'publish.check-failed', 'publish.digest-mismatch', 'publish.failed', 'publish.interrupted', 'publish.no-digest',
+  'publish.no-image', 'publish.platforms-missing', 'publish.tag-exists', 'publish.unauthorized',
+  'publish.verify-failed', 'registry.auth', 'registry.auth-realm', 'registry.bad-answer', 'registry.digest-mismatch',
+  'registry.error', 'registry.slow', 'registry.too-large', 'registry.unauthorized', 'registry.unreachable',
+  'smoke.failed', 'smoke.no-image', 'support.bad-release-data', 'support.fetch', 'usage', 'validate.invalid',
+  'why.no-image',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export class DynamoImageError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
-  constructor(code: string, message: string, opts: { exitCode: ExitCode; hint?: string; cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, opts: { exitCode: ExitCode; hint?: string; cause?: unknown }) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
@@ -149,7 +169,7 @@ export class UsageError extends DynamoImageError {
 
 /** The environment is missing something: no engine, no registry. */
 export class EnvironmentError extends DynamoImageError {
-  constructor(code: string, message: string, hint?: string, cause?: unknown) {
+  constructor(code: ErrorCode, message: string, hint?: string, cause?: unknown) {
     super(code, message, { exitCode: ExitCode.environment, ...(hint ? { hint } : {}), cause });
   }
 }
@@ -158,7 +178,7 @@ export class EnvironmentError extends DynamoImageError {
 export class OperationError extends DynamoImageError {
   /** Last lines of the output that led to the failure. */
   readonly tail: string[];
-  constructor(code: string, message: string, opts: { hint?: string; tail?: string[]; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { hint?: string; tail?: string[]; cause?: unknown } = {}) {
     super(code, message, { exitCode: ExitCode.failed, ...(opts.hint ? { hint: opts.hint } : {}), cause: opts.cause });
     this.tail = opts.tail ?? [];
   }
@@ -169,7 +189,7 @@ export class OperationError extends DynamoImageError {
  * only its one-line summary and exits with its code.
  */
 export class ReportedFailure extends DynamoImageError {
-  constructor(code: string, summary: string, exitCode: ExitCode) {
+  constructor(code: ErrorCode, summary: string, exitCode: ExitCode) {
     super(code, summary, { exitCode });
   }
 }

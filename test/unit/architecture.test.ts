@@ -97,6 +97,13 @@ describe('module graph', () => {
       ).toEqual([]);
   });
 
+  it('ARCHITECTURE.md shows the layers as this test holds them', () => {
+    const doc = readFileSync(path.join(ROOT, 'ARCHITECTURE.md'), 'utf8');
+    const block = /```layers\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const shown = block.trim().split('\n').map((l) => l.trim().split(/\s+/).slice(1));
+    expect(shown).toEqual(LAYERS);
+  });
+
   it('reads what it claims to read (every kind of edge is seen)', () => {
     const all = [...graph.values()].flat();
     expect(graph.size).toBeGreaterThan(60);
