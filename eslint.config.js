@@ -20,6 +20,7 @@ const PURE = [
   'src/recipe/suggest.ts',
   'src/versions/**',
   'src/support/resolve.ts',
+  'src/support/resolve-*.ts',
   'src/matrix/expand.ts',
   'src/outputs/ci-matrix.ts',
   'src/support/schema.ts',
@@ -43,7 +44,20 @@ const PURE = [
   'src/recipe/python-needed.ts',
 ];
 
-const IO_MODULES = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process', 'net', 'node:net', 'http', 'node:http', 'https', 'node:https'];
+const IO_MODULES = [
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'child_process',
+  'node:child_process',
+  'net',
+  'node:net',
+  'http',
+  'node:http',
+  'https',
+  'node:https',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test/support/*.mjs', 'scripts/**', 'bin/**', '.api-consumer-check.ts'] },
@@ -64,7 +78,12 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/engine/dockerode-*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'only the adapter, src/engine/dockerode-*.ts, imports dockerode (ARCHITECTURE.md)', allowTypeImports: false }] }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'dockerode', message: 'only the adapter, src/engine/dockerode-*.ts, imports dockerode (ARCHITECTURE.md)', allowTypeImports: false }],
+        },
+      ],
     },
   },
   {
@@ -72,7 +91,10 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/cli/main.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'only src/cli/main.ts ends the process; throw a typed error instead' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'exit', message: 'only src/cli/main.ts ends the process; throw a typed error instead' },
+      ],
     },
   },
   {
@@ -82,7 +104,23 @@ export default tseslint.config(
         'error',
         {
           paths: [...IO_MODULES, 'dockerode', 'tar-stream'].map((name) => ({ name, message: 'a pure module does no I/O (ARCHITECTURE.md)' })),
-          patterns: [{ group: ['**/engine/**', '**/cli/**', '**/pipeline/**', '**/builder/**', '**/smoke/run-tests*', '**/smoke/kinds/**', '**/smoke/context*', '**/publish/registry-client*', '**/publish/credentials*', '**/publish/publish*'], message: 'the pure core never imports the engine, the CLI or the I/O shells' }],
+          patterns: [
+            {
+              group: [
+                '**/engine/**',
+                '**/cli/**',
+                '**/pipeline/**',
+                '**/builder/**',
+                '**/smoke/run-tests*',
+                '**/smoke/kinds/**',
+                '**/smoke/context*',
+                '**/publish/registry-client*',
+                '**/publish/credentials*',
+                '**/publish/publish*',
+              ],
+              message: 'the pure core never imports the engine, the CLI or the I/O shells',
+            },
+          ],
         },
       ],
     },

@@ -24,8 +24,18 @@ try {
   run(DOCKER, ['image', 'rm', '-f', 'bench-baseline:cold', 'bench-baseline:warm'], { allowFail: true });
 }
 const rows = [
-  { case: 'full build, no cache', 'docker build (ms)': median(cold.docker).toFixed(0), 'dynamo-image build (ms)': median(cold.ours).toFixed(0), 'difference (ms)': (median(cold.ours) - median(cold.docker)).toFixed(0) },
-  { case: 'no change', 'docker build (ms)': median(warm.docker).toFixed(0), 'dynamo-image build (ms)': median(warm.ours).toFixed(0), 'difference (ms)': (median(warm.ours) - median(warm.docker)).toFixed(0) },
+  {
+    case: 'full build, no cache',
+    'docker build (ms)': median(cold.docker).toFixed(0),
+    'dynamo-image build (ms)': median(cold.ours).toFixed(0),
+    'difference (ms)': (median(cold.ours) - median(cold.docker)).toFixed(0),
+  },
+  {
+    case: 'no change',
+    'docker build (ms)': median(warm.docker).toFixed(0),
+    'dynamo-image build (ms)': median(warm.ours).toFixed(0),
+    'difference (ms)': (median(warm.ours) - median(warm.docker)).toFixed(0),
+  },
 ];
 table(rows);
 saveResults('build-overhead', { runs, recipe, rows, raw: { cold, warm } });

@@ -50,7 +50,10 @@ export function materializeContext(recipe, target = 'runtime') {
 export function saveResults(name, data) {
   mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
   const file = path.join(ROOT, 'bench', 'results', `${name}.json`);
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), host: `${os.cpus().length} cpus, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`, ...data }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), host: `${os.cpus().length} cpus, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`, ...data }, null, 2)}\n`,
+  );
   console.log(`results in ${path.relative(process.cwd(), file)}`);
 }
 

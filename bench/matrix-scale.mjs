@@ -40,9 +40,19 @@ const builtinPlan = (() => {
 rmSync(dir, { recursive: true, force: true });
 const rows = [
   { case: 'plan (1 recipe, 1 variant)', ms: Math.round(plan.ms), perVariantMs: null, peakRssMb: Math.round(plan.peakRssKb / 1024) },
-  { case: `matrix --format json (${recipes} recipes, ${variants} variants)`, ms: Math.round(m.ms), perVariantMs: Number((m.ms / variants).toFixed(2)), peakRssMb: Math.round(m.peakRssKb / 1024) },
+  {
+    case: `matrix --format json (${recipes} recipes, ${variants} variants)`,
+    ms: Math.round(m.ms),
+    perVariantMs: Number((m.ms / variants).toFixed(2)),
+    peakRssMb: Math.round(m.peakRssKb / 1024),
+  },
   { case: 'plan recipes/vllm-runtime', ms: Math.round(builtinPlan.ms), perVariantMs: null, peakRssMb: Math.round(builtinPlan.peakRssKb / 1024) },
-  { case: `matrix recipes --format github (${builtin.n} variants), ${(builtin.ms / builtinPlan.ms).toFixed(2)}x one plan`, ms: Math.round(builtin.ms), perVariantMs: Number((builtin.ms / builtin.n).toFixed(2)), peakRssMb: Math.round(builtin.peakRssKb / 1024) },
+  {
+    case: `matrix recipes --format github (${builtin.n} variants), ${(builtin.ms / builtinPlan.ms).toFixed(2)}x one plan`,
+    ms: Math.round(builtin.ms),
+    perVariantMs: Number((builtin.ms / builtin.n).toFixed(2)),
+    peakRssMb: Math.round(builtin.peakRssKb / 1024),
+  },
 ];
 console.table(rows);
 saveResults('matrix-scale', { recipes, variants, runs, rows });

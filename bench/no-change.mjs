@@ -36,15 +36,28 @@ const big = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-bench-1g-'));
 let large;
 try {
   cpSync(path.join(ROOT, 'recipes/examples/echo-python'), big, { recursive: true });
-  execFileSync('sh', ['-c', `head -c ${sizeMb}M /dev/urandom > ${big}/big.bin && sed -i 's/^name: .*/name: bench-nochange-1g/; s#^files:#files:\\n  - source: big.bin\\n    destination: /opt/big.bin#' ${big}/recipe.yaml`]);
+  execFileSync('sh', [
+    '-c',
+    `head -c ${sizeMb}M /dev/urandom > ${big}/big.bin && sed -i 's/^name: .*/name: bench-nochange-1g/; s#^files:#files:\\n  - source: big.bin\\n    destination: /opt/big.bin#' ${big}/recipe.yaml`,
+  ]);
   large = measure('large', path.join(big, 'recipe.yaml'));
 } finally {
   rmSync(big, { recursive: true, force: true });
   run(DOCKER, ['image', 'rm', '-f', 'bench-nochange-1g:0.1.0'], { allowFail: true });
 }
 const rows = [
-  { input: 'small (echo-python)', 'docker build (ms)': small.docker.toFixed(0), 'dynamo-image build (ms)': small.ours.toFixed(0), ratio: (small.ours / small.docker).toFixed(2) },
-  { input: `${sizeMb} MiB file`, 'docker build (ms)': large.docker.toFixed(0), 'dynamo-image build (ms)': large.ours.toFixed(0), ratio: (large.ours / large.docker).toFixed(2) },
+  {
+    input: 'small (echo-python)',
+    'docker build (ms)': small.docker.toFixed(0),
+    'dynamo-image build (ms)': small.ours.toFixed(0),
+    ratio: (small.ours / small.docker).toFixed(2),
+  },
+  {
+    input: `${sizeMb} MiB file`,
+    'docker build (ms)': large.docker.toFixed(0),
+    'dynamo-image build (ms)': large.ours.toFixed(0),
+    ratio: (large.ours / large.docker).toFixed(2),
+  },
 ];
 table(rows);
 saveResults('no-change', { runs, sizeMb, rows, raw: { small: small.raw, large: large.raw } });

@@ -21,13 +21,32 @@ const port = await new Promise((r) => {
   });
 });
 const registry = `127.0.0.1:${port}`;
-writeFileSync(path.join(work, 'registry.yml'), `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${work}/storage\nhttp:\n  addr: ${registry}\n`);
+writeFileSync(
+  path.join(work, 'registry.yml'),
+  `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${work}/storage\nhttp:\n  addr: ${registry}\n`,
+);
 const reg = spawn('docker-registry', ['serve', path.join(work, 'registry.yml')], { stdio: 'ignore' });
 
 async function freshEngine(name) {
   const dir = path.join(work, name);
   const sock = path.join(dir, 'docker.sock');
-  const child = spawn('dockerd', ['--data-root', path.join(dir, 'data'), '--exec-root', `/run/dib-${name}-${process.pid}`, '--pidfile', path.join(dir, 'pid'), '--host', `unix://${sock}`, '--bridge=none', '--iptables=false', '--ip-masq=false'], { stdio: 'ignore' });
+  const child = spawn(
+    'dockerd',
+    [
+      '--data-root',
+      path.join(dir, 'data'),
+      '--exec-root',
+      `/run/dib-${name}-${process.pid}`,
+      '--pidfile',
+      path.join(dir, 'pid'),
+      '--host',
+      `unix://${sock}`,
+      '--bridge=none',
+      '--iptables=false',
+      '--ip-masq=false',
+    ],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 120 && !(existsSync(sock) && tryVersion(sock)); i++) await new Promise((r) => setTimeout(r, 250));
   execFileSync('sh', ['-c', `docker save ${BASE} | docker -H unix://${sock} load -q`]);
   return {
@@ -52,7 +71,15 @@ const cold = [];
 const warm = [];
 let cached = null;
 try {
-  for (let i = 0; i < 120; i++) if (await fetch(`http://${registry}/v2/`).then(() => true, () => false)) break; else await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 120; i++)
+    if (
+      await fetch(`http://${registry}/v2/`).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
+    else await new Promise((r) => setTimeout(r, 100));
   const ex = path.join(work, 'recipe');
   cpSync(path.join(ROOT, 'recipes/examples/echo-python'), ex, { recursive: true });
   const recipe = path.join(ex, 'recipe.yaml');
@@ -63,18 +90,37 @@ try {
   // The next release: a new version, the same engine and files.
   writeFileSync(recipe, readFileSync(recipe, 'utf8').replace(/^version: 0\.1\.0$/m, 'version: 0.2.0'));
   for (let i = 0; i < runs; i++) {
-    for (const [kind, list] of [['cold', cold], ['warm', warm]]) {
+    for (const [kind, list] of [
+      ['cold', cold],
+      ['warm', warm],
+    ]) {
       const eng = await freshEngine(`${kind}${i}`);
       try {
-        const args = ['build', recipe, '--no-test', '--json', '--builder', 'buildkit', ...(kind === 'warm' ? ['--cache-from', `${registry}/${name}:0.1.0`] : [])];
+        const args = [
+          'build',
+          recipe,
+          '--no-test',
+          '--json',
+          '--builder',
+          'buildkit',
+          ...(kind === 'warm' ? ['--cache-from', `${registry}/${name}:0.1.0`] : []),
+        ];
         const r = cli(args, { env: eng.env });
         const out = JSON.parse(r.stdout);
         list.push(r.ms);
         if (kind === 'warm') {
           cached = `${out.cachedSteps}/${out.totalSteps}`;
           if (process.env.BENCH_SHOW_STEPS) {
-            const plain = cli(['build', recipe, '--no-test', '--force', '--progress', 'plain', '--builder', 'buildkit', '--cache-from', `${registry}/${name}:0.1.0`], { env: eng.env });
-            console.error(plain.stderr.split('\n').filter((l) => /CACHED|DONE/.test(l)).join('\n'));
+            const plain = cli(
+              ['build', recipe, '--no-test', '--force', '--progress', 'plain', '--builder', 'buildkit', '--cache-from', `${registry}/${name}:0.1.0`],
+              { env: eng.env },
+            );
+            console.error(
+              plain.stderr
+                .split('\n')
+                .filter((l) => /CACHED|DONE/.test(l))
+                .join('\n'),
+            );
           }
         }
       } finally {

@@ -31,7 +31,12 @@ try {
     'report bytes': kept(r),
     'says dropped': /bytes of output dropped here/.test(JSON.stringify(r)) ? 'yes' : 'no',
   }));
-  rows.push({ test: `dynamo-image test (exit ${t.status})`, status: `${(t.ms / 1000).toFixed(1)} s`, 'report bytes': t.stdout.length, 'says dropped': `peak RSS ${(t.peakRssKb / 1024).toFixed(0)} MiB` });
+  rows.push({
+    test: `dynamo-image test (exit ${t.status})`,
+    status: `${(t.ms / 1000).toFixed(1)} s`,
+    'report bytes': t.stdout.length,
+    'says dropped': `peak RSS ${(t.peakRssKb / 1024).toFixed(0)} MiB`,
+  });
   table(rows);
   saveResults('smoke-output', { sizeMiB, peakRssKb: t.peakRssKb, seconds: t.ms / 1000, rows });
 } finally {

@@ -101,6 +101,8 @@ export async function removeLeftovers(engine: Engine, endpoint: string, note: (t
     }
   }
   if (removed.length)
-    note(`removed ${removed.length} container${removed.length > 1 ? 's' : ''} left by an interrupted classic build (${removed.map((id) => id.slice(0, 12)).join(', ')})`);
+    note(
+      `removed ${removed.length} container${removed.length > 1 ? 's' : ''} left by an interrupted classic build (${removed.map((id) => id.slice(0, 12)).join(', ')})`,
+    );
   return removed;
 }

@@ -36,7 +36,10 @@ function fmtMs(ms: number | undefined): string {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
 }
 
-export function plainProgress(write: (line: string) => void, opts: { github?: boolean; now?: () => Date; command?: (line: string) => void } = {}): ProgressSink {
+export function plainProgress(
+  write: (line: string) => void,
+  opts: { github?: boolean; now?: () => Date; command?: (line: string) => void } = {},
+): ProgressSink {
   const now = opts.now ?? (() => new Date());
   // Workflow commands are the tool's own: they bypass the stop-commands block foreign text is in.
   const cmd = opts.command ?? write;
@@ -140,7 +143,12 @@ export function ttyProgress(stream: TtyStream, opts: { now?: () => number; clean
     event(e) {
       if (e.type === 'step') {
         const prev = steps.get(e.id);
-        steps.set(e.id, { name: clean(e.name), state: e.state, started: prev?.started ?? now(), ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) });
+        steps.set(e.id, {
+          name: clean(e.name),
+          state: e.state,
+          started: prev?.started ?? now(),
+          ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}),
+        });
       } else if (e.type === 'log') {
         const s = steps.get(e.id);
         if (s) s.last = clean(e.line);

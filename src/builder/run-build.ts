@@ -58,8 +58,6 @@ export interface BuildOutcome {
   contextBytes: number;
 }
 
-
-
 export function splitTag(ref: string): { repository: string; tag: string } {
   const at = ref.lastIndexOf(':');
   const slash = ref.lastIndexOf('/');
@@ -124,8 +122,13 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   if (moved.length)
     throw new InputError(
       moved.map(([ref, id]) => ({
-        code: 'lock.local-moved' as const, severity: 'error' as const, file: lockPathFor(plan.recipe.file), path: ['localImages', ref],
-        message: baseIds[ref] ? `--locked: ${ref} is ${baseIds[ref]!.slice(0, 19)} on this engine; the lock pins ${id.slice(0, 19)} (rebuilt since it was locked)` : `--locked: ${ref} is not on this engine; the lock pins the local image ${id.slice(0, 19)}`,
+        code: 'lock.local-moved' as const,
+        severity: 'error' as const,
+        file: lockPathFor(plan.recipe.file),
+        path: ['localImages', ref],
+        message: baseIds[ref]
+          ? `--locked: ${ref} is ${baseIds[ref]!.slice(0, 19)} on this engine; the lock pins ${id.slice(0, 19)} (rebuilt since it was locked)`
+          : `--locked: ${ref} is not on this engine; the lock pins the local image ${id.slice(0, 19)}`,
         hint: `run dynamo-image lock ${plan.recipe.file} to take the image there now, or restore the locked one`,
       })),
       'the locked local images changed; nothing was built',
@@ -143,7 +146,10 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
       const was = readSummary(under?.labels[SUMMARY_LABEL]);
       if (under && was) {
         const lines = diffSummaries(was, summary).map((c) => c.line);
-        if (lines.length) opts.progress.note(`not up to date: ${tags[0]} was built from another plan: ${lines.slice(0, 4).join('; ')}${lines.length > 4 ? `; and ${lines.length - 4} more (dynamo-image why)` : ''}`);
+        if (lines.length)
+          opts.progress.note(
+            `not up to date: ${tags[0]} was built from another plan: ${lines.slice(0, 4).join('; ')}${lines.length > 4 ? `; and ${lines.length - 4} more (dynamo-image why)` : ''}`,
+          );
       }
     }
     if (existing) {
@@ -151,8 +157,18 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
       await opts.beforeTag?.(existing.id, true);
       await applyTags(existing.id);
       return {
-        image: existing.id, tags, upToDate: true, durationMs: Date.now() - started, cachedSteps: 0, totalSteps: 0,
-        sizeBytes: existing.sizeBytes, builder: null, target: opts.target, planDigest: plan.digest, buildKey, contextBytes: 0,
+        image: existing.id,
+        tags,
+        upToDate: true,
+        durationMs: Date.now() - started,
+        cachedSteps: 0,
+        totalSteps: 0,
+        sizeBytes: existing.sizeBytes,
+        builder: null,
+        target: opts.target,
+        planDigest: plan.digest,
+        buildKey,
+        contextBytes: 0,
       };
     }
   }
@@ -161,11 +177,14 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   let builder: 'buildkit' | 'classic';
   if (opts.builder === 'auto') {
     builder = info.buildkit ? 'buildkit' : 'classic';
-    if (info.kind === 'podman') opts.progress.note(`builder: classic (auto: Podman ${info.serverVersion} builds with buildah through its Docker-compatible API; it has no BuildKit)`);
+    if (info.kind === 'podman')
+      opts.progress.note(`builder: classic (auto: Podman ${info.serverVersion} builds with buildah through its Docker-compatible API; it has no BuildKit)`);
     else if (!info.buildkit) opts.progress.note(`builder: classic (auto: the engine at ${info.endpoint}, API ${info.apiVersion}, offers no BuildKit)`);
-  }
-  else if (opts.builder === 'buildkit' && !info.buildkit)
-    throw new UsageError(`the engine at ${info.endpoint} (${info.kind === 'podman' ? `Podman ${info.serverVersion}` : `API ${info.apiVersion}`}) does not offer BuildKit`, 'use --builder classic (or auto)');
+  } else if (opts.builder === 'buildkit' && !info.buildkit)
+    throw new UsageError(
+      `the engine at ${info.endpoint} (${info.kind === 'podman' ? `Podman ${info.serverVersion}` : `API ${info.apiVersion}`}) does not offer BuildKit`,
+      'use --builder classic (or auto)',
+    );
   else builder = opts.builder;
 
   // A recipe for one platform builds for it: an arm64-only recipe on an amd64 engine asks for
@@ -179,8 +198,13 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
 
   const wanted = planSecrets(plan);
   const missing = wanted.filter((id) => !opts.secrets?.has(id));
-  if (missing.length) throw new UsageError(`the recipe reads the secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not given`, `--secret id=${missing[0]},src=FILE or --secret id=${missing[0]},env=VARIABLE`);
-  if (wanted.length && builder === 'classic') throw new UsageError('the classic builder cannot mount build secrets', 'use --builder buildkit (or auto on an engine with BuildKit)');
+  if (missing.length)
+    throw new UsageError(
+      `the recipe reads the secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not given`,
+      `--secret id=${missing[0]},src=FILE or --secret id=${missing[0]},env=VARIABLE`,
+    );
+  if (wanted.length && builder === 'classic')
+    throw new UsageError('the classic builder cannot mount build secrets', 'use --builder buildkit (or auto on an engine with BuildKit)');
   // Before any work: a step that asked for no network is never put on one.
   const net = chooseNetwork(plan, opts.network, { builder, runNetwork: info.runNetwork, engine: info.serverVersion });
   const dockerfile = renderDockerfile(dockerfileFromPlan(plan, opts.target, { buildkit: builder === 'buildkit', stepNetwork: net.stepNetwork }));
@@ -201,7 +225,10 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
     // cache ("concurrent map iteration and map write" in remotecache normalize; moby/buildkit#2041,
     // seen in CI with build --matrix --jobs 2): such builds go without it, and say so.
     const inlineRace = opts.concurrent === true && info.kind === 'docker' && apiBelow(info.apiVersion, '1.42');
-    if (builder === 'buildkit' && inlineRace) opts.progress.note(`inline cache off for this build: Docker ${info.serverVersion}'s BuildKit crashes when concurrent builds export it (moby/buildkit#2041); this image cannot serve as --cache-from (build it alone, or on Docker 23+, for that)`);
+    if (builder === 'buildkit' && inlineRace)
+      opts.progress.note(
+        `inline cache off for this build: Docker ${info.serverVersion}'s BuildKit crashes when concurrent builds export it (moby/buildkit#2041); this image cannot serve as --cache-from (build it alone, or on Docker 23+, for that)`,
+      );
     const r = await engine.build({
       context: packed.stream,
       dockerfile: 'Dockerfile',
@@ -236,7 +263,10 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
     imageId = r.imageId;
   } catch (e) {
     // Report the root cause: a changed file beats the broken stream it caused.
-    const packErr = await packed.done.then(() => null, (err: unknown) => err);
+    const packErr = await packed.done.then(
+      () => null,
+      (err: unknown) => err,
+    );
     if (packErr instanceof OperationError && packErr.code.startsWith('context.')) {
       // The digests this plan was made from cannot be trusted: the next run reads the files again.
       const files = entries.flatMap((x) => ('file' in x ? [x.file] : []));
@@ -255,12 +285,25 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   // What the engine reports is checked, not trusted: the result carries this build's key and plan.
   if (img.labels[BUILD_KEY_LABEL] !== buildKey) throw new OperationError('build.label-missing', `image ${imageId} lacks its build key label`);
   if (img.labels[PLAN_DIGEST_LABEL] !== plan.digest)
-    throw new OperationError('build.label-missing', `the engine reported ${imageId.slice(0, 19)} as the build's result, but it lacks the plan digest label of the ${opts.target} stage (a stage's image, not the result)`);
+    throw new OperationError(
+      'build.label-missing',
+      `the engine reported ${imageId.slice(0, 19)} as the build's result, but it lacks the plan digest label of the ${opts.target} stage (a stage's image, not the result)`,
+    );
   await opts.beforeTag?.(imageId, false);
   await applyTags(imageId);
   const stats = countSteps(events);
   return {
-    image: imageId, tags, upToDate: false, durationMs: Date.now() - started, cachedSteps: stats.cached, totalSteps: stats.total,
-    sizeBytes: img.sizeBytes, builder, target: opts.target, planDigest: plan.digest, buildKey, contextBytes: bytes,
+    image: imageId,
+    tags,
+    upToDate: false,
+    durationMs: Date.now() - started,
+    cachedSteps: stats.cached,
+    totalSteps: stats.total,
+    sizeBytes: img.sizeBytes,
+    builder,
+    target: opts.target,
+    planDigest: plan.digest,
+    buildKey,
+    contextBytes: bytes,
   };
 }

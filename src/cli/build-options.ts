@@ -68,7 +68,10 @@ export interface PublishCliOptions extends BuildCliOptions {
 export type BuildFlags = Omit<BuildCliOptions, 'noCache' | 'invocation' | 'tags' | 'skipTestsReason'> & { cache?: boolean };
 
 /** What commander hands `publish`: no target, build args, tags or --no-test; its --force moves tags. */
-export type PublishFlags = Omit<PublishCliOptions, 'target' | 'buildArg' | 'tag' | 'test' | 'forceTags' | 'noCache' | 'invocation' | 'tags' | 'skipTestsReason'>;
+export type PublishFlags = Omit<
+  PublishCliOptions,
+  'target' | 'buildArg' | 'tag' | 'test' | 'forceTags' | 'noCache' | 'invocation' | 'tags' | 'skipTestsReason'
+>;
 
 export function parseBuildArgs(list: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -76,7 +79,8 @@ export function parseBuildArgs(list: string[]): Record<string, string> {
   for (const a of list) {
     const eq = a.indexOf('=');
     const name = eq < 0 ? a : a.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) issues.push({ code: 'usage.build-arg', severity: 'error', path: ['--build-arg'], message: `"${a}" is not NAME=VALUE` });
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      issues.push({ code: 'usage.build-arg', severity: 'error', path: ['--build-arg'], message: `"${a}" is not NAME=VALUE` });
     else out[name] = eq < 0 ? (process.env[name] ?? '') : a.slice(eq + 1);
   }
   if (issues.length) throw new InputError(issues, 'bad --build-arg');
@@ -86,7 +90,9 @@ export function parseBuildArgs(list: string[]): Record<string, string> {
 export function checkTags(tags: string[]): void {
   const issues = tags.flatMap((t) => {
     const p = t.includes('@') ? `"${t}" names a digest; a tag cannot` : referenceProblem(t);
-    return p ? [{ code: 'usage.tag' as const, severity: 'error' as const, path: ['--tag'], message: p, hint: 'e.g. registry.example.com/team/image:1.0.0' }] : [];
+    return p
+      ? [{ code: 'usage.tag' as const, severity: 'error' as const, path: ['--tag'], message: p, hint: 'e.g. registry.example.com/team/image:1.0.0' }]
+      : [];
   });
   if (issues.length) throw new InputError(issues, 'bad --tag');
 }
@@ -94,7 +100,11 @@ export function checkTags(tags: string[]): void {
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'json';
 
 /** Which view `--progress auto` means here: a live view only on a real terminal that can draw one. */
-export function progressMode(mode: ProgressMode | undefined, env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stderr.isTTY)): Exclude<ProgressMode, 'auto'> {
+export function progressMode(
+  mode: ProgressMode | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  isTTY = Boolean(process.stderr.isTTY),
+): Exclude<ProgressMode, 'auto'> {
   if (mode && mode !== 'auto') return mode;
   if (!isTTY || env['CI'] || env['TERM'] === 'dumb' || env['GITHUB_ACTIONS'] === 'true') return 'plain';
   return 'tty';
@@ -118,7 +128,11 @@ export function summarize(r: BuildOutcome): string {
  * written as reports arrive; `settle` waits for them). Shared by `build`, `build --matrix` and
  * `publish`, whose pipelines call `optionsFor` for each image they build.
  */
-export function cliBuildSession(o: Output, signal: AbortSignal, capture?: { notes: string[] }): { optionsFor: (opts: BuildCliOptions) => BuildAndTestOptions; settle: () => Promise<void> } {
+export function cliBuildSession(
+  o: Output,
+  signal: AbortSignal,
+  capture?: { notes: string[] },
+): { optionsFor: (opts: BuildCliOptions) => BuildAndTestOptions; settle: () => Promise<void> } {
   const written: Promise<void>[] = [];
   return {
     optionsFor: (opts) => {
@@ -155,7 +169,6 @@ export function buildAndTestOptions(opts: BuildCliOptions, with_: { progress: Pr
     ...(with_.events ? { events: with_.events } : {}),
   };
 }
-
 
 /** `--secret id=NAME,src=FILE` or `id=NAME,env=VAR`, as buildx takes them: read now, kept in memory. */
 export function parseSecrets(list: string[]): Map<string, Buffer> {

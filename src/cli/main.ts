@@ -56,21 +56,50 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .addOption(flag('target', { help: 'last stage to render (the same default as build)' }))
-    .addOption(new Option('--builder <builder>', 'buildkit: package downloads in cache mounts; classic: without').choices(['buildkit', 'classic']).default('buildkit'))
+    .addOption(
+      new Option('--builder <builder>', 'buildkit: package downloads in cache mounts; classic: without').choices(['buildkit', 'classic']).default('buildkit'),
+    )
     .addOption(flag('allowUnsupported'))
     .addOption(flag('locked'))
     .addOption(flag('variant'))
     .addOption(flag('baseImage'))
-    .action(async (file: string, opts: { output?: string; target: 'runtime' | 'dev'; builder: 'buildkit' | 'classic'; allowUnsupported?: boolean; locked?: boolean; variant?: string }) => {
-      const { runRender } = await import('./commands/render.js');
-      setExit(await runRender(file, opts, o));
-    });
+    .action(
+      async (
+        file: string,
+        opts: { output?: string; target: 'runtime' | 'dev'; builder: 'buildkit' | 'classic'; allowUnsupported?: boolean; locked?: boolean; variant?: string },
+      ) => {
+        const { runRender } = await import('./commands/render.js');
+        setExit(await runRender(file, opts, o));
+      },
+    );
 
   add(
-    program.command('build').description('build the image on the Docker engine (up to date without work when nothing changed)').argument('[recipes...]', 'recipe file (several, or folders, with --matrix)'),
-    ...[flag('target'), flag('noCache'), flag('force'), flag('buildArg'), flag('tag'), flag('platform'), flag('cacheFrom'), flag('secret'), flag('builder'), flag('noTest')],
+    program
+      .command('build')
+      .description('build the image on the Docker engine (up to date without work when nothing changed)')
+      .argument('[recipes...]', 'recipe file (several, or folders, with --matrix)'),
+    ...[
+      flag('target'),
+      flag('noCache'),
+      flag('force'),
+      flag('buildArg'),
+      flag('tag'),
+      flag('platform'),
+      flag('cacheFrom'),
+      flag('secret'),
+      flag('builder'),
+      flag('noTest'),
+    ],
     ...smokeFlags('smoke tests in parallel (with --matrix: builds in parallel)'),
-    ...[flag('network'), flag('json'), flag('quiet'), flag('allowUnsupported'), flag('locked'), flag('push'), flag('registry', { help: 'with --push: registry HOST[:PORT] instead of publish.registry' })],
+    ...[
+      flag('network'),
+      flag('json'),
+      flag('quiet'),
+      flag('allowUnsupported'),
+      flag('locked'),
+      flag('push'),
+      flag('registry', { help: 'with --push: registry HOST[:PORT] instead of publish.registry' }),
+    ],
     ...[flag('variant'), flag('baseImage'), flag('progress'), flag('matrix'), flag('failFast')],
   ).action(async (files: string[], flagValues: BuildFlags) => {
     // commander's --no-cache sets cache=false
@@ -85,26 +114,54 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
 
   program
     .command('matrix')
-    .description('expand recipes\' matrices through the support matrix: JSON, a GitHub Actions matrix, or a docker-bake.json')
+    .description("expand recipes' matrices through the support matrix: JSON, a GitHub Actions matrix, or a docker-bake.json")
     .argument('<recipes...>', 'recipe files or folders')
-    .addOption(new Option('--format <format>', 'output: json, github (one job per variant and platform), github-merge (the multi-platform variants, for publish --merge), bake').choices(['json', 'github', 'github-merge', 'bake']).default('json'))
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output: json, github (one job per variant and platform), github-merge (the multi-platform variants, for publish --merge), bake',
+      )
+        .choices(['json', 'github', 'github-merge', 'bake'])
+        .default('json'),
+    )
     .option('--shard <I/N>', 'only shard I of N (stable, disjoint, covering)')
     .option('--explain', 'list included and excluded combinations, with the reasons, on stderr')
     .option('--command <cmd>', 'github: the command each entry runs', 'npx dynamo-image publish')
     .addOption(flag('baseImage'))
     .addOption(flag('allowUnsupported'))
-    .action(async (args: string[], opts: { format: 'json' | 'github' | 'github-merge' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string; baseImage?: string }) => {
-      const { runMatrix } = await import('./commands/matrix.js');
-      setExit(await runMatrix(args, opts, o));
-    });
+    .action(
+      async (
+        args: string[],
+        opts: {
+          format: 'json' | 'github' | 'github-merge' | 'bake';
+          shard?: string;
+          explain?: boolean;
+          allowUnsupported?: boolean;
+          command?: string;
+          baseImage?: string;
+        },
+      ) => {
+        const { runMatrix } = await import('./commands/matrix.js');
+        setExit(await runMatrix(args, opts, o));
+      },
+    );
 
   add(
-    program.command('publish').description('build (up to date when nothing changed), test, push every tag, and verify the digests in the registry').argument('[recipe]', 'recipe file', 'recipe.yaml'),
+    program
+      .command('publish')
+      .description('build (up to date when nothing changed), test, push every tag, and verify the digests in the registry')
+      .argument('[recipe]', 'recipe file', 'recipe.yaml'),
     ...[flag('registry'), flag('progress'), flag('force', { help: 'move existing immutable tags to this image' })],
     new Option('--skip-tests', 'publish without running the smoke tests (the result says so)'),
     flag('platform', { help: 'a recipe for several platforms: build and push this one only (under TAG-ARCH), as a CI job on a runner of that architecture' }),
-    new Option('--merge', "a recipe for several platforms: put each tag's manifest list together from the platforms' pushed images (after the --platform jobs)"),
-    new Option('--dry-run', 'ask the registry (read-only) and print the plan: what is pushed, unchanged, copied or refused; build and push nothing (--json: the release plan)'),
+    new Option(
+      '--merge',
+      "a recipe for several platforms: put each tag's manifest list together from the platforms' pushed images (after the --platform jobs)",
+    ),
+    new Option(
+      '--dry-run',
+      'ask the registry (read-only) and print the plan: what is pushed, unchanged, copied or refused; build and push nothing (--json: the release plan)',
+    ),
     ...[flag('json', { help: 'print {"pushed": [{"reference", "digest"}], ...} on stdout' }), flag('quiet')],
     ...smokeFlags('smoke tests in parallel'),
     ...[flag('builder'), flag('cacheFrom', { help: 'image to use as a cache source, e.g. the last release in the registry (repeatable)' }), flag('secret')],
@@ -115,11 +172,16 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
     setExit(await (await import('./commands/publish.js')).runPublish(file, opts, o));
   });
 
-  const support = program.command('support').description('the support data: which Dynamo release shipped which engines, on which CUDA; kept current from Dynamo\'s release data');
+  const support = program
+    .command('support')
+    .description("the support data: which Dynamo release shipped which engines, on which CUDA; kept current from Dynamo's release data");
   support
     .command('import')
-    .description('merge Dynamo\'s release data (releases.json, from its docs: fern/assets/releases.json) into base-images/support-matrix.yaml')
-    .argument('<source>', 'releases.json: a file, or an https URL (plain http only to loopback); bounded in size and time (DYNAMO_IMAGE_SUPPORT_TIMEOUT_S, default 30)')
+    .description("merge Dynamo's release data (releases.json, from its docs: fern/assets/releases.json) into base-images/support-matrix.yaml")
+    .argument(
+      '<source>',
+      'releases.json: a file, or an https URL (plain http only to loopback); bounded in size and time (DYNAMO_IMAGE_SUPPORT_TIMEOUT_S, default 30)',
+    )
     .option('--data <dir>', 'the folder with support-matrix.yaml (default: the one this tool ships)')
     .option('--dry-run', 'print the changes, write nothing')
     .option('--check', 'exit 1 when the support data is behind the release data (for CI); writes nothing')
@@ -157,7 +219,7 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
     .option('--cuda <toolkit>', 'e.g. 13.0')
     .option('--json', 'print the matching rows as JSON on stdout')
     .action(async (opts: { engine?: string; cuda?: string; json?: boolean }) => {
-      const { runSupportFind } = await import('./commands/support.js');
+      const { runSupportFind } = await import('./commands/support-find.js');
       setExit(runSupportFind(opts, o));
     });
 
@@ -201,7 +263,7 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
 
   program
     .command('pin')
-    .description('recompute the sha256 of the recipe\'s local inputs (engine wheel or binary) and write them into the recipe, keeping its comments and layout')
+    .description("recompute the sha256 of the recipe's local inputs (engine wheel or binary) and write them into the recipe, keeping its comments and layout")
     .argument('[recipe]', 'recipe file', 'recipe.yaml')
     .option('--json', 'print the changes as JSON on stdout')
     .action(async (file: string, opts: { json?: boolean }) => {
@@ -211,9 +273,9 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
 
   program
     .command('test')
-    .description('run smoke tests inside an image: a recipe\'s built image, or an image with --tests FILE')
+    .description("run smoke tests inside an image: a recipe's built image, or an image with --tests FILE")
     .argument('<target>', 'recipe file, or image reference')
-    .option('--tests <file>', 'YAML with the tests (the shape of a recipe\'s smoke: section)')
+    .option('--tests <file>', "YAML with the tests (the shape of a recipe's smoke: section)")
     .addOption(flag('gpu'))
     .addOption(flag('gpuDevices'))
     .addOption(flag('gpuRequest'))
@@ -232,8 +294,8 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
     .command('init')
     .description('scaffold a recipe for a custom backend (a Python wheel or a binary); prompts only on a terminal')
     .option('--dir <dir>', 'folder of the new recipe', '.')
-    .option('--wheel <path>', 'the backend\'s wheel (copied next to the recipe)')
-    .option('--binary <path>', 'the backend\'s executable (copied next to the recipe)')
+    .option('--wheel <path>', "the backend's wheel (copied next to the recipe)")
+    .option('--binary <path>', "the backend's executable (copied next to the recipe)")
     .option('--install-path <path>', 'binary: where it goes in the image (default /usr/local/bin/NAME)')
     .option('--name <name>', 'image name')
     .option('--image-version <semver>', 'image version (semver)')
@@ -245,7 +307,7 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
     .option('--python <version>', 'Python version')
     .option('-y, --yes', 'never prompt; take defaults')
     .option('--force', 'overwrite an existing recipe.yaml')
-    .action(async (opts: import('./commands/init.js').InitOptions) => {
+    .action(async (opts: import('./init-questions.js').InitOptions) => {
       const { runInit } = await import('./commands/init.js');
       setExit(await runInit(opts, o));
     });

@@ -18,7 +18,9 @@ export const MIN_MASKED_LENGTH = 4;
 /** The forms a secret can take in output: as is, base64 (as in a Basic header), base64url, URL-encoded. */
 function formsOf(value: string): string[] {
   const b = Buffer.from(value);
-  return [...new Set([value, b.toString('base64'), b.toString('base64').replace(/=+$/, ''), b.toString('base64url'), encodeURIComponent(value)])].filter((f) => f.length >= MIN_MASKED_LENGTH);
+  return [...new Set([value, b.toString('base64'), b.toString('base64').replace(/=+$/, ''), b.toString('base64url'), encodeURIComponent(value)])].filter(
+    (f) => f.length >= MIN_MASKED_LENGTH,
+  );
 }
 
 /** Remembers a secret value (each line of a multi-line one, too); returns whether it will be masked. */

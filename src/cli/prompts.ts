@@ -7,7 +7,12 @@ import type { Output } from './output.js';
 
 export type Ask<K extends string> = (key: K, question: string, fallback?: string) => Promise<string | undefined>;
 
-export function asker<K extends string>(given: { [P in K]?: unknown }, rl: Interface | null, checks: Partial<Record<string, (v: string) => string | null>>, o: Output): Ask<K> {
+export function asker<K extends string>(
+  given: { [P in K]?: unknown },
+  rl: Interface | null,
+  checks: Partial<Record<string, (v: string) => string | null>>,
+  o: Output,
+): Ask<K> {
   return async (key, question, fallback) => {
     const check = checks[key];
     const flag = given[key];

@@ -25,18 +25,27 @@ export interface SmokeCliOptions {
 
 /** The smoke-test flags as the pipeline takes them. */
 export function smokeRunOptions(opts: Pick<SmokeCliOptions, 'gpu' | 'gpuDevices' | 'gpuRequest' | 'jobs'>): SmokeRunOptions {
-  const devices = opts.gpuDevices?.split(',').map((d) => d.trim()).filter(Boolean) ?? [];
+  const devices =
+    opts.gpuDevices
+      ?.split(',')
+      .map((d) => d.trim())
+      .filter(Boolean) ?? [];
   return { gpu: opts.gpu, ...(devices.length ? { gpuDevices: devices } : {}), ...(opts.gpuRequest ? { gpuRequest: opts.gpuRequest } : {}), jobs: opts.jobs };
 }
 
 /** How the CLI shows smoke tests: a line per result as it comes, then the report (or JSON), and the JUnit file. */
-export function smokeEvents(opts: Pick<SmokeCliOptions, 'quiet' | 'json' | 'junit'>, o: Output, written: Promise<void>[] = []): TestEvents & { written: Promise<void>[] } {
+export function smokeEvents(
+  opts: Pick<SmokeCliOptions, 'quiet' | 'json' | 'junit'>,
+  o: Output,
+  written: Promise<void>[] = [],
+): TestEvents & { written: Promise<void>[] } {
   return {
     written,
     onResult: (r: TestResult) => {
       if (!opts.quiet && !opts.json) o.err(`  ${formatResultLine(r)}`);
       // On GitHub, a failing test is an annotation on the run's summary page too.
-      if (r.status === 'failed' && process.env['GITHUB_ACTIONS'] === 'true') (o.command ?? o.err)(`::error title=smoke test failed::${annotation(`${r.name}: ${r.reason ?? 'failed'}`)}`);
+      if (r.status === 'failed' && process.env['GITHUB_ACTIONS'] === 'true')
+        (o.command ?? o.err)(`::error title=smoke test failed::${annotation(`${r.name}: ${r.reason ?? 'failed'}`)}`);
     },
     onReport: (report: SmokeReport) => {
       if (opts.junit) {
@@ -51,4 +60,3 @@ export function smokeEvents(opts: Pick<SmokeCliOptions, 'quiet' | 'json' | 'juni
     },
   };
 }
-

@@ -6,8 +6,7 @@ import type { Plan } from '../plan/types.js';
 // of the plan and the rendered Dockerfile. Nothing else from the recipe's folder is sent.
 
 export type ContextEntry =
-  | { path: string; mode: number; content: Uint8Array }
-  | { path: string; mode: number; file: string; size: number; sha256: string; source: string };
+  { path: string; mode: number; content: Uint8Array } | { path: string; mode: number; file: string; size: number; sha256: string; source: string };
 
 export function contextEntries(plan: Plan, recipeDir: string, dockerfile: string): ContextEntry[] {
   const entries: ContextEntry[] = [{ path: 'Dockerfile', mode: 0o644, content: new TextEncoder().encode(dockerfile) }];

@@ -44,7 +44,9 @@ export function packContext(entries: ContextEntry[], mtime: Date): PackedContext
       const st = await stat(e.file).catch(() => null);
       if (!st) throw new OperationError('context.missing', `${e.source} disappeared after planning`, { hint: 'run the build again' });
       if (st.size !== e.size)
-        throw new OperationError('context.changed', `${e.source} changed after planning: it was ${e.size} bytes, it is ${st.size}`, { hint: 'run the build again; update the recipe\'s sha256 if the change is intended' });
+        throw new OperationError('context.changed', `${e.source} changed after planning: it was ${e.size} bytes, it is ${st.size}`, {
+          hint: "run the build again; update the recipe's sha256 if the change is intended",
+        });
       const hash = createHash('sha256');
       let entryDone!: () => void;
       let entryFailed!: (err: Error) => void;
@@ -66,7 +68,9 @@ export function packContext(entries: ContextEntry[], mtime: Date): PackedContext
       }
       const sha = hash.digest('hex');
       if (sha !== e.sha256)
-        throw new OperationError('context.changed', `${e.source} changed after planning: planned sha256 ${e.sha256}, sent ${sha}`, { hint: 'run the build again; update the recipe\'s sha256 if the change is intended' });
+        throw new OperationError('context.changed', `${e.source} changed after planning: planned sha256 ${e.sha256}, sent ${sha}`, {
+          hint: "run the build again; update the recipe's sha256 if the change is intended",
+        });
       (entry as unknown as { end(): void }).end();
       await finished;
       bytes += e.size;

@@ -34,9 +34,7 @@ export type RunNetwork = 'none' | 'default';
  * `RUN --mount` (BuildKit only): a cache folder that outlives the build (package downloads), or a
  * secret, readable for this one step and never in a layer.
  */
-export type Mount =
-  | { type: 'cache'; id: string; target: string }
-  | { type: 'secret'; id: string; target?: string };
+export type Mount = { type: 'cache'; id: string; target: string } | { type: 'secret'; id: string; target?: string };
 
 /** `raw`: a tool-made value with `${NAME}` references; `refs`: a recipe's value, `${NAME}` expanded, the rest literal. */
 export type EnvVar = { name: string; value: string; raw?: boolean; refs?: boolean };

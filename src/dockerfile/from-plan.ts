@@ -1,7 +1,10 @@
 import { BUILDER_LABEL, PLAN_DIGEST_LABEL, REQUIREMENTS_FILE, requirementsLock } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
-import type { DockerfileAst, Instruction, Mount, Stage } from './ast.js';
+import type { DockerfileAst, Instruction, Stage } from './ast.js';
 import { RenderError, shellQuote } from './render.js';
+import { aptInstall, aptSources, BUILD_TOOLS, indexArgs, keyringOf, pipInto, step, type RenderOptions } from './steps.js';
+
+export type { RenderOptions } from './steps.js';
 
 // plan -> Dockerfile syntax tree. Pure. Layer order: what changes least comes first, so an edit to
 // the entrypoint, env or a small file never invalidates the engine's layers.
@@ -10,7 +13,6 @@ export type Target = 'runtime' | 'dev';
 export const TARGETS: readonly Target[] = ['runtime', 'dev'];
 
 const DYNAMO = '/opt/dynamo';
-const BUILD_TOOLS = `${DYNAMO}/build-tools`;
 const WHEELHOUSE = `${DYNAMO}/wheelhouse`;
 const STAGING = `${DYNAMO}/staging`;
 /** The engine binary alone: its own layer in the runtime image, so a config edit never touches it. */
@@ -54,110 +56,7 @@ function copyFile(body: Instruction[], f: Plan['inputs'][number], dest: string):
   body.push({ kind: 'copy', sources: [f.contextPath], dest, ...(f.archSource ? { sourceForm: 'arch' as const } : {}) });
 }
 
-/** How the Dockerfile is rendered for a builder: BuildKit gets cache mounts for downloads. */
-export interface RenderOptions {
-  /** BuildKit: pip and apt downloads go to cache mounts that outlive the build. Classic: none. */
-  buildkit: boolean;
-  /**
-   * Each RUN says its network (BuildKit whose Dockerfile frontend knows `RUN --network`, on a build
-   * that has a network): `--network=default` on the steps that download or asked for one,
-   * `--network=none` on every other. Without it every RUN gets the build's network.
-   */
-  stepNetwork?: boolean;
-}
 const CLASSIC: RenderOptions = { buildkit: false };
-
-/** pip's downloads, kept between builds (BuildKit); never part of a layer. */
-const PIP_CACHE = '/root/.cache/pip';
-/** apt's archives: a folder of our own, because Debian/Ubuntu images' docker-clean empties apt's. */
-const APT_CACHE = '/var/cache/dynamo-image-apt';
-
-function aptInstall(packages: string[], o: RenderOptions, aptOptions: string[] = []): Instruction {
-  const cacheOpt = o.buildkit ? ` -o Dir::Cache::Archives=${APT_CACHE}/archives` : '';
-  // The recipe's apt options (NAME::NAME=VALUE, checked by the schema), on both apt-get calls.
-  const extra = aptOptions.map((x) => ` -o ${shellQuote(x)}`).join('');
-  return {
-    kind: 'run',
-    network: 'default',
-    ...(o.buildkit ? { mounts: [{ type: 'cache' as const, id: 'dynamo-image-apt', target: APT_CACHE }] } : {}),
-    shell: [
-      ...(o.buildkit ? [`mkdir -p ${APT_CACHE}/archives/partial`] : []),
-      `apt-get${extra} update`,
-      `DEBIAN_FRONTEND=noninteractive apt-get${extra} install -y --no-install-recommends${cacheOpt} ${packages.map(shellQuote).join(' ')}`,
-      'rm -rf /var/lib/apt/lists/*',
-    ],
-  };
-}
-
-/** Where an extra apt repository's key lands (apt reads an armored key only with the .asc suffix). */
-function keyringOf(a: Plan['aptRepositories'][number]): string {
-  return `/usr/share/keyrings/dynamo-image-${a.name}${a.key.endsWith('.asc') ? '.asc' : '.gpg'}`;
-}
-
-/** The list files of extra apt repositories: `{arch}` and `{cuda_arch}` are resolved in the image. */
-function aptSources(repos: Plan['aptRepositories']): string[] {
-  const lines = repos.map((a) => {
-    const keyring = keyringOf(a);
-    // The schema allows only URL characters and the two placeholders in uri, and plain words in
-    // suite and components: nothing the double quotes below would treat specially but ${...}.
-    if (!/^https?:\/\/([A-Za-z0-9._~:\/@+,=%-]|\{arch\}|\{cuda_arch\})+$/.test(a.uri) || !/^[A-Za-z0-9._\/-]+$/.test(a.suite) || a.components.some((c) => !/^[a-z0-9-]+$/.test(c)) || !/^[a-z0-9-]+$/.test(a.name))
-      throw new RenderError(`apt repository ${JSON.stringify(a.name)} holds characters that cannot be written safely`);
-    const uri = a.uri.replaceAll('{arch}', '${arch}').replaceAll('{cuda_arch}', '${cuda_arch}');
-    const list = `echo "deb [signed-by=${keyring}] ${[uri, a.suite, ...a.components].join(' ')}" > /etc/apt/sources.list.d/dynamo-image-${a.name}.list`;
-    // 500 is apt's own priority: no pin. Otherwise every package from the repository's host gets
-    // the recipe's priority (default 100: it adds packages, it never replaces the base's). A host
-    // the base's own lists use as well would be pinned with them: the build stops and says so.
-    if (a.priority === 500) return [list];
-    const host = new URL(a.uri.replaceAll('{arch}', 'x').replaceAll('{cuda_arch}', 'x')).hostname;
-    if (!/^[A-Za-z0-9.:\[\]-]+$/.test(host) || a.uri.split('/')[2]!.includes('{')) throw new RenderError(`apt repository ${JSON.stringify(a.name)}: its host cannot hold {arch} or {cuda_arch}`);
-    if (!Number.isInteger(a.priority) || a.priority < 1 || a.priority > 1000) throw new RenderError(`apt repository ${JSON.stringify(a.name)}: priority ${a.priority} is not 1-1000`);
-    const pref = `/etc/apt/preferences.d/dynamo-image-${a.name}.pref`;
-    return [
-      `if grep -rqsE --exclude='dynamo-image-*' ${shellQuote(`//${host.replaceAll('.', '\\.')}[:/]`)} /etc/apt/sources.list /etc/apt/sources.list.d/; then echo ${shellQuote(`apt repository ${a.name}: the base image's apt sources use ${host} too, and a priority pin by host would apply to them: set priority: 500 for this repository`)} >&2; exit 1; fi`,
-      list,
-      `printf 'Package: *\\nPin: origin "%s"\\nPin-Priority: %s\\n' ${shellQuote(host)} ${a.priority} > ${pref}`,
-    ];
-  });
-  return ['arch="$(dpkg --print-architecture)"', 'case "$arch" in amd64) cuda_arch=x86_64 ;; arm64) cuda_arch=sbsa ;; *) cuda_arch="$arch" ;; esac', ...lines.flat()];
-}
-
-/**
- * One pip install into the runtime venv: the build-tools venv's pip installs into it (pip >= 22.3),
- * so the runtime venv carries no installer of its own. BuildKit: pip's cache is a cache mount, and
- * an index's netrc secret is mounted as root's ~/.netrc for this step only.
- */
-function pipInto(venv: string, args: string[], o: RenderOptions, secret: string | null = null): Instruction {
-  // Only an index is downloaded from; `--no-index` installs read the wheelhouse.
-  const fetches = args.includes('--index-url');
-  const mounts: Mount[] = [];
-  if (o.buildkit) mounts.push({ type: 'cache', id: 'dynamo-image-pip', target: PIP_CACHE });
-  if (secret) mounts.push({ type: 'secret', id: secret, target: '/root/.netrc' });
-  return {
-    kind: 'run',
-    ...(fetches ? { network: 'default' as const } : {}),
-    ...(mounts.length ? { mounts } : {}),
-    shell: [`${BUILD_TOOLS}/bin/pip --python ${venv}/bin/python install${o.buildkit ? '' : ' --no-cache-dir'} --disable-pip-version-check ${args.map(shellQuote).join(' ')}`],
-  };
-}
-
-/**
- * An index for pip. A plain-http index (a mirror on the local network, a test index) is named a
- * trusted host: the recipe chose http already, and pip caches downloads only from https and
- * trusted hosts.
- */
-function indexArgs(url: string): string[] {
-  const u = new URL(url);
-  return ['--index-url', url, ...(u.protocol === 'http:' ? ['--trusted-host', u.hostname] : [])];
-}
-
-/** A recipe step: exec form, so the script reaches sh as written and the Dockerfile parser never reads it. */
-function step(st: Plan['steps'][number], o: RenderOptions): Instruction {
-  const mounts: Mount[] = [
-    ...(o.buildkit ? st.caches.map((target) => ({ type: 'cache' as const, id: `dynamo-image-step${target.replace(/\//g, '-')}`, target })) : []),
-    ...st.secrets.map((id) => ({ type: 'secret' as const, id })),
-  ];
-  return { kind: 'run-exec', argv: ['/bin/sh', '-ec', st.run], comment: st.name, ...(st.network ? { network: 'default' as const } : {}), ...(mounts.length ? { mounts } : {}) };
-}
 
 function frameworkStage(plan: Plan, o: RenderOptions): Stage {
   const body: Instruction[] = [];
@@ -166,7 +65,10 @@ function frameworkStage(plan: Plan, o: RenderOptions): Stage {
   // Large files first, each with its own mode and owner: nothing after them re-runs their steps.
   for (const f of largeFiles(plan)) {
     copyFile(body, f, `${LARGE_STAGING}${f.destination!}`);
-    const fix = [...(f.mode !== undefined ? [`chmod ${shellQuote(f.mode)} ${LARGE_STAGING}${f.destination!}`] : []), ...(f.owner !== undefined ? [`chown ${shellQuote(f.owner)} ${LARGE_STAGING}${f.destination!}`] : [])];
+    const fix = [
+      ...(f.mode !== undefined ? [`chmod ${shellQuote(f.mode)} ${LARGE_STAGING}${f.destination!}`] : []),
+      ...(f.owner !== undefined ? [`chown ${shellQuote(f.owner)} ${LARGE_STAGING}${f.destination!}`] : []),
+    ];
     if (fix.length) body.push({ kind: 'run', shell: fix });
   }
   const venv = plan.runtime.venv;
@@ -229,7 +131,12 @@ function finishFramework(plan: Plan, body: Instruction[], o: RenderOptions): Sta
     // One file per platform: the builder names the platform it builds for (BuildKit sets
     // TARGETARCH; the classic builder gets it as a build argument).
     if (src.input.includes('{arch}') && !body.some((i) => i.kind === 'arg' && i.name === 'TARGETARCH')) body.push({ kind: 'arg', name: 'TARGETARCH' });
-    body.push({ kind: 'copy', sources: [src.input], dest: `${ENGINE_STAGING}${src.installPath}`, ...(src.input.includes('{arch}') ? { sourceForm: 'arch' as const } : {}) });
+    body.push({
+      kind: 'copy',
+      sources: [src.input],
+      dest: `${ENGINE_STAGING}${src.installPath}`,
+      ...(src.input.includes('{arch}') ? { sourceForm: 'arch' as const } : {}),
+    });
     body.push({ kind: 'run', shell: [`chmod 0755 ${ENGINE_STAGING}${src.installPath}`] });
   }
   // The recipe's own steps: after the engine, before the small files (an edited config file does
@@ -291,7 +198,8 @@ function runtimeStage(plan: Plan, o: RenderOptions): Stage {
   });
   // Files from other images (JIT tools from the devel image, nats-server, etcd, uv, NIXL/UCX):
   // pinned by reference, they change rarely, so they come before the venv, the engine and the small files.
-  for (const im of plan.imports) for (const p of im.paths) body.push({ kind: 'copy', from: im.image, sources: [p.source], dest: p.destination, sourceForm: 'glob' });
+  for (const im of plan.imports)
+    for (const p of im.paths) body.push({ kind: 'copy', from: im.image, sources: [p.source], dest: p.destination, sourceForm: 'glob' });
   // Large files (models), a layer each, biggest first: they are the biggest and change least.
   for (const f of largeFiles(plan)) body.push({ kind: 'copy', from: 'framework', sources: [`${LARGE_STAGING}${f.destination!}`], dest: f.destination! });
   if (rt.venv !== null) {
@@ -327,7 +235,15 @@ function runtimeStage(plan: Plan, o: RenderOptions): Stage {
 function devStage(plan: Plan): Stage {
   const venv = plan.runtime.venv;
   // Without Python the dev image is the runtime image, run as root.
-  if (venv === null) return { name: 'dev', from: 'runtime', body: [{ kind: 'user', user: 'root' }, { kind: 'label', labels: [['dev.dynamo-image.target', 'dev']] }] };
+  if (venv === null)
+    return {
+      name: 'dev',
+      from: 'runtime',
+      body: [
+        { kind: 'user', user: 'root' },
+        { kind: 'label', labels: [['dev.dynamo-image.target', 'dev']] },
+      ],
+    };
   return {
     name: 'dev',
     from: 'runtime',

@@ -20,7 +20,8 @@ function bare(what: string, value: string): string {
  * expressed at all, so they are refused.
  */
 export function quoteWord(value: string): string {
-  if (CONTROL.test(value)) throw new RenderError(`value ${JSON.stringify(value)} holds a line break or control character, which a Dockerfile value cannot carry`);
+  if (CONTROL.test(value))
+    throw new RenderError(`value ${JSON.stringify(value)} holds a line break or control character, which a Dockerfile value cannot carry`);
   return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
@@ -29,7 +30,8 @@ export function quoteWord(value: string): string {
  * are expanded by the builder; every other `$`, `"` and `\` is literal.
  */
 export function quoteEnvValue(value: string): string {
-  if (CONTROL.test(value)) throw new RenderError(`value ${JSON.stringify(value)} holds a line break or control character, which a Dockerfile value cannot carry`);
+  if (CONTROL.test(value))
+    throw new RenderError(`value ${JSON.stringify(value)} holds a line break or control character, which a Dockerfile value cannot carry`);
   const parsed = parseEnvValue(value);
   if ('error' in parsed) throw new RenderError(`value ${JSON.stringify(value)}: ${parsed.error}`);
   return `"${envParts(parsed.parts)}"`;

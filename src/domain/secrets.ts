@@ -10,7 +10,11 @@ export function parseSecretSpec(spec: string): { ok: true; spec: SecretSpec } | 
   const kv = Object.fromEntries(spec.split(',').map((p) => (p.includes('=') ? [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] : [p, ''])));
   const id = kv['id'];
   if (!id || !SECRET_ID_RE.test(id))
-    return { ok: false, problem: `--secret ${spec.replace(/(src|env)=.*/, '$1=...')}: needs id=NAME (letters, digits, _ . -)`, hint: 'e.g. --secret id=index_token,src=token.txt or --secret id=index_token,env=INDEX_TOKEN' };
+    return {
+      ok: false,
+      problem: `--secret ${spec.replace(/(src|env)=.*/, '$1=...')}: needs id=NAME (letters, digits, _ . -)`,
+      hint: 'e.g. --secret id=index_token,src=token.txt or --secret id=index_token,env=INDEX_TOKEN',
+    };
   if (kv['src'] !== undefined) return { ok: true, spec: { id, src: kv['src'] } };
   if (kv['env'] !== undefined) return { ok: true, spec: { id, env: kv['env'] } };
   return { ok: false, problem: `--secret id=${id}: needs src=FILE or env=VARIABLE` };

@@ -54,7 +54,11 @@ function bytesField(field: number, data: Buffer): Buffer {
   return Buffer.concat([varint((field << 3) | 2), varint(data.length), data]);
 }
 
-export async function openBuildSession(modem: SessionDialer, secrets: Map<string, Buffer>, auth: { username: string; password: string } | null): Promise<{ id: string; close: () => void }> {
+export async function openBuildSession(
+  modem: SessionDialer,
+  secrets: Map<string, Buffer>,
+  auth: { username: string; password: string } | null,
+): Promise<{ id: string; close: () => void }> {
   const grpc = await import('@grpc/grpc-js');
   const { randomUUID } = await import('node:crypto');
   const id = randomUUID();
@@ -70,7 +74,11 @@ export async function openBuildSession(modem: SessionDialer, secrets: Map<string
           'X-Docker-Expose-Session-Uuid': id,
           'X-Docker-Expose-Session-Name': 'dynamo-image',
           'X-Docker-Expose-Session-Sharedkey': id,
-          'X-Docker-Expose-Session-Grpc-Method': ['/moby.buildkit.secrets.v1.Secrets/GetSecret', '/moby.filesync.v1.Auth/Credentials', '/grpc.health.v1.Health/Check'],
+          'X-Docker-Expose-Session-Grpc-Method': [
+            '/moby.buildkit.secrets.v1.Secrets/GetSecret',
+            '/moby.filesync.v1.Auth/Credentials',
+            '/grpc.health.v1.Health/Check',
+          ],
         },
         statusCodes: { 200: true, 101: true, 500: 'server error' },
       },
@@ -81,7 +89,15 @@ export async function openBuildSession(modem: SessionDialer, secrets: Map<string
   const raw = (b: Buffer) => b;
   server.addService(
     {
-      GetSecret: { path: '/moby.buildkit.secrets.v1.Secrets/GetSecret', requestStream: false, responseStream: false, requestDeserialize: raw, requestSerialize: raw, responseSerialize: raw, responseDeserialize: raw },
+      GetSecret: {
+        path: '/moby.buildkit.secrets.v1.Secrets/GetSecret',
+        requestStream: false,
+        responseStream: false,
+        requestDeserialize: raw,
+        requestSerialize: raw,
+        responseSerialize: raw,
+        responseDeserialize: raw,
+      },
     },
     {
       GetSecret: (call: { request: Buffer }, cb: (err: { code: number; details: string } | null, res?: Buffer) => void) => {
@@ -94,7 +110,15 @@ export async function openBuildSession(modem: SessionDialer, secrets: Map<string
   );
   server.addService(
     {
-      Credentials: { path: '/moby.filesync.v1.Auth/Credentials', requestStream: false, responseStream: false, requestDeserialize: raw, requestSerialize: raw, responseSerialize: raw, responseDeserialize: raw },
+      Credentials: {
+        path: '/moby.filesync.v1.Auth/Credentials',
+        requestStream: false,
+        responseStream: false,
+        requestDeserialize: raw,
+        requestSerialize: raw,
+        responseSerialize: raw,
+        responseDeserialize: raw,
+      },
     },
     {
       Credentials: (_call: { request: Buffer }, cb: (err: null, res: Buffer) => void) => {
@@ -105,7 +129,17 @@ export async function openBuildSession(modem: SessionDialer, secrets: Map<string
   // The engine checks the session's health every few seconds and drops a session that does not
   // answer: HealthCheckResponse { status: SERVING (1) }.
   server.addService(
-    { Check: { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, requestDeserialize: raw, requestSerialize: raw, responseSerialize: raw, responseDeserialize: raw } },
+    {
+      Check: {
+        path: '/grpc.health.v1.Health/Check',
+        requestStream: false,
+        responseStream: false,
+        requestDeserialize: raw,
+        requestSerialize: raw,
+        responseSerialize: raw,
+        responseDeserialize: raw,
+      },
+    },
     { Check: (_call: unknown, cb: (err: null, res: Buffer) => void) => cb(null, Buffer.from([0x08, 0x01])) },
   );
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());

@@ -57,7 +57,9 @@ export class DockerodeEngine implements Engine {
       gpu: {
         runtimes,
         nvidiaRuntime: runtimes.includes('nvidia'),
-        cdiDevices: ((info['DiscoveredDevices'] as { Source?: string; ID?: string }[] | null | undefined) ?? []).filter((d) => d.Source === 'cdi').map((d) => String(d.ID)),
+        cdiDevices: ((info['DiscoveredDevices'] as { Source?: string; ID?: string }[] | null | undefined) ?? [])
+          .filter((d) => d.Source === 'cdi')
+          .map((d) => String(d.ID)),
         cdiSpecDirs: ((info['CDISpecDirs'] as string[] | null | undefined) ?? []).map(String),
       },
       local: this.endpoint.startsWith('unix://'),
@@ -109,8 +111,17 @@ export class DockerodeEngine implements Engine {
     } catch (e) {
       if (req.signal.aborted) throw req.signal.reason;
       // The stream breaks when the engine goes away: say so when it no longer answers.
-      const alive = await (this.docker.ping({ abortSignal: AbortSignal.timeout(5000) } as never) as unknown as Promise<unknown>).then(() => true, () => false);
-      if (!alive) throw new EnvironmentError('engine.gone', `the Docker engine at ${this.endpoint} went away during the build (${(e as Error).message}); nothing was tagged`, 'start the engine again and rerun the build', e);
+      const alive = await (this.docker.ping({ abortSignal: AbortSignal.timeout(5000) } as never) as unknown as Promise<unknown>).then(
+        () => true,
+        () => false,
+      );
+      if (!alive)
+        throw new EnvironmentError(
+          'engine.gone',
+          `the Docker engine at ${this.endpoint} went away during the build (${(e as Error).message}); nothing was tagged`,
+          'start the engine again and rerun the build',
+          e,
+        );
       throw new OperationError('build.stream', `the build's output stream broke: ${(e as Error).message}`, { cause: e });
     }
     if (req.signal.aborted) throw req.signal.reason;
@@ -122,7 +133,10 @@ export class DockerodeEngine implements Engine {
 
   async findImages(labels: Record<string, string>): Promise<ImageSummary[]> {
     const list = await this.docker.listImages({ filters: JSON.stringify({ label: labelFilter(labels) }) } as unknown as Dockerode.ListImagesOptions);
-    return withLabels(list.map((i) => imageSummaryFrom(i as unknown as RawImageSummary)), labels);
+    return withLabels(
+      list.map((i) => imageSummaryFrom(i as unknown as RawImageSummary)),
+      labels,
+    );
   }
 
   async inspectImage(ref: string): Promise<ImageDetails | null> {
@@ -152,7 +166,10 @@ export class DockerodeEngine implements Engine {
   }
 
   async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
-    const list = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }) } as unknown as Dockerode.ContainerListOptions);
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }),
+    } as unknown as Dockerode.ContainerListOptions);
     const out: ContainerSummary[] = [];
     for (const c of list) {
       // The list has no exit code or finish time: each (few) container is inspected.
@@ -165,7 +182,13 @@ export class DockerodeEngine implements Engine {
       }
       const finished = Date.parse(st.FinishedAt);
       const state = String(st.Status) as ContainerSummary['state'];
-      out.push({ id: c.Id, state, exitCode: st.ExitCode, createdMs: c.Created * 1000, finishedMs: Number.isFinite(finished) && finished > 0 ? finished : null });
+      out.push({
+        id: c.Id,
+        state,
+        exitCode: st.ExitCode,
+        createdMs: c.Created * 1000,
+        finishedMs: Number.isFinite(finished) && finished > 0 ? finished : null,
+      });
     }
     return out;
   }
@@ -190,22 +213,36 @@ export class DockerodeEngine implements Engine {
     const stallMs = pushStallMs();
     const stall = new AbortController();
     let last = Date.now();
-    const timer = setInterval(() => {
-      if (Date.now() - last > stallMs) stall.abort();
-    }, Math.min(1000, stallMs));
+    const timer = setInterval(
+      () => {
+        if (Date.now() - last > stallMs) stall.abort();
+      },
+      Math.min(1000, stallMs),
+    );
     const both = AbortSignal.any([signal, stall.signal]);
     try {
       return await this.pushOnce(repository, tag, auth, both, () => (last = Date.now()), progress);
     } catch (e) {
       if (stall.signal.aborted && !signal.aborted)
-        throw new EnvironmentError('registry.unreachable', `the push of ${repository}:${tag} made no progress for ${Math.round(stallMs / 1000)} s (the registry stopped answering)`, 'DYNAMO_IMAGE_PUSH_STALL_S sets how long a push may stall');
+        throw new EnvironmentError(
+          'registry.unreachable',
+          `the push of ${repository}:${tag} made no progress for ${Math.round(stallMs / 1000)} s (the registry stopped answering)`,
+          'DYNAMO_IMAGE_PUSH_STALL_S sets how long a push may stall',
+        );
       throw e;
     } finally {
       clearInterval(timer);
     }
   }
 
-  private async pushOnce(repository: string, tag: string, auth: Record<string, string> | null, signal: AbortSignal, alive: () => void, progress?: PushProgress): Promise<{ digest: string }> {
+  private async pushOnce(
+    repository: string,
+    tag: string,
+    auth: Record<string, string> | null,
+    signal: AbortSignal,
+    alive: () => void,
+    progress?: PushProgress,
+  ): Promise<{ digest: string }> {
     // Docker pushes to a loopback registry over plain http (127.0.0.0/8 is an insecure registry by
     // default); Podman verifies TLS unless told not to (its `tlsVerify` parameter, which Docker ignores).
     const host = repository.split('/')[0]!.replace(/:\d+$/, '');

@@ -27,10 +27,14 @@ export async function readCapped(docker: Dockerode, stream: Readable, signal?: A
     stream.on('end', resolve);
     stream.on('close', resolve);
     stream.on('error', reject);
-    signal?.addEventListener('abort', () => {
-      stream.destroy();
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        stream.destroy();
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
   return { stdout: kept.out.text(), stderr: kept.err.text() };
 }
@@ -171,7 +175,16 @@ export async function createContainerHandle(docker: Dockerode, spec: ContainerSp
             const t = header.type;
             const entry: FsEntry = {
               path: header.name.replace(/^\.?\/+/, ''),
-              type: t === 'file' || t === 'contiguous-file' ? 'file' : t === 'directory' ? 'directory' : t === 'symlink' ? 'symlink' : t === 'link' ? 'link' : 'other',
+              type:
+                t === 'file' || t === 'contiguous-file'
+                  ? 'file'
+                  : t === 'directory'
+                    ? 'directory'
+                    : t === 'symlink'
+                      ? 'symlink'
+                      : t === 'link'
+                        ? 'link'
+                        : 'other',
               size: header.size ?? 0,
               linkname: header.linkname ?? null,
             };

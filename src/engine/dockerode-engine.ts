@@ -33,12 +33,18 @@ export async function connectDocker(): Promise<Engine> {
   try {
     probe = new Docker();
   } catch (e) {
-    throw new EnvironmentError('engine.config', `cannot use DOCKER_HOST=${process.env['DOCKER_HOST']}: ${(e as Error).message}`, 'use unix:///path, tcp://host:port or ssh://user@host');
+    throw new EnvironmentError(
+      'engine.config',
+      `cannot use DOCKER_HOST=${process.env['DOCKER_HOST']}: ${(e as Error).message}`,
+      'use unix:///path, tcp://host:port or ssh://user@host',
+    );
   }
   let version: Dockerode.DockerVersion;
   try {
     // The typings lack the options overload; the call accepts { abortSignal }.
-    version = await (probe.version as unknown as (o: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>).call(probe, { abortSignal: AbortSignal.timeout(10_000) });
+    version = await (probe.version as unknown as (o: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>).call(probe, {
+      abortSignal: AbortSignal.timeout(10_000),
+    });
   } catch (e) {
     throw engineUnreachable(endpoint, e);
   }
@@ -66,7 +72,9 @@ class LocalEngine implements Engine {
   }
 
   private client(): Promise<DockerodeEngine> {
-    this.full ??= import('dockerode').then(({ default: Docker }) => new DockerodeEngine(new Docker({ socketPath: this.sock, version: `v${this.api}` }), this.endpoint, this.version, this.api));
+    this.full ??= import('dockerode').then(
+      ({ default: Docker }) => new DockerodeEngine(new Docker({ socketPath: this.sock, version: `v${this.api}` }), this.endpoint, this.version, this.api),
+    );
     return this.full;
   }
 
@@ -98,7 +106,8 @@ class LocalEngine implements Engine {
 
   async tagImage(id: string, repository: string, tag: string): Promise<void> {
     const a = await this.call('POST', `/images/${encodeURIComponent(id)}/tag?repo=${encodeURIComponent(repository)}&tag=${encodeURIComponent(tag)}`);
-    if (a.status !== 201 && a.status !== 200) throw new OperationError('engine.error', `tagging ${id} as ${repository}:${tag}: HTTP ${a.status}: ${a.body.slice(0, 300)}`);
+    if (a.status !== 201 && a.status !== 200)
+      throw new OperationError('engine.error', `tagging ${id} as ${repository}:${tag}: HTTP ${a.status}: ${a.body.slice(0, 300)}`);
   }
 
   async info(): Promise<EngineInfo> {
@@ -123,4 +132,3 @@ class LocalEngine implements Engine {
     return (await this.client()).push(repository, tag, auth, signal, progress);
   }
 }
-

@@ -21,7 +21,15 @@ export interface RawImage {
   Created: string;
   Architecture: string;
   Os: string;
-  Config: { Labels?: Record<string, string> | null; User?: string; WorkingDir?: string; Env?: string[] | null; Entrypoint?: string[] | null; Cmd?: string[] | null; ExposedPorts?: Record<string, unknown> | null };
+  Config: {
+    Labels?: Record<string, string> | null;
+    User?: string;
+    WorkingDir?: string;
+    Env?: string[] | null;
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    ExposedPorts?: Record<string, unknown> | null;
+  };
 }
 
 /**
@@ -29,7 +37,9 @@ export interface RawImage {
  * labels with nothing at all, and what an engine lists is checked, not trusted, anyway.
  */
 export function labelFilter(labels: Record<string, string>): string[] {
-  return Object.entries(labels).slice(0, 1).map(([k, v]) => `${k}=${v}`);
+  return Object.entries(labels)
+    .slice(0, 1)
+    .map(([k, v]) => `${k}=${v}`);
 }
 
 export function withLabels(images: ImageSummary[], labels: Record<string, string>): ImageSummary[] {
@@ -37,7 +47,14 @@ export function withLabels(images: ImageSummary[], labels: Record<string, string
 }
 
 export function imageSummaryFrom(i: RawImageSummary): ImageSummary {
-  return { id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {}, sizeBytes: i.Size, created: i.Created, parentId: i.ParentId ?? '' };
+  return {
+    id: i.Id,
+    tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+    labels: i.Labels ?? {},
+    sizeBytes: i.Size,
+    created: i.Created,
+    parentId: i.ParentId ?? '',
+  };
 }
 
 export function imageDetailsFrom(i: RawImage): ImageDetails {

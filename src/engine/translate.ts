@@ -21,22 +21,27 @@ export function checkDockerHost(host: string | undefined): string | null {
 export function engineUnreachable(endpoint: string, cause: unknown): EnvironmentError {
   const code = (cause as NodeJS.ErrnoException)?.code;
   const why =
-    code === 'ENOENT' ? 'the socket does not exist' :
-    code === 'ECONNREFUSED' ? 'connection refused' :
-    code === 'EACCES' ? 'permission denied on the socket' :
-    code === 'ETIMEDOUT' || (cause as Error)?.name === 'TimeoutError' || (cause as Error)?.name === 'AbortError' ? 'no answer within 10 s' :
-    ((cause as Error)?.message ?? String(cause));
+    code === 'ENOENT'
+      ? 'the socket does not exist'
+      : code === 'ECONNREFUSED'
+        ? 'connection refused'
+        : code === 'EACCES'
+          ? 'permission denied on the socket'
+          : code === 'ETIMEDOUT' || (cause as Error)?.name === 'TimeoutError' || (cause as Error)?.name === 'AbortError'
+            ? 'no answer within 10 s'
+            : ((cause as Error)?.message ?? String(cause));
   return new EnvironmentError(
     'engine.unreachable',
     `no Docker engine answers at ${endpoint}: ${why}`,
     code === 'EACCES'
       ? 'run as a user in the docker group, or point DOCKER_HOST at an engine you may use'
-      : 'start one (on this project\'s machines: npm run env:up; elsewhere: systemctl start docker), or set DOCKER_HOST (unix://, tcp:// with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, or ssh://)',
+      : "start one (on this project's machines: npm run env:up; elsewhere: systemctl start docker), or set DOCKER_HOST (unix://, tcp:// with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, or ssh://)",
     cause,
   );
 }
 
-const GPU_DRIVER_MISSING = /could not select device driver .* with capabilities|unknown or invalid runtime name: nvidia|nvidia-container-cli|unresolvable CDI devices|CDI device injection failed|CDI is not enabled/i;
+const GPU_DRIVER_MISSING =
+  /could not select device driver .* with capabilities|unknown or invalid runtime name: nvidia|nvidia-container-cli|unresolvable CDI devices|CDI device injection failed|CDI is not enabled/i;
 
 export function isGpuUnavailable(message: string): boolean {
   return GPU_DRIVER_MISSING.test(message);
@@ -65,16 +70,28 @@ const BASE_UNAVAILABLE =
 export function translateBuildFailure(err: OperationError, fromImages: string[]): OperationError | EnvironmentError {
   const text = [err.message, ...err.tail].join('\n');
   if (/unknown flag: network/i.test(text))
-    return new EnvironmentError('engine.no-run-network', `the engine's Dockerfile frontend does not take RUN --network: ${err.message}`,
-      'use an engine whose BuildKit takes RUN --network (Docker 23.0 or later), or build with --network none', err);
+    return new EnvironmentError(
+      'engine.no-run-network',
+      `the engine's Dockerfile frontend does not take RUN --network: ${err.message}`,
+      'use an engine whose BuildKit takes RUN --network (Docker 23.0 or later), or build with --network none',
+      err,
+    );
   if (/network bridge not found|network .* not found/i.test(text))
-    return new EnvironmentError('engine.no-bridge', `the engine has no default bridge network for a build step that needs one: ${err.message}`,
-      'the step downloads (index wheels, apt packages): start the engine with a bridge, or pass --network host (BuildKit on Docker 23+ gives it only to the steps that download; every other step keeps RUN --network=none), or vendor the downloads into the recipe\'s folder and build with --network none', err);
+    return new EnvironmentError(
+      'engine.no-bridge',
+      `the engine has no default bridge network for a build step that needs one: ${err.message}`,
+      "the step downloads (index wheels, apt packages): start the engine with a bridge, or pass --network host (BuildKit on Docker 23+ gives it only to the steps that download; every other step keeps RUN --network=none), or vendor the downloads into the recipe's folder and build with --network none",
+      err,
+    );
   const from = /^build step \[?(?:[a-z_-]+ )?(?:\d+\/\d+\] )?FROM |FROM |load metadata for|resolve image config/i.test(err.message);
   const named = fromImages.find((i) => text.includes(i.split('@')[0]!.replace(/:[^/]*$/, '')));
   if (BASE_UNAVAILABLE.test(text) && (from || named !== undefined))
-    return new EnvironmentError('build.base-unavailable', `the engine cannot get the base image${named ? ` ${named}` : ''}: ${err.message}`,
-      'make the image available to the engine (docker pull, docker load, or a registry it can reach); `dynamo-image lock` pins it by digest', err);
+    return new EnvironmentError(
+      'build.base-unavailable',
+      `the engine cannot get the base image${named ? ` ${named}` : ''}: ${err.message}`,
+      'make the image available to the engine (docker pull, docker load, or a registry it can reach); `dynamo-image lock` pins it by digest',
+      err,
+    );
   return err;
 }
 

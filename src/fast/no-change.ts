@@ -29,7 +29,19 @@ const RECORD_VERSION = 1;
 const { bare: REPLAYABLE, withValue: REPLAYABLE_WITH_VALUE } = replayableSpellings();
 
 /** Environment that changes what a build does or prints. */
-const ENV_KEYS = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DYNAMO_IMAGE_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME', 'CI', 'GITHUB_ACTIONS', 'SOURCE_DATE_EPOCH', 'DYNAMO_IMAGE_NO_DIGEST_CACHE', 'DYNAMO_IMAGE_NO_FAST_PATH'];
+const ENV_KEYS = [
+  'DOCKER_HOST',
+  'DOCKER_TLS_VERIFY',
+  'DOCKER_CERT_PATH',
+  'DYNAMO_IMAGE_CACHE_DIR',
+  'XDG_CACHE_HOME',
+  'HOME',
+  'CI',
+  'GITHUB_ACTIONS',
+  'SOURCE_DATE_EPOCH',
+  'DYNAMO_IMAGE_NO_DIGEST_CACHE',
+  'DYNAMO_IMAGE_NO_FAST_PATH',
+];
 
 export interface FileStamp {
   path: string;

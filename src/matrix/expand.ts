@@ -85,9 +85,19 @@ export function expandMatrix(recipe: Recipe, data: SupportData, opts: { allowUns
   }
   const variants: Variant[] = [];
   for (const axes of kept) {
-    const { resolution, issues } = resolveRecipe(applyVariant(recipe, axes), data, { file: '', locate: () => ({ line: 0, col: 0 }), allowUnsupported: opts.allowUnsupported ?? false });
+    const { resolution, issues } = resolveRecipe(applyVariant(recipe, axes), data, {
+      file: '',
+      locate: () => ({ line: 0, col: 0 }),
+      allowUnsupported: opts.allowUnsupported ?? false,
+    });
     const err = issues.find((i: Issue) => i.severity === 'error');
-    if (!resolution || err) excluded.push({ id: variantId(axes), axes, by: 'support-matrix', reason: err ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : 'does not resolve' });
+    if (!resolution || err)
+      excluded.push({
+        id: variantId(axes),
+        axes,
+        by: 'support-matrix',
+        reason: err ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : 'does not resolve',
+      });
     else variants.push({ id: variantId(axes), axes });
   }
   const byId = (a: Variant, b: Variant) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -97,9 +107,13 @@ export function expandMatrix(recipe: Recipe, data: SupportData, opts: { allowUns
 /** `cuda=12.9,platform=linux/arm64` -> axes. */
 export function parseVariant(text: string): { ok: true; axes: VariantAxes } | { ok: false; reason: string } {
   const axes: VariantAxes = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [k, v] = part.split('=');
-    if (!k || v === undefined || !(AXES as readonly string[]).includes(k)) return { ok: false, reason: `"${part}" is not AXIS=VALUE with AXIS one of ${AXES.join(', ')}` };
+    if (!k || v === undefined || !(AXES as readonly string[]).includes(k))
+      return { ok: false, reason: `"${part}" is not AXIS=VALUE with AXIS one of ${AXES.join(', ')}` };
     // The same rule as the recipe's own field: a value that is not a version or platform never reaches a plan.
     const checked = AXIS_SCHEMAS[k as Axis].safeParse(v);
     if (!checked.success) return { ok: false, reason: `${k} ${JSON.stringify(v)} ${checked.error.issues[0]?.message ?? 'is not valid'}` };

@@ -30,7 +30,6 @@ export function variantArg(axes: VariantAxes): string {
 /** Text that will run in a CI shell must be printable on one line; anything else is refused, never quoted. */
 const UNQUOTABLE = /[\u0000-\u001f\u007f]/;
 
-
 /**
  * The argv of one entry's command, each argument POSIX-quoted: a recipe path or value with `;`,
  * `$(...)` or quotes stays one argument. `command` is the workflow author's own prefix and is kept
@@ -39,7 +38,12 @@ const UNQUOTABLE = /[\u0000-\u001f\u007f]/;
 export function entryCommand(prefix: string, recipe: string, axes: VariantAxes, platform: string | null = null): string {
   const v = variantArg(axes);
   const args = [recipe, ...(v ? ['--variant', v] : []), ...(platform ? ['--platform', platform] : [])];
-  for (const a of args) if (UNQUOTABLE.test(a)) throw new UsageError(`${JSON.stringify(a)} holds a line break or control character and cannot be passed safely to a CI shell`, 'rename the recipe\'s folder');
+  for (const a of args)
+    if (UNQUOTABLE.test(a))
+      throw new UsageError(
+        `${JSON.stringify(a)} holds a line break or control character and cannot be passed safely to a CI shell`,
+        "rename the recipe's folder",
+      );
   return [prefix, ...args.map(shellQuote)].join(' ');
 }
 
@@ -79,7 +83,13 @@ export function githubMerge(entries: MatrixEntry[], opts: { command: string }): 
   return {
     include: entries
       .filter((e) => e.plan.platforms.length > 1)
-      .map((e) => ({ id: e.id, name: `${e.plan.image.name} ${e.variant || 'default'} (manifest lists)`, recipe: e.recipe, variantArg: variantArg(e.axes), command: `${entryCommand(opts.command, e.recipe, e.axes)} --merge` })),
+      .map((e) => ({
+        id: e.id,
+        name: `${e.plan.image.name} ${e.variant || 'default'} (manifest lists)`,
+        recipe: e.recipe,
+        variantArg: variantArg(e.axes),
+        command: `${entryCommand(opts.command, e.recipe, e.axes)} --merge`,
+      })),
   };
 }
 

@@ -39,7 +39,10 @@ export interface TestEvents {
 }
 
 /** Runs an image's smoke tests and records the outcome for its id. */
-export async function testImage(engine: Engine, args: { image: string; display?: string; settings: SmokeSettings; smoke: SmokeRunOptions; signal: AbortSignal; events?: TestEvents }): Promise<SmokeReport> {
+export async function testImage(
+  engine: Engine,
+  args: { image: string; display?: string; settings: SmokeSettings; smoke: SmokeRunOptions; signal: AbortSignal; events?: TestEvents },
+): Promise<SmokeReport> {
   const { settings, smoke } = args;
   const report = await runSmokeTests(engine, {
     image: args.image,
@@ -97,9 +100,21 @@ export async function buildAndTest(engine: Engine, planned: Pick<PlannedRecipe, 
         return void (smoke = { ran: false, reason: `passed before (${rec.at})` });
       }
       opts.progress.note(`running ${settings.tests.length} smoke test(s) in ${imageId.slice(0, 19)}`);
-      report = await testImage(engine, { image: imageId, display: `${planned.plan.image.name}:${planned.plan.image.version}`, settings, smoke: opts.smoke, signal: opts.signal, ...(opts.events ? { events: opts.events } : {}) });
+      report = await testImage(engine, {
+        image: imageId,
+        display: `${planned.plan.image.name}:${planned.plan.image.version}`,
+        settings,
+        smoke: opts.smoke,
+        signal: opts.signal,
+        ...(opts.events ? { events: opts.events } : {}),
+      });
       smoke = { ran: true, passed: report.passed, failed: report.failed, skipped: report.skipped };
-      if (report.failed) throw new OperationError('smoke.failed', `${report.failed} of ${report.results.length} smoke test(s) failed in ${imageId.slice(0, 19)}; no tag applied`, { hint: 'see the report above; --no-test builds without them' });
+      if (report.failed)
+        throw new OperationError(
+          'smoke.failed',
+          `${report.failed} of ${report.results.length} smoke test(s) failed in ${imageId.slice(0, 19)}; no tag applied`,
+          { hint: 'see the report above; --no-test builds without them' },
+        );
     },
   });
   return { build, smoke, report };

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/port.js';
-import { OperationError } from '../errors.js';
+import { OperationError, UsageError } from '../errors.js';
 import type { MatrixEntry } from '../outputs/ci-matrix.js';
 import { buildAndTest, type BuildAndTestOptions, type BuildAndTestResult } from './build-and-test.js';
 
@@ -23,7 +23,12 @@ export interface BuildVariantsOptions {
   onDone?: (e: MatrixEntry, o: VariantOutcome) => void;
 }
 
-export async function buildVariants(engine: Engine, entries: MatrixEntry[], recipeDirs: Map<string, string>, opts: BuildVariantsOptions): Promise<VariantOutcome[]> {
+export async function buildVariants(
+  engine: Engine,
+  entries: MatrixEntry[],
+  recipeDirs: Map<string, string>,
+  opts: BuildVariantsOptions,
+): Promise<VariantOutcome[]> {
   const failFast = new AbortController();
   const combined = AbortSignal.any([opts.signal, failFast.signal]);
   const out = new Map<string, VariantOutcome>();
@@ -37,7 +42,11 @@ export async function buildVariants(engine: Engine, entries: MatrixEntry[], reci
       try {
         // Several at once on one engine: the builder is told (Docker 20.10's BuildKit cannot export
         // inline cache from concurrent builds without crashing).
-        const r = await buildAndTest(engine, { plan: e.plan, recipeDir: recipeDirs.get(e.recipe)! }, { ...opts.optionsFor(e, combined), ...(opts.jobs > 1 ? { concurrent: true } : {}) });
+        const r = await buildAndTest(
+          engine,
+          { plan: e.plan, recipeDir: recipeDirs.get(e.recipe)! },
+          { ...opts.optionsFor(e, combined), ...(opts.jobs > 1 ? { concurrent: true } : {}) },
+        );
         await opts.afterBuild?.(e, r, combined);
         o = { id: e.id, result: r.build.upToDate ? 'up to date' : 'built', seconds: secs(), outcome: r };
       } catch (err) {
@@ -61,4 +70,15 @@ export async function buildVariants(engine: Engine, entries: MatrixEntry[], reci
   await pool(firsts);
   await pool(entries.filter((e) => !firsts.includes(e)));
   return entries.map((e) => out.get(e.id)!);
+}
+
+/**
+ * `-t` with several variants: each tag names one image, so with more than one variant it needs
+ * `{variant}` to stay apart. Returns each variant's tags; refused before any build.
+ */
+export function variantTags(variants: number, tags: string[]): (variant: string) => string[] {
+  const shared = tags.filter((t) => !t.includes('{variant}'));
+  if (variants > 1 && shared.length)
+    throw new UsageError(`-t ${shared[0]} would name all ${variants} variants`, 'put {variant} in the tag, e.g. -t registry.example.com/team/img:{variant}');
+  return (variant) => tags.map((t) => t.replaceAll('{variant}', variant || 'default'));
 }

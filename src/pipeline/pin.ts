@@ -3,11 +3,12 @@ import path from 'node:path';
 import { isScalar, LineCounter, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { hashFile } from '../plan/digest-cache.js';
-import { folderDigest, folderFiles, inputsOf } from '../plan/inputs.js';
+import { folderDigest, folderFiles } from '../plan/folders.js';
+import { inputsOf } from '../plan/input-list.js';
 import { loadRecipe } from '../plan/make-plan.js';
 
 // `pin`: each local input's sha256, recomputed and put back into the recipe. The inputs are the
-// plan's own list (plan/inputs.ts inputsOf), so a new kind of input is pinned as soon as the plan
+// plan's own list (plan/input-list.ts inputsOf), so a new kind of input is pinned as soon as the plan
 // hashes it. Only those values change, byte for byte where the YAML document says the value
 // stands: comments, order, quoting and layout stay as written.
 
@@ -44,7 +45,10 @@ export async function planPins(file: string): Promise<{ text: string; changes: P
       seen.add(JSON.stringify(at));
       const template = String(doc.getIn(w.fieldPath));
       const map = doc.getIn(at);
-      const keys = map && typeof map === 'object' && 'items' in map ? (map as { items: { key: unknown }[] }).items.map((i) => String(isScalar(i.key) ? i.key.value : i.key)) : [];
+      const keys =
+        map && typeof map === 'object' && 'items' in map
+          ? (map as { items: { key: unknown }[] }).items.map((i) => String(isScalar(i.key) ? i.key.value : i.key))
+          : [];
       for (const arch of keys) targets.push({ shaAt: [...at, arch], file: template.replaceAll('{arch}', arch), field: w.fieldPath });
       continue;
     }
@@ -63,7 +67,8 @@ export async function planPins(file: string): Promise<{ text: string; changes: P
     const want = had.startsWith('sha256:') ? `sha256:${digest}` : digest;
     if (had === want) continue;
     const scalar = doc.getIn(t.shaAt, true);
-    if (!isScalar(scalar) || !scalar.range) throw new UsageError(`${t.shaAt.join('.')}: add the field first (any value); pin replaces values, it does not add keys`);
+    if (!isScalar(scalar) || !scalar.range)
+      throw new UsageError(`${t.shaAt.join('.')}: add the field first (any value); pin replaces values, it does not add keys`);
     changes.push({ field: t.shaAt.join('.'), from: had, to: want, start: scalar.range[0], end: scalar.range[1] });
   }
   return { text, changes };

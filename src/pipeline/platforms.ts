@@ -18,13 +18,19 @@ export interface PlatformBuild {
  * image per platform, tagged `NAME:VERSION-ARCH`; for `build` the one of this machine's architecture
  * also gets `NAME:VERSION` (a publish tags only in the registry).
  */
-export function platformBuilds(plan: Pick<PlannedRecipe['plan'], 'platforms' | 'image'>, opts: { platform?: string | undefined; for: 'build' | 'publish'; native?: string }): PlatformBuild[] {
+export function platformBuilds(
+  plan: Pick<PlannedRecipe['plan'], 'platforms' | 'image'>,
+  opts: { platform?: string | undefined; for: 'build' | 'publish'; native?: string },
+): PlatformBuild[] {
   const multi = plan.platforms.length > 1;
   if (opts.platform) return [{ platform: opts.platform, tags: multi && opts.for === 'publish' ? [platformTag(plan.image, opts.platform)] : null }];
   if (!multi) return [{ platform: null, tags: null }];
   const native = opts.native ?? nativePlatform();
   const base = `${plan.image.name}:${plan.image.version}`;
-  return plan.platforms.map((platform) => ({ platform, tags: [platformTag(plan.image, platform), ...(opts.for === 'build' && platform === native ? [base] : [])] }));
+  return plan.platforms.map((platform) => ({
+    platform,
+    tags: [platformTag(plan.image, platform), ...(opts.for === 'build' && platform === native ? [base] : [])],
+  }));
 }
 
 export interface PlatformResult extends BuildAndTestResult {

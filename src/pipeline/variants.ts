@@ -69,7 +69,9 @@ export async function expandRecipes(args: string[], opts: { allowUnsupported?: b
     const exp = (loaded.expansion = expandMatrix(loaded.parsed.recipe, data, { allowUnsupported }));
     for (const x of exp.excluded) excluded.push({ ...x, id: `${name}/${x.id}`, recipe: file });
     for (const v of exp.variants) {
-      const r = v.id ? await planLoaded(loaded, { allowUnsupported, supportData: data, cache, variant: v.axes, ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) }) : base;
+      const r = v.id
+        ? await planLoaded(loaded, { allowUnsupported, supportData: data, cache, variant: v.axes, ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) })
+        : base;
       if (!r.ok) {
         issues.push(...r.issues);
         continue;

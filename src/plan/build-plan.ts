@@ -38,7 +38,17 @@ export function contextPathFor(_role: PlanInput['role'], source: string): string
   return normalizeRelative(source);
 }
 
-export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inputs, variant = null, imagePins = {}, localImages = {}, requirementPackages = [] }: BuildPlanArgs): Plan {
+export function buildPlan({
+  recipe,
+  recipeFile,
+  recipeSha256,
+  resolution: r,
+  inputs,
+  variant = null,
+  imagePins = {},
+  localImages = {},
+  requirementPackages = [],
+}: BuildPlanArgs): Plan {
   const e = recipe.engine;
   let source: Plan['engine']['source'];
   if (e.wheel) source = { kind: 'wheel', input: contextPathFor('engine-wheel', e.wheel.path) };
@@ -61,7 +71,11 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
   // A binary engine with no Python dependency installs no Python package: no venv, no python3.
   const deps = recipe.dependencies;
   const requirements = deps.requirements
-    ? { input: contextPathFor('requirements', deps.requirements.path), index: deps.index ? { url: deps.index.url, secret: deps.index.secret ?? null } : null, packages: requirementPackages.map((p) => ({ ...p })) }
+    ? {
+        input: contextPathFor('requirements', deps.requirements.path),
+        index: deps.index ? { url: deps.index.url, secret: deps.index.secret ?? null } : null,
+        packages: requirementPackages.map((p) => ({ ...p })),
+      }
     : null;
   // An engine that is a binary or already in the base image, with nothing else to install: no venv.
   const venv = installsPython(recipe) ? VENV : null;
@@ -89,10 +103,20 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
     ...(variant?.id ? { [`${LABEL_PREFIX}.variant`]: variant.id } : {}),
     ...(venv && recipe.python ? { [`${LABEL_PREFIX}.python-version`]: recipe.python } : {}),
     ...(deps.wheels.length || requirements?.packages.length
-      ? { [`${LABEL_PREFIX}.python-dependencies`]: [...deps.wheels.map((w) => { const d = wheelNameVersion(w.path); return `${d.name}==${d.version}`; }), ...(requirements?.packages ?? []).map((p) => `${p.name}==${p.version}`)].join(',') }
+      ? {
+          [`${LABEL_PREFIX}.python-dependencies`]: [
+            ...deps.wheels.map((w) => {
+              const d = wheelNameVersion(w.path);
+              return `${d.name}==${d.version}`;
+            }),
+            ...(requirements?.packages ?? []).map((p) => `${p.name}==${p.version}`),
+          ].join(','),
+        }
       : {}),
     [`${LABEL_PREFIX}.support-status`]: r.status,
-    [`${LABEL_PREFIX}.support-row`]: row ? `dynamo=${row.dynamo} ${row.framework}=${row.engine} cuda=${row.cuda} nixl=${row.nixl}${row.ucx ? ` ucx=${row.ucx}` : ''}` : 'none',
+    [`${LABEL_PREFIX}.support-row`]: row
+      ? `dynamo=${row.dynamo} ${row.framework}=${row.engine} cuda=${row.cuda} nixl=${row.nixl}${row.ucx ? ` ucx=${row.ucx}` : ''}`
+      : 'none',
     ...recipe.labels,
   };
 
@@ -131,7 +155,11 @@ export function buildPlan({ recipe, recipeFile, recipeSha256, resolution: r, inp
       };
     }),
     steps: recipe.steps.map((s) => ({ ...s, caches: [...s.caches] })),
-    dependencies: recipe.dependencies.wheels.map((w) => ({ ...wheelNameVersion(w.path), input: contextPathFor('dependency-wheel', w.path), sha256: w.sha256.replace(/^sha256:/, '') })),
+    dependencies: recipe.dependencies.wheels.map((w) => ({
+      ...wheelNameVersion(w.path),
+      input: contextPathFor('dependency-wheel', w.path),
+      sha256: w.sha256.replace(/^sha256:/, ''),
+    })),
     requirements,
     stages,
     runtime: {
@@ -197,11 +225,18 @@ export function requirementsLock(plan: Plan): string | null {
 }
 
 /** The tag templates a variant gets (with their index in the recipe): plain ones, and those whose `when` matches. */
-export function variantTags(tags: NonNullable<Recipe['publish']>['tags'], cuda: string | null, python: string | null | undefined, dynamo: string | null = null): { tag: string; index: number }[] {
+export function variantTags(
+  tags: NonNullable<Recipe['publish']>['tags'],
+  cuda: string | null,
+  python: string | null | undefined,
+  dynamo: string | null = null,
+): { tag: string; index: number }[] {
   return tags.flatMap((t, index) =>
     typeof t === 'string'
       ? [{ tag: t, index }]
-      : (t.when.cuda === undefined || t.when.cuda === cuda) && (t.when.python === undefined || t.when.python === python) && (t.when.dynamo === undefined || t.when.dynamo === dynamo)
+      : (t.when.cuda === undefined || t.when.cuda === cuda) &&
+          (t.when.python === undefined || t.when.python === python) &&
+          (t.when.dynamo === undefined || t.when.dynamo === dynamo)
         ? [{ tag: t.tag, index }]
         : [],
   );
@@ -209,13 +244,27 @@ export function variantTags(tags: NonNullable<Recipe['publish']>['tags'], cuda: 
 
 /** Whether any build step downloads: packages from an index or apt (then RUN steps get a network). */
 export function planFetches(plan: Plan): boolean {
-  return plan.engine.source.kind === 'index' || (plan.dynamo !== null && plan.dynamo.indexUrl !== null) || plan.requirements?.index != null || plan.systemPackages.length > 0 || (plan.runtime.venv !== null && !plan.base.pythonIncluded) || plan.steps.some((s) => s.network);
+  return (
+    plan.engine.source.kind === 'index' ||
+    (plan.dynamo !== null && plan.dynamo.indexUrl !== null) ||
+    plan.requirements?.index != null ||
+    plan.systemPackages.length > 0 ||
+    (plan.runtime.venv !== null && !plan.base.pythonIncluded) ||
+    plan.steps.some((s) => s.network)
+  );
 }
 
 /** The build secrets a plan reads: its index sources' and its steps'. */
 export function planSecrets(plan: Plan): string[] {
   const src = plan.engine.source;
-  return [...new Set([...(src.kind === 'index' && src.secret ? [src.secret] : []), ...(plan.dynamo?.secret ? [plan.dynamo.secret] : []), ...(plan.requirements?.index?.secret ? [plan.requirements.index.secret] : []), ...plan.steps.flatMap((s) => s.secrets)])];
+  return [
+    ...new Set([
+      ...(src.kind === 'index' && src.secret ? [src.secret] : []),
+      ...(plan.dynamo?.secret ? [plan.dynamo.secret] : []),
+      ...(plan.requirements?.index?.secret ? [plan.requirements.index.secret] : []),
+      ...plan.steps.flatMap((s) => s.secrets),
+    ]),
+  ];
 }
 
 /** Everything that makes two builds produce the same image: plan, target, build args, platform. */

@@ -46,7 +46,15 @@ export function trustedEntries(parsed: unknown): Record<string, Entry> {
     if (typeof v !== 'object' || v === null) continue;
     const e = v as Record<string, unknown>;
     const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
-    if (k.startsWith('/') && num(e['size']) && num(e['mtimeMs']) && num(e['ctimeMs']) && num(e['ino']) && typeof e['sha256'] === 'string' && SHA256_HEX.test(e['sha256']))
+    if (
+      k.startsWith('/') &&
+      num(e['size']) &&
+      num(e['mtimeMs']) &&
+      num(e['ctimeMs']) &&
+      num(e['ino']) &&
+      typeof e['sha256'] === 'string' &&
+      SHA256_HEX.test(e['sha256'])
+    )
       out[k] = { size: e['size'] as number, mtimeMs: e['mtimeMs'] as number, ctimeMs: e['ctimeMs'] as number, ino: e['ino'] as number, sha256: e['sha256'] };
   }
   return out;

@@ -32,7 +32,15 @@ export function stageLayers(plan: Plan): { framework: number; runtime: number } 
 export function layerLimits(plan: Plan, file: string, where: (p: (string | number)[]) => { line: number; col: number }): Issue[] {
   const out: Issue[] = [];
   if (plan.steps.length > MAX_STEPS)
-    out.push({ code: 'recipe.too-many-steps', severity: 'error', file, ...where(['steps', MAX_STEPS]), path: ['steps'], message: `${plan.steps.length} steps, more than ${MAX_STEPS}: each is a layer`, hint: 'join steps into one script' });
+    out.push({
+      code: 'recipe.too-many-steps',
+      severity: 'error',
+      file,
+      ...where(['steps', MAX_STEPS]),
+      path: ['steps'],
+      message: `${plan.steps.length} steps, more than ${MAX_STEPS}: each is a layer`,
+      hint: 'join steps into one script',
+    });
   const layers = stageLayers(plan);
   for (const stage of ['framework', 'runtime'] as const)
     if (layers[stage] > MAX_STAGE_LAYERS)
@@ -43,7 +51,10 @@ export function layerLimits(plan: Plan, file: string, where: (p: (string | numbe
         ...where(stage === 'framework' ? ['files'] : ['imports']),
         path: [stage === 'framework' ? 'files' : 'imports'],
         message: `the ${stage} stage would add up to ${layers[stage]} layers, more than ${MAX_STAGE_LAYERS} (overlayfs stacks at most 128, the base image has its own)`,
-        hint: stage === 'framework' ? 'put files that go to one place into one folder and name the folder (one COPY), or join steps' : 'import a folder instead of its files, or join steps',
+        hint:
+          stage === 'framework'
+            ? 'put files that go to one place into one folder and name the folder (one COPY), or join steps'
+            : 'import a folder instead of its files, or join steps',
       });
   return out;
 }

@@ -31,7 +31,11 @@ export async function readLock(recipeFile: string): Promise<LockFile | null> {
     throw e;
   }
   const r = LockFile.safeParse(parse(text));
-  if (!r.success) throw new InputError([{ code: 'lock.invalid', severity: 'error', file, message: `not a valid lock file: ${r.error.issues[0]?.message}`, hint: 'run dynamo-image lock again' }], `${file}: invalid lock file`);
+  if (!r.success)
+    throw new InputError(
+      [{ code: 'lock.invalid', severity: 'error', file, message: `not a valid lock file: ${r.error.issues[0]?.message}`, hint: 'run dynamo-image lock again' }],
+      `${file}: invalid lock file`,
+    );
   return r.data;
 }
 

@@ -92,19 +92,52 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
   let recipe = parsed.recipe;
   const where = (p: (string | number)[]) => locate(doc, lines, p);
   if (opts.baseImage) {
-    if (recipe.engine.image) return { ok: false, issues: [{ code: 'recipe.base-override', severity: 'error', file, ...where(['engine', 'image']), path: ['engine', 'image'], message: `--base-image ${opts.baseImage}: this recipe builds on its engine's image, not on base.image`, hint: 'leave --base-image out for this recipe' }] };
+    if (recipe.engine.image)
+      return {
+        ok: false,
+        issues: [
+          {
+            code: 'recipe.base-override',
+            severity: 'error',
+            file,
+            ...where(['engine', 'image']),
+            path: ['engine', 'image'],
+            message: `--base-image ${opts.baseImage}: this recipe builds on its engine's image, not on base.image`,
+            hint: 'leave --base-image out for this recipe',
+          },
+        ],
+      };
     recipe = { ...recipe, base: { ...recipe.base, image: opts.baseImage } };
   }
   const data = opts.supportData ?? loadSupportData();
   let variant: Plan['variant'] = null;
   if (opts.variant && Object.keys(opts.variant).length) {
     const id = variantId(opts.variant);
-    if (!recipe.matrix) return { ok: false, issues: [{ code: 'matrix.no-matrix', severity: 'error', file, line: 1, col: 1, path: ['matrix'], message: `--variant ${id}: the recipe declares no matrix` }] };
+    if (!recipe.matrix)
+      return {
+        ok: false,
+        issues: [
+          { code: 'matrix.no-matrix', severity: 'error', file, line: 1, col: 1, path: ['matrix'], message: `--variant ${id}: the recipe declares no matrix` },
+        ],
+      };
     const exp = (loaded.expansion ??= expandMatrix(recipe, data, { allowUnsupported: opts.allowUnsupported ?? false }));
     const hit = exp.variants.find((v) => v.id === id);
     if (!hit) {
       const ex = exp.excluded.find((v) => v.id === id);
-      return { ok: false, issues: [{ code: 'matrix.variant', severity: 'error', file, ...where(['matrix']), path: ['matrix'], message: ex ? `variant ${id} is excluded: ${ex.reason}` : `no variant ${id} in the recipe's matrix`, hint: `variants: ${exp.variants.map((v) => v.id).join(', ')}` }] };
+      return {
+        ok: false,
+        issues: [
+          {
+            code: 'matrix.variant',
+            severity: 'error',
+            file,
+            ...where(['matrix']),
+            path: ['matrix'],
+            message: ex ? `variant ${id} is excluded: ${ex.reason}` : `no variant ${id} in the recipe's matrix`,
+            hint: `variants: ${exp.variants.map((v) => v.id).join(', ')}`,
+          },
+        ],
+      };
     }
     recipe = applyVariant(recipe, hit.axes);
     variant = { id: hit.id, axes: hit.axes };
@@ -116,9 +149,21 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     const dyn = resolution?.dynamoVersion ?? null;
     recipe.imports.forEach((im, i) => {
       if (im.image.endsWith(DYNAMO_TAG) && !dyn && resolution)
-        releaseImports.push({ code: 'recipe.imports-release', severity: 'error', file, ...where(['imports', i, 'image']), path: ['imports', i, 'image'], message: `"${im.image}" is tagged with the Dynamo release, but the recipe installs no Dynamo`, hint: 'set dynamo: "<version>", or name the tag' });
+        releaseImports.push({
+          code: 'recipe.imports-release',
+          severity: 'error',
+          file,
+          ...where(['imports', i, 'image']),
+          path: ['imports', i, 'image'],
+          message: `"${im.image}" is tagged with the Dynamo release, but the recipe installs no Dynamo`,
+          hint: 'set dynamo: "<version>", or name the tag',
+        });
     });
-    if (dyn) recipe = { ...recipe, imports: recipe.imports.map((im) => ({ ...im, image: im.image.endsWith(DYNAMO_TAG) ? im.image.replace(DYNAMO_TAG, dyn) : im.image })) };
+    if (dyn)
+      recipe = {
+        ...recipe,
+        imports: recipe.imports.map((im) => ({ ...im, image: im.image.endsWith(DYNAMO_TAG) ? im.image.replace(DYNAMO_TAG, dyn) : im.image })),
+      };
   }
   const recipeDir = loaded.recipeDir;
   const platformsKey = recipe.base.platforms.join(',');
@@ -127,7 +172,21 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     const cache = opts.cache ?? (await DigestCache.open());
     collected = await collectInputs({ recipe, recipeDir, file, cache, locate: where });
     if (cache.problem)
-      collected = { ...collected, issues: [...collected.issues, { code: 'cache.untrusted', severity: 'warning', file, line: 1, col: 1, message: `the digest cache is not used: ${cache.problem}; every input is hashed`, hint: 'make the cache folder (DYNAMO_IMAGE_CACHE_DIR, or ~/.cache/dynamo-image) yours and not writable by others' }] };
+      collected = {
+        ...collected,
+        issues: [
+          ...collected.issues,
+          {
+            code: 'cache.untrusted',
+            severity: 'warning',
+            file,
+            line: 1,
+            col: 1,
+            message: `the digest cache is not used: ${cache.problem}; every input is hashed`,
+            hint: 'make the cache folder (DYNAMO_IMAGE_CACHE_DIR, or ~/.cache/dynamo-image) yours and not writable by others',
+          },
+        ],
+      };
     if (!opts.cache) await cache.save();
     (loaded.inputs ??= new Map()).set(platformsKey, collected);
   }
@@ -141,16 +200,44 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     const parsedReq = (loaded.requirements ??= parseRequirements(await readFile(path.join(recipeDir, req.path), 'utf8')));
     requirementPackages = parsedReq.packages.map(({ name, version }) => ({ name, version }));
     for (const p of parsedReq.problems)
-      issues.push({ code: 'input.requirements', severity: 'error', file: reqFile, line: p.line, col: 1, path: ['dependencies', 'requirements'], message: p.message, hint: 'pip install --require-hashes needs NAME==VERSION --hash=sha256:... for every package' });
+      issues.push({
+        code: 'input.requirements',
+        severity: 'error',
+        file: reqFile,
+        line: p.line,
+        col: 1,
+        path: ['dependencies', 'requirements'],
+        message: p.message,
+        hint: 'pip install --require-hashes needs NAME==VERSION --hash=sha256:... for every package',
+      });
   }
   if (recipe.publish) {
     // Every template is checked; the first-tag rule holds for the tags this variant gets.
     const all = recipe.publish.tags.map((t) => (typeof t === 'string' ? t : t.tag));
     issues.push(...checkTagTemplates(all, file, (i) => where(['publish', 'tags', i]), { first: false }));
     const mine = variantTags(recipe.publish.tags, resolution?.cuda ?? recipe.base.cuda ?? null, recipe.python, resolution?.dynamoVersion ?? null);
-    if (mine.length === 0) issues.push({ code: 'publish.first-tag', severity: 'error', file, ...where(['publish', 'tags']), path: ['publish', 'tags'], message: `no tag applies to this build${variant ? ` (variant ${variant.id})` : ''}: every "when" excludes it`, hint: 'add a plain template, or a {tag, when} entry that matches' });
-    else issues.push(...checkTagTemplates([mine[0]!.tag], file, () => where(['publish', 'tags', mine[0]!.index]), { first: true }).filter((i) => i.code === 'publish.first-tag').map((i) => ({ ...i, path: ['publish', 'tags', mine[0]!.index] })));
-    issues.push(...checkTagTemplates(recipe.publish.mutableTags, file, (i) => where(['publish', 'mutableTags', i]), { first: false }).map((i) => ({ ...i, path: i.path?.map((p) => (p === 'tags' ? 'mutableTags' : p)) })));
+    if (mine.length === 0)
+      issues.push({
+        code: 'publish.first-tag',
+        severity: 'error',
+        file,
+        ...where(['publish', 'tags']),
+        path: ['publish', 'tags'],
+        message: `no tag applies to this build${variant ? ` (variant ${variant.id})` : ''}: every "when" excludes it`,
+        hint: 'add a plain template, or a {tag, when} entry that matches',
+      });
+    else
+      issues.push(
+        ...checkTagTemplates([mine[0]!.tag], file, () => where(['publish', 'tags', mine[0]!.index]), { first: true })
+          .filter((i) => i.code === 'publish.first-tag')
+          .map((i) => ({ ...i, path: ['publish', 'tags', mine[0]!.index] })),
+      );
+    issues.push(
+      ...checkTagTemplates(recipe.publish.mutableTags, file, (i) => where(['publish', 'mutableTags', i]), { first: false }).map((i) => ({
+        ...i,
+        path: i.path?.map((p) => (p === 'tags' ? 'mutableTags' : p)),
+      })),
+    );
   }
   const imagePins: Record<string, string> = {};
   // Images the lock pins by local id (made here, in no registry): the build checks the engine's.
@@ -168,7 +255,15 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
       else missing.add(ref);
     }
     for (const ref of missing)
-      issues.push({ code: 'lock.missing', severity: 'error', file, ...where(field), path: field, message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
+      issues.push({
+        code: 'lock.missing',
+        severity: 'error',
+        file,
+        ...where(field),
+        path: field,
+        message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`,
+        hint: `run: dynamo-image lock ${file}`,
+      });
     recipe.imports.forEach((im, i) => {
       const ref = im.image === 'devel' ? resolution.develImage : im.image;
       if (!ref || ref.includes('@')) return;
@@ -176,16 +271,40 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
       const local = lockedLocal(ref, lock);
       if (pin) imagePins[ref] = pin;
       else if (local) localImages[ref] = local;
-      else issues.push({ code: 'lock.missing', severity: 'error', file, ...where(['imports', i, 'image']), path: ['imports', i, 'image'], message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`, hint: `run: dynamo-image lock ${file}` });
+      else
+        issues.push({
+          code: 'lock.missing',
+          severity: 'error',
+          file,
+          ...where(['imports', i, 'image']),
+          path: ['imports', i, 'image'],
+          message: `--locked: "${ref}" has no digest in ${lockPathFor(file)}`,
+          hint: `run: dynamo-image lock ${file}`,
+        });
     });
   }
   if (resolution && recipe.smoke?.tests.length) {
-    const pins = fillSmokePins(recipe.smoke.tests, pinValues({ dynamo: resolution.dynamoVersion, engine: resolution.engineVersion, nixl: resolution.nixl, ucx: resolution.ucx }), file, where);
+    const pins = fillSmokePins(
+      recipe.smoke.tests,
+      pinValues({ dynamo: resolution.dynamoVersion, engine: resolution.engineVersion, nixl: resolution.nixl, ucx: resolution.ucx }),
+      file,
+      where,
+    );
     issues.push(...pins.issues);
     recipe = { ...recipe, smoke: { ...recipe.smoke, tests: pins.tests } };
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
-  const plan = buildPlan({ recipe, recipeFile: file, recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)), resolution, inputs, variant, imagePins, localImages, requirementPackages });
+  const plan = buildPlan({
+    recipe,
+    recipeFile: file,
+    recipeSha256: (loaded.sha256 ??= sha256Hex(loaded.bytes)),
+    resolution,
+    inputs,
+    variant,
+    imagePins,
+    localImages,
+    requirementPackages,
+  });
   const refIssues = [...referenceLimits(plan, file, where), ...layerLimits(plan, file, where)];
   if (refIssues.length) return { ok: false, issues: [...issues, ...refIssues] };
   return { ok: true, planned: { plan, recipe: parsed.recipe, recipeDir, warnings: issues } };
@@ -198,7 +317,16 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
 function referenceLimits(plan: Plan, file: string, where: (p: (string | number)[]) => { line: number; col: number }): Issue[] {
   const out: Issue[] = [];
   const local = referenceProblem(plan.tags[0]!);
-  if (local) out.push({ code: 'recipe.reference-too-long', severity: 'error', file, ...where(['version']), path: ['version'], message: `the local tag ${local}`, hint: 'shorten name or version' });
+  if (local)
+    out.push({
+      code: 'recipe.reference-too-long',
+      severity: 'error',
+      file,
+      ...where(['version']),
+      path: ['version'],
+      message: `the local tag ${local}`,
+      hint: 'shorten name or version',
+    });
   if (!plan.publish) return out;
   const repo = `${plan.publish.registry ?? 'registry.example.com'}/${plan.publish.repository ?? plan.image.name}`;
   // The longest values a variable can take: a 12-digit git sha, the plan's own values for the rest.
@@ -207,7 +335,16 @@ function referenceLimits(plan: Plan, file: string, where: (p: (string | number)[
     plan.publish![field].forEach((t, i) => {
       const r = renderTags([t], vars);
       const p = r.ok ? referenceProblem(`${repo}:${r.tags[0]}`) : r.problems.join('; ');
-      if (p) out.push({ code: 'publish.reference-too-long', severity: 'error', file, ...where(['publish', field, i]), path: ['publish', field, i], message: p, hint: 'shorten the template, the repository or the registry' });
+      if (p)
+        out.push({
+          code: 'publish.reference-too-long',
+          severity: 'error',
+          file,
+          ...where(['publish', field, i]),
+          path: ['publish', field, i],
+          message: p,
+          hint: 'shorten the template, the repository or the registry',
+        });
     });
   });
   return out;

@@ -12,7 +12,16 @@ export type KeyReading = { ok: true; format: KeyFormat; fingerprints: string[] }
 /** Larger than any real keyring (NVIDIA's is 1.7 KB, Debian's archive keyring 60 KB). */
 export const MAX_KEY_BYTES = 1 << 20;
 
-const TAG_NAMES: Record<number, string> = { 1: 'an encrypted session key', 3: 'a symmetric session key', 5: 'a secret key', 7: 'a secret subkey', 8: 'compressed data', 9: 'encrypted data', 11: 'literal data', 18: 'encrypted data' };
+const TAG_NAMES: Record<number, string> = {
+  1: 'an encrypted session key',
+  3: 'a symmetric session key',
+  5: 'a secret key',
+  7: 'a secret subkey',
+  8: 'compressed data',
+  9: 'encrypted data',
+  11: 'literal data',
+  18: 'encrypted data',
+};
 /** Packets a transferable public key may hold: signature, public key, trust, user id, public subkey, user attribute, padding. */
 const PUBLIC_KEY_PACKETS = new Set([2, 6, 12, 13, 14, 17, 21]);
 
@@ -28,8 +37,10 @@ export function readOpenPgpKey(bytes: Buffer, file: string): KeyReading {
   const armored = bytes.toString('latin1').includes('-----BEGIN PGP');
   if (bytes.subarray(0, 8).toString('latin1').includes('KBXf') || bytes.subarray(8, 12).toString('latin1') === 'KBXf')
     return { ok: false, error: 'is a GnuPG keybox (pubring.kbx), which apt cannot read: export the key with `gpg --export KEYID > FILE.gpg`' };
-  if (want === 'binary' && armored) return { ok: false, error: 'is ASCII-armored but ends in .gpg, which apt reads as binary: rename it to .asc, or store `gpg --dearmor` output' };
-  if (want === 'armored' && !armored) return { ok: false, error: 'ends in .asc but is not ASCII-armored ("-----BEGIN PGP PUBLIC KEY BLOCK-----"): rename a binary key to .gpg' };
+  if (want === 'binary' && armored)
+    return { ok: false, error: 'is ASCII-armored but ends in .gpg, which apt reads as binary: rename it to .asc, or store `gpg --dearmor` output' };
+  if (want === 'armored' && !armored)
+    return { ok: false, error: 'ends in .asc but is not ASCII-armored ("-----BEGIN PGP PUBLIC KEY BLOCK-----"): rename a binary key to .gpg' };
   let packets: Buffer;
   if (armored) {
     const d = dearmor(bytes.toString('latin1'));
@@ -89,7 +100,8 @@ function readPackets(buf: Buffer): { fingerprints: string[] } | { error: string 
     if ('error' in h) return { error: `packet at byte ${at}: ${h.error}` };
     const body = buf.subarray(h.bodyAt, h.bodyAt + h.length);
     if (h.tag === 5 || h.tag === 7) return { error: 'holds a secret key: ship only the public key (gpg --export, never --export-secret-keys)' };
-    if (first && h.tag !== 6) return { error: `starts with ${TAG_NAMES[h.tag] ?? `packet type ${h.tag}`}, not a public key: an OpenPGP public key (gpg --export) starts with one` };
+    if (first && h.tag !== 6)
+      return { error: `starts with ${TAG_NAMES[h.tag] ?? `packet type ${h.tag}`}, not a public key: an OpenPGP public key (gpg --export) starts with one` };
     first = false;
     if (!PUBLIC_KEY_PACKETS.has(h.tag)) return { error: `holds ${TAG_NAMES[h.tag] ?? `packet type ${h.tag}`}, which has no place in a public key` };
     if (h.tag === 6) {

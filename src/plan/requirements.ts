@@ -47,7 +47,10 @@ export function parseRequirements(text: string): { packages: PinnedRequirement[]
       continue;
     }
     if (!hashes.length) {
-      problems.push({ line: first, message: `${m[1]}==${m[3]} has no --hash=sha256:...: every requirement needs one (pip download or pip-compile --generate-hashes writes them)` });
+      problems.push({
+        line: first,
+        message: `${m[1]}==${m[3]} has no --hash=sha256:...: every requirement needs one (pip download or pip-compile --generate-hashes writes them)`,
+      });
       continue;
     }
     packages.push({ name: normalizeDist(m[1]!), version: m[3]!, hashes: hashes.map((h) => h.slice('sha256:'.length)), line: first });

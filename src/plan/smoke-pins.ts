@@ -35,7 +35,12 @@ function fill(text: string, values: PinValues, missing: Set<string>): string {
   });
 }
 
-export function fillSmokePins(tests: SmokeTest[], values: PinValues, file: string, at: (path: (string | number)[]) => { line: number; col: number }): { tests: SmokeTest[]; issues: Issue[] } {
+export function fillSmokePins(
+  tests: SmokeTest[],
+  values: PinValues,
+  file: string,
+  at: (path: (string | number)[]) => { line: number; col: number },
+): { tests: SmokeTest[]; issues: Issue[] } {
   const issues: Issue[] = [];
   const out = tests.map((t, i) => {
     const missing = new Set<string>();
@@ -53,7 +58,10 @@ export function fillSmokePins(tests: SmokeTest[], values: PinValues, file: strin
         ...at(['smoke', 'tests', i]),
         path: ['smoke', 'tests', i],
         message: `test "${t.name}" checks {${name}}, but this build has none`,
-        hint: name === 'nixl_version' || name === 'ucx_version' ? 'NIXL and UCX versions come from the support matrix row (vllm, sglang, trtllm with a Dynamo release)' : 'set dynamo: for {dynamo_version}',
+        hint:
+          name === 'nixl_version' || name === 'ucx_version'
+            ? 'NIXL and UCX versions come from the support matrix row (vllm, sglang, trtllm with a Dynamo release)'
+            : 'set dynamo: for {dynamo_version}',
       });
     return filled;
   });

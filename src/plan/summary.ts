@@ -43,7 +43,11 @@ export function planSummary(plan: Plan, build: { target: string; buildArgs: Reco
     plan: plan.digest,
     target: build.target,
     platform: build.platform ?? null,
-    buildArgs: Object.fromEntries(Object.entries({ ...plan.buildArgs, ...build.buildArgs }).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, short(sha256Hex(v), 12)])),
+    buildArgs: Object.fromEntries(
+      Object.entries({ ...plan.buildArgs, ...build.buildArgs })
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, short(sha256Hex(v), 12)]),
+    ),
     base: { runtime: plan.base.runtime, builder: plan.base.builder },
     engine: `${plan.engine.framework}==${plan.engine.version} (${plan.engine.source.kind})`,
     dynamo: plan.dynamo?.version ?? null,
@@ -93,7 +97,8 @@ export function diffSummaries(was: PlanSummary, now: PlanSummary): Change[] {
   one('target', was.target, now.target, 'target');
   one('platform', was.platform, now.platform, 'platform');
   one('base.runtime', was.base.runtime, now.base.runtime, 'base image (runtime stage)');
-  if (was.base.builder !== was.base.runtime || now.base.builder !== now.base.runtime) one('base.builder', was.base.builder, now.base.builder, 'base image (framework stage)');
+  if (was.base.builder !== was.base.runtime || now.base.builder !== now.base.runtime)
+    one('base.builder', was.base.builder, now.base.builder, 'base image (framework stage)');
   one('engine', was.engine, now.engine, 'engine');
   one('dynamo', was.dynamo, now.dynamo, 'Dynamo');
   one('python', was.python, now.python, 'Python');
@@ -103,7 +108,8 @@ export function diffSummaries(was: PlanSummary, now: PlanSummary): Change[] {
       if (before === undefined) out.push({ field: `inputs.${p}`, was: null, now: sha, line: `input ${p}: added (sha256 ${sha}…)` });
       else if (before !== sha) out.push({ field: `inputs.${p}`, was: before, now: sha, line: `input ${p}: sha256 ${before}… -> ${sha}…` });
     }
-    for (const p of Object.keys(was.inputs)) if (!(p in now.inputs)) out.push({ field: `inputs.${p}`, was: was.inputs[p]!, now: null, line: `input ${p}: removed` });
+    for (const p of Object.keys(was.inputs))
+      if (!(p in now.inputs)) out.push({ field: `inputs.${p}`, was: was.inputs[p]!, now: null, line: `input ${p}: removed` });
   } else one('inputsDigest', was.inputsDigest, now.inputsDigest, 'inputs (digest over all of them)');
   const byName = (l: string[]) => new Map(l.map((d) => [d.split('==')[0]!, d.split('==')[1] ?? '']));
   const dw = byName(was.deps);
@@ -119,12 +125,31 @@ export function diffSummaries(was: PlanSummary, now: PlanSummary): Change[] {
     const a = was.buildArgs[k];
     const b = now.buildArgs[k];
     if (a === b) continue;
-    out.push({ field: `buildArgs.${k}`, was: a ?? null, now: b ?? null, line: `build argument ${k}: ${a === undefined ? 'added' : b === undefined ? 'removed' : 'another value'}` });
+    out.push({
+      field: `buildArgs.${k}`,
+      was: a ?? null,
+      now: b ?? null,
+      line: `build argument ${k}: ${a === undefined ? 'added' : b === undefined ? 'removed' : 'another value'}`,
+    });
   }
-  if (was.steps !== now.steps) out.push({ field: 'steps', was: was.steps, now: now.steps, line: 'the recipe\'s steps changed' });
-  if (was.runtime !== now.runtime) out.push({ field: 'runtime', was: was.runtime, now: now.runtime, line: 'runtime settings changed (env, user, workdir, entrypoint, command, ports, healthcheck)' });
+  if (was.steps !== now.steps) out.push({ field: 'steps', was: was.steps, now: now.steps, line: "the recipe's steps changed" });
+  if (was.runtime !== now.runtime)
+    out.push({
+      field: 'runtime',
+      was: was.runtime,
+      now: now.runtime,
+      line: 'runtime settings changed (env, user, workdir, entrypoint, command, ports, healthcheck)',
+    });
   if (!out.length && was.plan !== now.plan) {
-    out.push({ field: 'recipe', was: was.recipe, now: now.recipe, line: was.recipe !== now.recipe ? 'the recipe file\'s bytes changed (the plan digest covers them: a comment or layout edit makes a new image)' : 'the plan changed in a field the summary does not carry (smoke tests, labels, publish settings)' });
+    out.push({
+      field: 'recipe',
+      was: was.recipe,
+      now: now.recipe,
+      line:
+        was.recipe !== now.recipe
+          ? "the recipe file's bytes changed (the plan digest covers them: a comment or layout edit makes a new image)"
+          : 'the plan changed in a field the summary does not carry (smoke tests, labels, publish settings)',
+    });
   }
   return out;
 }

@@ -36,7 +36,8 @@ export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
 /** Keys under which a config may store a host: as is, with a scheme, Docker Hub's legacy key. */
 function keysFor(host: string): string[] {
   const keys = [host, `https://${host}`, `http://${host}`, `https://${host}/v1/`, `https://${host}/v2/`];
-  if (host === 'docker.io' || host === 'registry-1.docker.io' || host === 'index.docker.io') keys.push('https://index.docker.io/v1/', 'index.docker.io', 'docker.io');
+  if (host === 'docker.io' || host === 'registry-1.docker.io' || host === 'index.docker.io')
+    keys.push('https://index.docker.io/v1/', 'index.docker.io', 'docker.io');
   return keys;
 }
 
@@ -47,7 +48,15 @@ function runHelper(helper: string, host: string, env: NodeJS.ProcessEnv): Promis
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', (e) => reject(new EnvironmentError('credentials.helper-missing', `credential helper docker-credential-${helper} could not run: ${(e as NodeJS.ErrnoException).code ?? e.message}`, `install it or remove "${helper}" from ${dockerConfigPath()}`)));
+    child.on('error', (e) =>
+      reject(
+        new EnvironmentError(
+          'credentials.helper-missing',
+          `credential helper docker-credential-${helper} could not run: ${(e as NodeJS.ErrnoException).code ?? e.message}`,
+          `install it or remove "${helper}" from ${dockerConfigPath()}`,
+        ),
+      ),
+    );
     child.on('close', (code) => {
       if (code !== 0) {
         // "credentials not found in native keychain" is not an error: there are none for this host.
@@ -98,12 +107,15 @@ export async function findCredentials(host: string, env: NodeJS.ProcessEnv = pro
     return { source: `auths["${entryKey}"].auth in ${file}`, secret: { username: decoded.slice(0, i), password: decoded.slice(i + 1) } };
   }
   if (entry?.username && entry.password) return { source: `auths["${entryKey}"] in ${file}`, secret: { username: entry.username, password: entry.password } };
-  if (config.credsStore) return { source: `credsStore (docker-credential-${config.credsStore}) in ${file}`, secret: await runHelper(config.credsStore, host, env) };
+  if (config.credsStore)
+    return { source: `credsStore (docker-credential-${config.credsStore}) in ${file}`, secret: await runHelper(config.credsStore, host, env) };
   return { source: `none (no entry for ${host} in ${file})`, secret: null };
 }
 
 /** The engine's X-Registry-Auth payload. */
 export function engineAuth(host: string, secret: Secret | null): Record<string, string> | null {
   if (!secret) return null;
-  return 'identityToken' in secret ? { identitytoken: secret.identityToken, serveraddress: host } : { username: secret.username, password: secret.password, serveraddress: host };
+  return 'identityToken' in secret
+    ? { identitytoken: secret.identityToken, serveraddress: host }
+    : { username: secret.username, password: secret.password, serveraddress: host };
 }

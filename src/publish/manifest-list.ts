@@ -10,7 +10,6 @@ import type { RegistryClient } from './registry-client.js';
 
 export const MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 
-
 /** The target of one platform's image: the first immutable tag with the architecture appended. */
 export function platformTarget(target: PublishTarget, platform: string): PublishTarget {
   const first = target.tags.find((t) => !t.mutable) ?? target.tags[0]!;
@@ -31,14 +30,24 @@ export async function buildIndex(client: RegistryClient, repository: string, pla
     const m = await client.manifestBytes(repository, p.digest);
     if (!m) throw new OperationError('publish.failed', `${repository}@${p.digest} (${p.platform}) is not in the registry`);
     const [os, architecture, variant] = p.platform.split('/');
-    manifests.push({ mediaType: m.mediaType.split(';')[0]!.trim(), size: m.bytes.length, digest: p.digest, platform: { architecture, os, ...(variant ? { variant } : architecture === 'arm64' ? { variant: 'v8' } : {}) } });
+    manifests.push({
+      mediaType: m.mediaType.split(';')[0]!.trim(),
+      size: m.bytes.length,
+      digest: p.digest,
+      platform: { architecture, os, ...(variant ? { variant } : architecture === 'arm64' ? { variant: 'v8' } : {}) },
+    });
   }
   const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST_LIST, manifests }, null, 3));
   return { mediaType: MANIFEST_LIST, bytes, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
 }
 
 /** What each publish tag holds now, and which of them an index would have to replace. */
-export async function checkIndexTags(client: RegistryClient, target: PublishTarget, expected: string | null, force: boolean): Promise<{ current: Map<string, string | null>; refused: string[] }> {
+export async function checkIndexTags(
+  client: RegistryClient,
+  target: PublishTarget,
+  expected: string | null,
+  force: boolean,
+): Promise<{ current: Map<string, string | null>; refused: string[] }> {
   const current = new Map<string, string | null>();
   const refused: string[] = [];
   for (const t of target.tags) {
@@ -59,12 +68,14 @@ export async function putIndex(client: RegistryClient, target: PublishTarget, in
       continue;
     }
     const d = await client.putManifest(target.repository, t.tag, index);
-    if (d !== index.digest) throw new OperationError('publish.verify-failed', `${t.reference}: the registry stored the manifest list as ${d}, not ${index.digest}`);
+    if (d !== index.digest)
+      throw new OperationError('publish.verify-failed', `${t.reference}: the registry stored the manifest list as ${d}, not ${index.digest}`);
     out.push({ reference: t.reference, digest: d, action: 'pushed', previous: prev });
   }
   for (const p of out) {
     const m = await client.manifestDigest(target.repository, p.reference.slice(p.reference.lastIndexOf(':') + 1));
-    if (m?.digest !== p.digest) throw new OperationError('publish.verify-failed', `${p.reference} resolves to ${m?.digest ?? 'nothing'}, not the manifest list ${p.digest}`);
+    if (m?.digest !== p.digest)
+      throw new OperationError('publish.verify-failed', `${p.reference} resolves to ${m?.digest ?? 'nothing'}, not the manifest list ${p.digest}`);
   }
   return out;
 }

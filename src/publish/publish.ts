@@ -118,7 +118,11 @@ export interface PublishPlan {
  * identifies this exact build whoever pushed it (a fresh CI runner rebuilds the same build as
  * another image id).
  */
-export async function planPublish(client: RegistryClient, target: PublishTarget, opts: { buildKey: string; imageId?: string | null; knownDigests?: Set<string>; force?: boolean }): Promise<PublishPlan> {
+export async function planPublish(
+  client: RegistryClient,
+  target: PublishTarget,
+  opts: { buildKey: string; imageId?: string | null; knownDigests?: Set<string>; force?: boolean },
+): Promise<PublishPlan> {
   const steps: PublishStep[] = [];
   let holder: string | null = null;
   for (const t of target.tags) {
@@ -136,23 +140,34 @@ export async function planPublish(client: RegistryClient, target: PublishTarget,
     const sameBuild = sameImage || labels?.[BUILD_KEY_LABEL] === opts.buildKey;
     if (sameBuild) {
       holder ??= m.digest;
-      steps.push({ ...base, action: 'unchanged', reason: sameImage ? 'already this image' : `already this build (${BUILD_KEY_LABEL} ${opts.buildKey.slice(0, 19)})` });
+      steps.push({
+        ...base,
+        action: 'unchanged',
+        reason: sameImage ? 'already this image' : `already this build (${BUILD_KEY_LABEL} ${opts.buildKey.slice(0, 19)})`,
+      });
     } else if (t.mutable) steps.push({ ...base, action: 'push', reason: `mutable: moves from ${m.digest.slice(0, 19)}` });
     else if (opts.force) steps.push({ ...base, action: 'push', reason: `--force: moves from ${m.digest.slice(0, 19)}` });
     else steps.push({ ...base, action: 'refused', reason: `is ${m.digest}, another image` });
   }
   // A tag another run already filled with this build is copied to the absent ones, so siblings
   // share one digest even when this runner's own build has another.
-  if (holder && !opts.imageId) for (const s of steps) if (s.action === 'push' && s.current === null) Object.assign(s, { action: 'copy', from: holder, reason: `copy of ${holder.slice(0, 19)}, which holds this build` });
+  if (holder && !opts.imageId)
+    for (const s of steps)
+      if (s.action === 'push' && s.current === null)
+        Object.assign(s, { action: 'copy', from: holder, reason: `copy of ${holder.slice(0, 19)}, which holds this build` });
   return { registry: target.registry, repository: target.repository, buildKey: opts.buildKey, steps, upToDate: steps.every((s) => s.action === 'unchanged') };
 }
 
 export function refusal(plan: PublishPlan): OperationError | null {
   const refused = plan.steps.filter((s) => s.action === 'refused');
   if (!refused.length) return null;
-  return new OperationError('publish.tag-exists', `refusing to move existing tags to another image: ${refused.map((s) => `${s.reference} ${s.reason}`).join('; ')}`, {
-    hint: 'tags are immutable unless listed in publish.mutableTags; --force moves them anyway. Nothing was pushed.',
-  });
+  return new OperationError(
+    'publish.tag-exists',
+    `refusing to move existing tags to another image: ${refused.map((s) => `${s.reference} ${s.reason}`).join('; ')}`,
+    {
+      hint: 'tags are immutable unless listed in publish.mutableTags; --force moves them anyway. Nothing was pushed.',
+    },
+  );
 }
 
 export interface PublishOptions {
@@ -182,7 +197,12 @@ export async function publishImage(opts: PublishOptions): Promise<PushedTag[]> {
   if (!image) throw new OperationError('publish.no-image', `image ${imageId} is gone from the engine`);
   const repoKey = `${target.registry}/${target.repository}`;
   const known = new Set(image.repoDigests.filter((d) => d.startsWith(`${repoKey}@`)).map((d) => d.slice(repoKey.length + 1)));
-  const plan = await planPublish(client, target, { buildKey: opts.buildKey ?? image.labels[BUILD_KEY_LABEL] ?? '', imageId, knownDigests: known, force: opts.force ?? false });
+  const plan = await planPublish(client, target, {
+    buildKey: opts.buildKey ?? image.labels[BUILD_KEY_LABEL] ?? '',
+    imageId,
+    knownDigests: known,
+    force: opts.force ?? false,
+  });
   const refused = refusal(plan);
   if (refused) throw refused;
   return applyPublish(plan, { ...opts, client });
@@ -192,7 +212,10 @@ export async function publishImage(opts: PublishOptions): Promise<PushedTag[]> {
  * Applies a plan: immutable tags first, mutable ones (latest) last; `copy` steps put an existing
  * manifest under the tag, `push` steps push the local image. Every tag is read back at the end.
  */
-export async function applyPublish(plan: PublishPlan, opts: Omit<PublishOptions, 'engine' | 'imageId'> & { client: RegistryClient; engine?: Engine; imageId?: string }): Promise<PushedTag[]> {
+export async function applyPublish(
+  plan: PublishPlan,
+  opts: Omit<PublishOptions, 'engine' | 'imageId'> & { client: RegistryClient; engine?: Engine; imageId?: string },
+): Promise<PushedTag[]> {
   const { target, creds, client } = opts;
   const repoKey = `${target.registry}/${target.repository}`;
   const auth = engineAuth(target.registry, creds.secret);
@@ -236,9 +259,18 @@ export async function applyPublish(plan: PublishPlan, opts: Omit<PublishOptions,
         opts.note,
       ).catch((e: unknown) => {
         if (e instanceof TransientError)
-          throw new OperationError('publish.interrupted', `${e.message}. Pushed before the failure: ${out.filter((p) => p.action === 'pushed').map((p) => p.reference).join(', ') || 'nothing'}`, {
-            hint: 'the registry keeps a tag\'s old manifest until a new one is complete; run publish again when the registry is back',
-          });
+          throw new OperationError(
+            'publish.interrupted',
+            `${e.message}. Pushed before the failure: ${
+              out
+                .filter((p) => p.action === 'pushed')
+                .map((p) => p.reference)
+                .join(', ') || 'nothing'
+            }`,
+            {
+              hint: "the registry keeps a tag's old manifest until a new one is complete; run publish again when the registry is back",
+            },
+          );
         throw e;
       });
       if (digest !== null && pushed.digest !== digest && !plan.steps.some((x) => x.action === 'unchanged' && x.current === digest))
@@ -257,7 +289,8 @@ export async function applyPublish(plan: PublishPlan, opts: Omit<PublishOptions,
   // Verify over the registry's API that every tag resolves to what was pushed.
   for (const p of out) {
     const m = await client.manifestDigest(target.repository, p.reference.slice(repoKey.length + 1));
-    if (!m || m.digest !== p.digest) throw new OperationError('publish.verify-failed', `${p.reference} resolves to ${m?.digest ?? 'nothing'} in the registry, not the pushed ${p.digest}`);
+    if (!m || m.digest !== p.digest)
+      throw new OperationError('publish.verify-failed', `${p.reference} resolves to ${m?.digest ?? 'nothing'} in the registry, not the pushed ${p.digest}`);
   }
   // Report in the order of the templates, as before.
   const order = new Map(plan.steps.map((s, i) => [s.reference, i]));

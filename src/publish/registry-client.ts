@@ -15,7 +15,24 @@ import { apiHost, isLoopback } from '../refs/reference.js';
 // a Docker-Content-Digest must be a digest and match the bytes received; a manifest must come with
 // a manifest media type.
 
-import { DIGEST_RE, MANIFEST_ACCEPT, MANIFEST_TYPES, maxBodyBytes, mediaTypeOf, networkCode, parseChallenge, realmProblem, requestTimeoutMs, retryPolicy, safeHost, TransientError, withRetries, type Challenge, type RetryPolicy } from './registry-rules.js';
+import {
+  DIGEST_RE,
+  MANIFEST_ACCEPT,
+  MANIFEST_TYPES,
+  mediaTypeOf,
+  networkCode,
+  parseChallenge,
+  realmProblem,
+  requestTimeoutMs,
+  retryPolicy,
+  safeHost,
+  TransientError,
+  withRetries,
+  type Challenge,
+  type RetryPolicy,
+} from './registry-rules.js';
+
+import { readBody } from './registry-body.js';
 
 export * from './registry-rules.js';
 
@@ -49,7 +66,12 @@ export class RegistryClient {
   private networkFailure(e: unknown, ms: number): Error {
     const why = networkCode(e, ms);
     // A registry that accepts connections and never answers: two timeouts are enough to say so.
-    if (why.startsWith('no answer') && ++this.timeouts >= 2) return new EnvironmentError('registry.unreachable', `${this.domain} accepts connections but does not answer (${why}, twice)`, 'check the registry; DYNAMO_IMAGE_REGISTRY_TIMEOUT_S sets the wait');
+    if (why.startsWith('no answer') && ++this.timeouts >= 2)
+      return new EnvironmentError(
+        'registry.unreachable',
+        `${this.domain} accepts connections but does not answer (${why}, twice)`,
+        'check the registry; DYNAMO_IMAGE_REGISTRY_TIMEOUT_S sets the wait',
+      );
     return new TransientError(`${this.domain}: ${why}`);
   }
 
@@ -57,7 +79,10 @@ export class RegistryClient {
    * One request, redirects followed by hand (at most 5, never from https to http, Authorization
    * dropped when the origin changes), the body read within the size limit and the time limit.
    */
-  private async fetchOnce(url: string, init: { method?: string; headers?: Record<string, string>; body?: Buffer | string }): Promise<{ res: Response; body: Buffer }> {
+  private async fetchOnce(
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: Buffer | string },
+  ): Promise<{ res: Response; body: Buffer }> {
     const ms = requestTimeoutMs(this.env);
     const signal = AbortSignal.timeout(ms);
     let current = new URL(url);
@@ -81,7 +106,11 @@ export class RegistryClient {
         } catch {
           throw new EnvironmentError('registry.bad-answer', `${this.domain} redirected to something that is not a URL`);
         }
-        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopback(next.host))) throw new EnvironmentError('registry.bad-answer', `${this.domain} redirected ${method} ${current.pathname} to ${next.protocol}//${next.host}: only https (or plain http on loopback) is followed`);
+        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopback(next.host)))
+          throw new EnvironmentError(
+            'registry.bad-answer',
+            `${this.domain} redirected ${method} ${current.pathname} to ${next.protocol}//${next.host}: only https (or plain http on loopback) is followed`,
+          );
         if (next.origin !== origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
         if (res.status === 303) {
           method = method === 'HEAD' ? 'HEAD' : 'GET';
@@ -94,45 +123,8 @@ export class RegistryClient {
         await res.body?.cancel().catch(() => undefined);
         throw new TransientError(`${this.domain}: HTTP ${res.status}`);
       }
-      return { res, body: await this.readBody(res, `${method} ${current.pathname}`, ms) };
+      return { res, body: await readBody(this.domain, this.env, res, `${method} ${current.pathname}`, ms) };
     }
-  }
-
-  /** The body, at most maxBodyBytes, or exit 3 naming the registry and the limit it broke. */
-  private async readBody(res: Response, what: string, ms: number): Promise<Buffer> {
-    if (!res.body) return Buffer.alloc(0);
-    const limit = maxBodyBytes(this.env);
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (Number.isFinite(declared) && declared > limit) {
-      await res.body.cancel().catch(() => undefined);
-      throw this.tooLarge(what, limit, `${declared} bytes declared`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const reader = res.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > limit) {
-          await reader.cancel().catch(() => undefined);
-          throw this.tooLarge(what, limit, `more than ${limit} bytes sent`);
-        }
-        chunks.push(Buffer.from(value));
-      }
-    } catch (e) {
-      if (e instanceof EnvironmentError) throw e;
-      const why = networkCode(e, ms);
-      if (why.startsWith('no answer'))
-        throw new EnvironmentError('registry.slow', `${this.domain}: the answer to ${what} did not arrive within ${Math.round(ms / 1000)} s (${size} bytes came)`, 'DYNAMO_IMAGE_REGISTRY_TIMEOUT_S sets the limit for a whole request, body included');
-      throw new TransientError(`${this.domain}: ${what}: the answer broke off after ${size} bytes (${why})`);
-    }
-    return Buffer.concat(chunks);
-  }
-
-  private tooLarge(what: string, limit: number, detail: string): EnvironmentError {
-    return new EnvironmentError('registry.too-large', `${this.domain}: the answer to ${what} is larger than the limit of ${limit} bytes (${detail})`, 'a manifest, index, config or token answer is a few KiB; DYNAMO_IMAGE_REGISTRY_MAX_BODY_BYTES raises the limit');
   }
 
   private async authenticate(ch: Challenge, scope: string): Promise<void> {
@@ -145,9 +137,13 @@ export class RegistryClient {
     if (!realm) throw new OperationError('registry.auth', `${this.domain} asked for a bearer token without a realm`);
     const problem = realmProblem(this.apiHostPort, realm, this.env);
     if (problem)
-      throw new OperationError('registry.auth-realm', `${this.domain} asked for a token from ${safeHost(realm)}, and ${problem}: its credentials are not sent there`, {
-        hint: `if ${safeHost(realm)} really serves ${this.domain}'s tokens, name it in DYNAMO_IMAGE_REGISTRY_TOKEN_HOSTS (over https)`,
-      });
+      throw new OperationError(
+        'registry.auth-realm',
+        `${this.domain} asked for a token from ${safeHost(realm)}, and ${problem}: its credentials are not sent there`,
+        {
+          hint: `if ${safeHost(realm)} really serves ${this.domain}'s tokens, name it in DYNAMO_IMAGE_REGISTRY_TOKEN_HOSTS (over https)`,
+        },
+      );
     const u = new URL(realm);
     if (ch.params['service']) u.searchParams.set('service', ch.params['service']);
     u.searchParams.set('scope', ch.params['scope'] ?? scope);
@@ -158,7 +154,13 @@ export class RegistryClient {
       got = await this.fetchOnce(realm, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: s.identityToken, service: ch.params['service'] ?? '', scope: ch.params['scope'] ?? scope, client_id: 'dynamo-image' }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: s.identityToken,
+          service: ch.params['service'] ?? '',
+          scope: ch.params['scope'] ?? scope,
+          client_id: 'dynamo-image',
+        }).toString(),
       });
     } else {
       const b = this.basic();
@@ -177,7 +179,8 @@ export class RegistryClient {
     const token = typeof j?.token === 'string' ? j.token : typeof j?.access_token === 'string' ? j.access_token : null;
     if (!token) throw new OperationError('registry.auth', `${this.domain}'s token service gave no token`);
     // A token goes into a header: anything but printable ASCII would let the answer write headers.
-    if (!/^[\x21-\x7e]{1,16384}$/.test(token)) throw new EnvironmentError('registry.bad-answer', `${this.domain}'s token service gave a token that is not printable ASCII`);
+    if (!/^[\x21-\x7e]{1,16384}$/.test(token))
+      throw new EnvironmentError('registry.bad-answer', `${this.domain}'s token service gave a token that is not printable ASCII`);
     this.token = token;
   }
 
@@ -193,29 +196,45 @@ export class RegistryClient {
     return this.basicAsked ? this.basic() : null;
   }
 
-  private async request(method: 'GET' | 'HEAD' | 'PUT', pathAndQuery: string, scope: string, headers: Record<string, string> = {}, body?: Buffer): Promise<{ res: Response; body: Buffer }> {
+  private async request(
+    method: 'GET' | 'HEAD' | 'PUT',
+    pathAndQuery: string,
+    scope: string,
+    headers: Record<string, string> = {},
+    body?: Buffer,
+  ): Promise<{ res: Response; body: Buffer }> {
     const url = `${this.base}${pathAndQuery}`;
-    return withRetries(`${method} ${url}`, this.policy, async () => {
-      const auth = this.authHeader();
-      let got = await this.fetchOnce(url, { method, headers: { ...headers, ...(auth ? { Authorization: auth } : {}) }, ...(body ? { body } : {}) });
-      if (got.res.status === 401) {
-        const ch = parseChallenge(got.res.headers.get('www-authenticate'));
-        if (!ch) throw this.refused(401);
-        if (ch.scheme === 'basic' && auth?.startsWith('Basic')) throw this.refused(401);
-        await this.authenticate(ch, scope);
-        const again = this.authHeader();
-        got = await this.fetchOnce(url, { method, headers: { ...headers, ...(again ? { Authorization: again } : {}) }, ...(body ? { body } : {}) });
-      }
-      if (got.res.status === 401 || got.res.status === 403) throw this.refused(got.res.status);
-      return got;
-    }, this.onRetry);
+    return withRetries(
+      `${method} ${url}`,
+      this.policy,
+      async () => {
+        const auth = this.authHeader();
+        let got = await this.fetchOnce(url, { method, headers: { ...headers, ...(auth ? { Authorization: auth } : {}) }, ...(body ? { body } : {}) });
+        if (got.res.status === 401) {
+          const ch = parseChallenge(got.res.headers.get('www-authenticate'));
+          if (!ch) throw this.refused(401);
+          if (ch.scheme === 'basic' && auth?.startsWith('Basic')) throw this.refused(401);
+          await this.authenticate(ch, scope);
+          const again = this.authHeader();
+          got = await this.fetchOnce(url, { method, headers: { ...headers, ...(again ? { Authorization: again } : {}) }, ...(body ? { body } : {}) });
+        }
+        if (got.res.status === 401 || got.res.status === 403) throw this.refused(got.res.status);
+        return got;
+      },
+      this.onRetry,
+    );
   }
 
   /** A Docker-Content-Digest header, checked: absent is null, anything but a digest is an error. */
   private digestHeader(res: Response, what: string): string | null {
     const d = res.headers.get('docker-content-digest');
     if (d === null) return null;
-    if (!DIGEST_RE.test(d)) throw new EnvironmentError('registry.bad-answer', `${this.domain} answered ${what} with a Docker-Content-Digest that is not a digest ("${d.slice(0, 80)}")`, 'a digest is sha256: and 64 hex digits');
+    if (!DIGEST_RE.test(d))
+      throw new EnvironmentError(
+        'registry.bad-answer',
+        `${this.domain} answered ${what} with a Docker-Content-Digest that is not a digest ("${d.slice(0, 80)}")`,
+        'a digest is sha256: and 64 hex digits',
+      );
     return d;
   }
 
@@ -230,7 +249,11 @@ export class RegistryClient {
     if (!res.ok) throw new OperationError('registry.error', `${this.domain} answered HTTP ${res.status} for ${what}`);
     const mediaType = mediaTypeOf(res);
     if (!MANIFEST_TYPES.has(mediaType))
-      throw new EnvironmentError('registry.bad-answer', `${this.domain} answered ${what} with "${mediaType.slice(0, 80) || 'no content type'}", not an image manifest`, 'is a proxy or captive portal answering instead of the registry?');
+      throw new EnvironmentError(
+        'registry.bad-answer',
+        `${this.domain} answered ${what} with "${mediaType.slice(0, 80) || 'no content type'}", not an image manifest`,
+        'is a proxy or captive portal answering instead of the registry?',
+      );
     let parsed: { mediaType?: unknown; schemaVersion?: unknown };
     try {
       parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
@@ -238,12 +261,23 @@ export class RegistryClient {
       throw new EnvironmentError('registry.bad-answer', `${this.domain} answered ${what} with a body that is not JSON`);
     }
     if (typeof parsed !== 'object' || parsed === null || parsed.schemaVersion !== 2 || (parsed.mediaType !== undefined && parsed.mediaType !== mediaType))
-      throw new EnvironmentError('registry.bad-answer', `${this.domain} answered ${what} with a manifest whose schemaVersion or mediaType does not match its content type ${mediaType}`);
+      throw new EnvironmentError(
+        'registry.bad-answer',
+        `${this.domain} answered ${what} with a manifest whose schemaVersion or mediaType does not match its content type ${mediaType}`,
+      );
     const computed = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     const header = this.digestHeader(res, what);
     const asked = DIGEST_RE.test(reference) ? reference : null;
-    for (const [name, d] of [['Docker-Content-Digest', header], ['the digest asked for', asked]] as const) {
-      if (d && d.startsWith('sha256:') && d !== computed) throw new EnvironmentError('registry.digest-mismatch', `${this.domain} answered ${what}: ${name} is ${d}, but the bytes received hash to ${computed}`, 'the registry, or something between, changed the manifest: nothing was written');
+    for (const [name, d] of [
+      ['Docker-Content-Digest', header],
+      ['the digest asked for', asked],
+    ] as const) {
+      if (d && d.startsWith('sha256:') && d !== computed)
+        throw new EnvironmentError(
+          'registry.digest-mismatch',
+          `${this.domain} answered ${what}: ${name} is ${d}, but the bytes received hash to ${computed}`,
+          'the registry, or something between, changed the manifest: nothing was written',
+        );
     }
     return { digest: header?.startsWith('sha256:') || !header ? computed : header, mediaType, bytes: body };
   }
@@ -301,11 +335,25 @@ export class RegistryClient {
 
   /** Puts a manifest under a tag (the blobs it names must be in the repository already). */
   async putManifest(repository: string, tag: string, manifest: { mediaType: string; bytes: Buffer }): Promise<string> {
-    const { res, body } = await this.request('PUT', `/v2/${repository}/manifests/${tag}`, `repository:${repository}:pull,push`, { 'Content-Type': manifest.mediaType }, manifest.bytes);
-    if (res.status !== 201 && res.status !== 200) throw new OperationError('publish.failed', `${this.domain} refused the manifest for ${repository}:${tag}: HTTP ${res.status} ${body.toString('utf8').slice(0, 300)}`);
+    const { res, body } = await this.request(
+      'PUT',
+      `/v2/${repository}/manifests/${tag}`,
+      `repository:${repository}:pull,push`,
+      { 'Content-Type': manifest.mediaType },
+      manifest.bytes,
+    );
+    if (res.status !== 201 && res.status !== 200)
+      throw new OperationError(
+        'publish.failed',
+        `${this.domain} refused the manifest for ${repository}:${tag}: HTTP ${res.status} ${body.toString('utf8').slice(0, 300)}`,
+      );
     const computed = `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}`;
     const header = this.digestHeader(res, `${repository}:${tag}`);
-    if (header && header.startsWith('sha256:') && header !== computed) throw new EnvironmentError('registry.digest-mismatch', `${this.domain} stored the manifest for ${repository}:${tag} under ${header}, but the bytes sent hash to ${computed}`);
+    if (header && header.startsWith('sha256:') && header !== computed)
+      throw new EnvironmentError(
+        'registry.digest-mismatch',
+        `${this.domain} stored the manifest for ${repository}:${tag} under ${header}, but the bytes sent hash to ${computed}`,
+      );
     return computed;
   }
 
@@ -320,9 +368,13 @@ export class RegistryClient {
     try {
       await this.request('GET', '/v2/', 'registry:catalog:*');
     } catch (e) {
-      if (e instanceof TransientError) throw new EnvironmentError('registry.unreachable', `no registry answers at ${this.base}: ${e.message}`, 'start it, or check --registry / publish.registry');
+      if (e instanceof TransientError)
+        throw new EnvironmentError(
+          'registry.unreachable',
+          `no registry answers at ${this.base}: ${e.message}`,
+          'start it, or check --registry / publish.registry',
+        );
       throw e;
     }
   }
 }
-

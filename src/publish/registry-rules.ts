@@ -87,7 +87,10 @@ export function maxBodyBytes(env: NodeJS.ProcessEnv = process.env): number {
 
 /** Hosts besides the challenging one that may serve bearer tokens: `DYNAMO_IMAGE_REGISTRY_TOKEN_HOSTS=a.example,b.example`. */
 export function configuredTokenHosts(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env['DYNAMO_IMAGE_REGISTRY_TOKEN_HOSTS'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return (env['DYNAMO_IMAGE_REGISTRY_TOKEN_HOSTS'] ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 /** Token services that belong to a registry by its operator's published setup. */
@@ -98,7 +101,10 @@ export const DIGEST_RE = /^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/;
 export const MANIFEST_TYPES = new Set(MANIFEST_ACCEPT.split(', '));
 
 export function hostOf(hostPort: string): string {
-  return hostPort.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+  return hostPort
+    .replace(/:\d+$/, '')
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
 }
 
 /**
@@ -114,7 +120,8 @@ export function realmProblem(registryHost: string, realm: string, env: NodeJS.Pr
     return `its token realm "${realm.slice(0, 200)}" is not a URL`;
   }
   const realmHost = hostOf(u.host);
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopback(u.host))) return `its token realm ${u.protocol}//${u.host} is not https (plain http only on loopback)`;
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopback(u.host)))
+    return `its token realm ${u.protocol}//${u.host} is not https (plain http only on loopback)`;
   if (u.username || u.password) return 'its token realm carries credentials of its own';
   const reg = hostOf(registryHost);
   const allowed = new Set([reg, ...(KNOWN_TOKEN_HOSTS[reg] ?? []), ...configuredTokenHosts(env)]);

@@ -10,9 +10,7 @@
 // ($HOME stays "$HOME"), but a `${NAME` followed by anything but the three forms is an error: it
 // would otherwise stay literal text without a word.
 
-export type EnvPart =
-  | { kind: 'text'; text: string }
-  | { kind: 'ref'; name: string; op: null | ':-' | ':+'; word: EnvPart[] };
+export type EnvPart = { kind: 'text'; text: string } | { kind: 'ref'; name: string; op: null | ':-' | ':+'; word: EnvPart[] };
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 const WORD_CHAR = /^[A-Za-z0-9 ._@+=:,\/-]/;

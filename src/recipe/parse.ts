@@ -96,7 +96,9 @@ export function schemaIssues(err: z.ZodError, schema: z.ZodType, file: string, d
       continue;
     }
     if (zi.code === 'invalid_type') {
-      out.push(issue(`expected ${zi.expected}, got ${describeValue(value)}`, typeof value === 'number' && zi.expected === 'string' ? 'quote the value' : undefined));
+      out.push(
+        issue(`expected ${zi.expected}, got ${describeValue(value)}`, typeof value === 'number' && zi.expected === 'string' ? 'quote the value' : undefined),
+      );
       continue;
     }
     // Custom messages ("must be ...") read best after the value; zod's own ("Invalid option ...") stand alone.
@@ -125,7 +127,20 @@ export function parseRecipeText(file: string, text: string): ParseResult {
   }
   if (issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   if (doc.contents === null) {
-    return { ok: false, issues: [{ code: 'recipe.empty', severity: 'error', file, line: 1, col: 1, message: 'the file holds no YAML document', hint: 'start from recipes/examples/echo-python/recipe.yaml' }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'recipe.empty',
+          severity: 'error',
+          file,
+          line: 1,
+          col: 1,
+          message: 'the file holds no YAML document',
+          hint: 'start from recipes/examples/echo-python/recipe.yaml',
+        },
+      ],
+    };
   }
   let data: unknown;
   try {
@@ -141,11 +156,32 @@ export function parseRecipeText(file: string, text: string): ParseResult {
     });
     return {
       ok: false,
-      issues: [{ code: 'yaml.alias-bomb', severity: 'error', file, ...at, message: `refused: aliases expand too much (${(e as Error).message})`, hint: `a recipe may expand at most ${MAX_ALIASES} aliases` }],
+      issues: [
+        {
+          code: 'yaml.alias-bomb',
+          severity: 'error',
+          file,
+          ...at,
+          message: `refused: aliases expand too much (${(e as Error).message})`,
+          hint: `a recipe may expand at most ${MAX_ALIASES} aliases`,
+        },
+      ],
     };
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { ok: false, issues: [{ code: 'recipe.not-a-mapping', severity: 'error', file, ...locate(doc, lc, []), message: `the document is a ${Array.isArray(data) ? 'list' : typeof data}, expected a mapping of fields`, hint: 'a recipe starts with "apiVersion: dynamo-image/v1"' }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'recipe.not-a-mapping',
+          severity: 'error',
+          file,
+          ...locate(doc, lc, []),
+          message: `the document is a ${Array.isArray(data) ? 'list' : typeof data}, expected a mapping of fields`,
+          hint: 'a recipe starts with "apiVersion: dynamo-image/v1"',
+        },
+      ],
+    };
   }
   const result = Recipe.safeParse(data);
   if (!result.success) return { ok: false, issues: [...issues, ...schemaIssues(result.error, Recipe, file, doc, lc, data)] };

@@ -43,11 +43,19 @@ export async function readRecipeFile(file: string): Promise<ReadResult> {
   }
   if (st.isDirectory()) {
     const inside = `${file.replace(/\/$/, '')}/recipe.yaml`;
-    const has = await stat(inside).then((s) => s.isFile(), () => false);
-    return fail('file.directory', 'is a directory, not a recipe file', has ? `try ${inside}` : 'it holds no recipe.yaml; `dynamo-image matrix DIR` finds recipes in subfolders');
+    const has = await stat(inside).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    return fail(
+      'file.directory',
+      'is a directory, not a recipe file',
+      has ? `try ${inside}` : 'it holds no recipe.yaml; `dynamo-image matrix DIR` finds recipes in subfolders',
+    );
   }
   if (!st.isFile()) return fail('file.special', 'is not a regular file');
-  if (st.size > MAX_RECIPE_BYTES) return fail('file.too-large', `is ${st.size} bytes; a recipe may be at most ${MAX_RECIPE_BYTES} bytes`, 'is this the right file?');
+  if (st.size > MAX_RECIPE_BYTES)
+    return fail('file.too-large', `is ${st.size} bytes; a recipe may be at most ${MAX_RECIPE_BYTES} bytes`, 'is this the right file?');
   let bytes: Buffer;
   try {
     const fh = await open(file, 'r');
@@ -59,7 +67,8 @@ export async function readRecipeFile(file: string): Promise<ReadResult> {
   } catch (e) {
     return fail(...fsFailure((e as NodeJS.ErrnoException).code, 'recipe'));
   }
-  if (bytes.length === 0 || bytes.toString('utf8').trim() === '') return fail('recipe.empty', 'is empty', 'start from recipes/examples/echo-python/recipe.yaml');
+  if (bytes.length === 0 || bytes.toString('utf8').trim() === '')
+    return fail('recipe.empty', 'is empty', 'start from recipes/examples/echo-python/recipe.yaml');
   if (bytes.includes(0)) return fail('file.binary', 'is a binary file, not YAML text');
   let text: string;
   try {

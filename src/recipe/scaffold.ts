@@ -24,7 +24,10 @@ export interface ScaffoldAnswers {
 
 /** The recipe's own rules, applied to each answer as it comes (messages as `validate` gives them). */
 export const SCAFFOLD_CHECKS: Partial<Record<'name' | 'imageVersion' | 'port' | 'python' | 'cuda', (v: string) => string | null>> = {
-  name: (v) => (/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(v) ? null : 'must be lowercase letters, digits and separators (. _ - /), e.g. "my-backend"'),
+  name: (v) =>
+    /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(v)
+      ? null
+      : 'must be lowercase letters, digits and separators (. _ - /), e.g. "my-backend"',
   imageVersion: (v) => (/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(v) ? null : 'must be a semantic version such as 1.4.0'),
   port: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? null : 'must be a port number from 1 to 65535'),
   python: (v) => (/^3\.\d{1,2}$/.test(v) ? null : 'must be a Python version such as 3.12'),
@@ -53,7 +56,9 @@ export function scaffoldRecipe(a: ScaffoldAnswers, schemaRef: string): string {
     engine: {
       framework: 'custom',
       version: a.kind === 'wheel' ? (a.engineVersion ?? a.version) : a.version,
-      ...(a.kind === 'wheel' ? { wheel: { path: rel, sha256: a.sha256 } } : { binary: { path: rel, sha256: a.sha256, installPath: a.installPath ?? `/usr/local/bin/${a.fileName}` } }),
+      ...(a.kind === 'wheel'
+        ? { wheel: { path: rel, sha256: a.sha256 } }
+        : { binary: { path: rel, sha256: a.sha256, installPath: a.installPath ?? `/usr/local/bin/${a.fileName}` } }),
     },
     backend: { entrypoint: a.entrypoint, ...(a.command.length ? { command: a.command } : {}), ...(a.port ? { ports: [Number(a.port)] } : {}) },
     smoke: {

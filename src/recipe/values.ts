@@ -5,15 +5,12 @@ import { PLATFORMS } from '../domain/platforms.js';
 import { parseSpecifier } from '../versions/pep440.js';
 import { IMAGE_REF_RE, referencePathIsLowercase } from '../refs/image-ref.js';
 
-
 // The value rules a recipe's fields share (paths, references, versions, durations, hosts, the
 // matrix axes): zod schemas and the plain functions behind them.
 
 export const API_VERSION = 'dynamo-image/v1';
 
-export const sha256 = z
-  .string()
-  .regex(/^(sha256:)?[0-9a-f]{64}$/, { error: 'must be 64 lowercase hex digits, optionally prefixed "sha256:"' });
+export const sha256 = z.string().regex(/^(sha256:)?[0-9a-f]{64}$/, { error: 'must be 64 lowercase hex digits, optionally prefixed "sha256:"' });
 
 /** Characters a value may hold and still be embedded in any Dockerfile instruction unchanged. */
 export const SAFE_PATH = /^[A-Za-z0-9._@+=:,\/-]+$/;
@@ -30,12 +27,18 @@ export const relativePath = z
   .string()
   .min(1)
   .regex(SAFE_PATH, { error: 'may only contain letters, digits and . _ @ + = : , / -' })
-  .refine((p) => !p.startsWith('/'), { error: 'must be relative to the recipe\'s folder, not absolute' })
+  .refine((p) => !p.startsWith('/'), { error: "must be relative to the recipe's folder, not absolute" })
   .refine((p) => !p.split('/').includes('..'), { error: 'must stay inside the recipe\'s folder (no "..")' })
-  .refine((p) => normalizeRelative(p) !== '', { error: 'must name a file, not the recipe\'s folder itself' })
-  .refine((p) => !normalizeRelative(p).split('/').some((seg) => seg.startsWith('-')), {
-    error: 'must not have a part that starts with "-" (it would read as an option)',
-  });
+  .refine((p) => normalizeRelative(p) !== '', { error: "must name a file, not the recipe's folder itself" })
+  .refine(
+    (p) =>
+      !normalizeRelative(p)
+        .split('/')
+        .some((seg) => seg.startsWith('-')),
+    {
+      error: 'must not have a part that starts with "-" (it would read as an option)',
+    },
+  );
 
 /** A relative path that may hold `{arch}` (replaced by amd64 or arm64): one file per platform. */
 export const archPath = z.string().superRefine((p, ctx) => {
@@ -52,7 +55,9 @@ export const absolutePath = z
 /** A path in another image, copied by COPY --from: absolute, `*` allowed in the last part (libcudart.so*). */
 export const importSource = z
   .string()
-  .regex(/^\/([A-Za-z0-9._@+=:,-]+\/)*[A-Za-z0-9._@+=:,*-]*$/, { error: 'must be an absolute path of letters, digits and . _ @ + = : , / - (and * in the last part)' })
+  .regex(/^\/([A-Za-z0-9._@+=:,-]+\/)*[A-Za-z0-9._@+=:,*-]*$/, {
+    error: 'must be an absolute path of letters, digits and . _ @ + = : , / - (and * in the last part)',
+  })
   .refine((p) => !p.split('/').includes('..'), { error: 'must not contain ".."' })
   .max(4095);
 
@@ -65,15 +70,16 @@ export const imageRef = z
 
 /** An image reference whose tag is the build's Dynamo release: `REPO:{dynamo_version}`. */
 export const DYNAMO_TAG = '{dynamo_version}';
-export const releaseTaggedRef = z
-  .string()
-  .refine((v) => v.endsWith(`:${DYNAMO_TAG}`) && imageRef.safeParse(v.replace(DYNAMO_TAG, '1.0.0')).success, {
-    error: 'is not a valid image reference (e.g. "nvidia/cuda:12.9.1-runtime-ubuntu24.04", or "REPO:{dynamo_version}" for the build\'s Dynamo release)',
-  });
-
-export const imageName = z.string().max(200, { error: 'must be at most 200 characters (registries allow 255 for the whole name, registry included)' }).regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
-  error: 'must be lowercase letters, digits and separators (. _ - /), e.g. "vllm-runtime"',
+export const releaseTaggedRef = z.string().refine((v) => v.endsWith(`:${DYNAMO_TAG}`) && imageRef.safeParse(v.replace(DYNAMO_TAG, '1.0.0')).success, {
+  error: 'is not a valid image reference (e.g. "nvidia/cuda:12.9.1-runtime-ubuntu24.04", or "REPO:{dynamo_version}" for the build\'s Dynamo release)',
 });
+
+export const imageName = z
+  .string()
+  .max(200, { error: 'must be at most 200 characters (registries allow 255 for the whole name, registry included)' })
+  .regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
+    error: 'must be lowercase letters, digits and separators (. _ - /), e.g. "vllm-runtime"',
+  });
 
 export const semverString = z
   .string()
@@ -82,9 +88,12 @@ export const semverString = z
   })
   .refine((v) => v.length <= 100, { error: 'must be at most 100 characters: tags start with it, and registries allow 128 for a whole tag' });
 
-export const pep440Constraint = z.string().min(1).refine((v) => parseSpecifier(v).ok, {
-  error: 'is not a version or version range (e.g. "0.19.0", "~0.19", ">=0.14,<0.20", "1.3.0rc11")',
-});
+export const pep440Constraint = z
+  .string()
+  .min(1)
+  .refine((v) => parseSpecifier(v).ok, {
+    error: 'is not a version or version range (e.g. "0.19.0", "~0.19", ">=0.14,<0.20", "1.3.0rc11")',
+  });
 
 /** What a smoke test's version constraint may name instead of a version: the plan's own pins. */
 export const PIN_PLACEHOLDERS = ['dynamo_version', 'engine_version', 'nixl_version', 'ucx_version'] as const;
@@ -94,9 +103,13 @@ export const pinConstraint = z
   .superRefine((v, ctx) => {
     const names = [...v.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!);
     const unknown = names.filter((n) => !(PIN_PLACEHOLDERS as readonly string[]).includes(n));
-    if (unknown.length) ctx.addIssue({ code: 'custom', message: `names {${unknown[0]}}; a constraint may name ${PIN_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}` });
+    if (unknown.length)
+      ctx.addIssue({ code: 'custom', message: `names {${unknown[0]}}; a constraint may name ${PIN_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}` });
     else if (!parseSpecifier(v.replace(/\{[a-z_]+\}/g, '1.0')).ok)
-      ctx.addIssue({ code: 'custom', message: 'is not a version or version range (e.g. "==0.19.0", ">=0.14,<0.20", or "=={engine_version}" for the plan\'s own pin)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'is not a version or version range (e.g. "==0.19.0", ">=0.14,<0.20", or "=={engine_version}" for the plan\'s own pin)',
+      });
   });
 
 /** The longest timer Node can hold (setTimeout's limit), about 24.8 days. */
@@ -128,7 +141,8 @@ export function registryHostProblem(r: string): string | null {
   if (slash >= 0) {
     // HOST[:PORT]/NAMESPACE: repositories go under NAMESPACE (ghcr.io/OWNER, registry.example.com/team).
     const ns = r.slice(slash + 1);
-    if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(ns)) return `namespace "${ns}" must be lowercase path components (e.g. "team" or "org/team")`;
+    if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(ns))
+      return `namespace "${ns}" must be lowercase path components (e.g. "team" or "org/team")`;
     r = r.slice(0, slash);
   }
   const m = /^([A-Za-z0-9.-]+)(?::([0-9]+))?$/.exec(r);
@@ -153,8 +167,14 @@ export const secretId = z.string().regex(SECRET_ID_RE, { error: 'must be a secre
 
 /** A PEP 503 index for pip, with the build secret (a netrc file) that authenticates to it. */
 export const packageIndex = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).describe('a PEP 503 index: PyPI, a mirror, a nightly index; never with credentials in it'),
-  secret: secretId.optional().describe('build secret holding a netrc file for the index (--secret id=ID,src=$HOME/.netrc): mounted as root\'s ~/.netrc for the install step only (BuildKit)'),
+  url: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .describe('a PEP 503 index: PyPI, a mirror, a nightly index; never with credentials in it'),
+  secret: secretId
+    .optional()
+    .describe(
+      "build secret holding a netrc file for the index (--secret id=ID,src=$HOME/.netrc): mounted as root's ~/.netrc for the install step only (BuildKit)",
+    ),
 });
 
 export const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' });
@@ -185,9 +205,10 @@ export const platformSchema = z.enum(PLATFORMS);
 export const OS_NAMES = ['ubuntu24.04', 'ubuntu22.04', 'debian12', 'debian13', 'debian-sid'] as const;
 export const pythonVersionSchema = z.string().regex(/^3\.\d{1,2}$/, { error: 'must include major and minor version, e.g. "3.12"' });
 /** A Dynamo release as the matrix names it: exact (a range would make the variant's build move). */
-export const dynamoReleaseSchema = z.string().regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}(?:\.post\d{1,3})?$/, { error: 'must be an exact Dynamo release, e.g. "1.7.0" or "0.7.0.post1"' });
+export const dynamoReleaseSchema = z
+  .string()
+  .regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}(?:\.post\d{1,3})?$/, { error: 'must be an exact Dynamo release, e.g. "1.7.0" or "0.7.0.post1"' });
 export const AXIS_SCHEMAS = { cuda: cudaVersionSchema, platform: platformSchema, python: pythonVersionSchema, dynamo: dynamoReleaseSchema } as const;
 
 /** Keys the tool writes itself; a recipe label may not use them. */
 export const RESERVED_LABEL_PREFIX = 'dev.dynamo-image.';
-

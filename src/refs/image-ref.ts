@@ -12,4 +12,3 @@ export function referencePathIsLowercase(ref: string): boolean {
   const rest = hasDomain ? name.slice(first.length + 1) : name;
   return rest === rest.toLowerCase();
 }
-

@@ -4,7 +4,18 @@ import type { Issue } from '../errors.js';
 // Tag templates -> tags. Pure. The first tag starts with the image's semver: Dynamo's Kubernetes
 // operator reads the runtime version from it.
 
-export const TAG_VARIABLES = ['version', 'version_major', 'version_minor', 'cuda', 'cuda_major', 'framework', 'engine_version', 'dynamo_version', 'platform', 'git_sha'] as const;
+export const TAG_VARIABLES = [
+  'version',
+  'version_major',
+  'version_minor',
+  'cuda',
+  'cuda_major',
+  'framework',
+  'engine_version',
+  'dynamo_version',
+  'platform',
+  'git_sha',
+] as const;
 export type TagVariable = (typeof TAG_VARIABLES)[number];
 
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
@@ -44,13 +55,38 @@ export function checkTagTemplates(templates: string[], file: string, at: (i: num
   templates.forEach((t, i) => {
     for (const m of t.matchAll(/\{([^}]*)\}/g)) {
       if (!(TAG_VARIABLES as readonly string[]).includes(m[1]!))
-        issues.push({ code: 'publish.tag-variable', severity: 'error', file, ...at(i), path: ['publish', 'tags', i], message: `unknown variable {${m[1]}} in "${t}"`, hint: `known: ${TAG_VARIABLES.map((x) => `{${x}}`).join(', ')}` });
+        issues.push({
+          code: 'publish.tag-variable',
+          severity: 'error',
+          file,
+          ...at(i),
+          path: ['publish', 'tags', i],
+          message: `unknown variable {${m[1]}} in "${t}"`,
+          hint: `known: ${TAG_VARIABLES.map((x) => `{${x}}`).join(', ')}`,
+        });
     }
     const sample = t.replace(/\{[^}]*\}/g, 'x');
-    if (!TAG_RE.test(sample)) issues.push({ code: 'publish.tag-invalid', severity: 'error', file, ...at(i), path: ['publish', 'tags', i], message: `"${t}" does not render to a valid tag`, hint: 'letters, digits, _ . - ; at most 128 characters; not starting with . or -' });
+    if (!TAG_RE.test(sample))
+      issues.push({
+        code: 'publish.tag-invalid',
+        severity: 'error',
+        file,
+        ...at(i),
+        path: ['publish', 'tags', i],
+        message: `"${t}" does not render to a valid tag`,
+        hint: 'letters, digits, _ . - ; at most 128 characters; not starting with . or -',
+      });
   });
   if (opts.first && templates[0] !== undefined && !templates[0].startsWith('{version}'))
-    issues.push({ code: 'publish.first-tag', severity: 'error', file, ...at(0), path: ['publish', 'tags', 0], message: `the first tag "${templates[0]}" must start with {version}`, hint: 'Dynamo\'s Kubernetes operator reads the runtime version from the first tag: e.g. "{version}" or "{version}-cuda{cuda_major}"' });
+    issues.push({
+      code: 'publish.first-tag',
+      severity: 'error',
+      file,
+      ...at(0),
+      path: ['publish', 'tags', 0],
+      message: `the first tag "${templates[0]}" must start with {version}`,
+      hint: 'Dynamo\'s Kubernetes operator reads the runtime version from the first tag: e.g. "{version}" or "{version}-cuda{cuda_major}"',
+    });
   return issues;
 }
 
@@ -62,7 +98,9 @@ export function renderTags(templates: string[], vars: Partial<Record<TagVariable
     t.replace(/\{([^}]*)\}/g, (_m, name: string) => {
       const v = vars[name as TagVariable];
       if (v === undefined) {
-        problems.push(`"${t}" needs {${name}}, which this build has no value for${name === 'git_sha' ? ' (not a git checkout)' : name.startsWith('cuda') ? ' (no base.cuda)' : ''}`);
+        problems.push(
+          `"${t}" needs {${name}}, which this build has no value for${name === 'git_sha' ? ' (not a git checkout)' : name.startsWith('cuda') ? ' (no base.cuda)' : ''}`,
+        );
         return '';
       }
       return v;

@@ -12,9 +12,12 @@ export interface OutputMatch {
 export function checkOutput(label: string, text: string, m: OutputMatch | undefined): { expected: string; problem: string }[] {
   if (!m) return [];
   const out: { expected: string; problem: string }[] = [];
-  if (m.contains !== undefined && !text.includes(m.contains)) out.push({ expected: `${label} contains ${JSON.stringify(m.contains)}`, problem: `${label} does not contain ${JSON.stringify(m.contains)}` });
-  if (m.notContains !== undefined && text.includes(m.notContains)) out.push({ expected: `${label} does not contain ${JSON.stringify(m.notContains)}`, problem: `${label} contains ${JSON.stringify(m.notContains)}` });
-  if (m.matches !== undefined && !new RegExp(m.matches, 'm').test(text)) out.push({ expected: `${label} matches /${m.matches}/`, problem: `${label} does not match /${m.matches}/` });
+  if (m.contains !== undefined && !text.includes(m.contains))
+    out.push({ expected: `${label} contains ${JSON.stringify(m.contains)}`, problem: `${label} does not contain ${JSON.stringify(m.contains)}` });
+  if (m.notContains !== undefined && text.includes(m.notContains))
+    out.push({ expected: `${label} does not contain ${JSON.stringify(m.notContains)}`, problem: `${label} contains ${JSON.stringify(m.notContains)}` });
+  if (m.matches !== undefined && !new RegExp(m.matches, 'm').test(text))
+    out.push({ expected: `${label} matches /${m.matches}/`, problem: `${label} does not match /${m.matches}/` });
   return out;
 }
 
@@ -92,7 +95,8 @@ export function checkJson(doc: unknown, checks: JsonCheck[]): { e: string; a: st
     const v = got.value;
     if ('equals' in j && j.equals !== undefined && !deepEqual(v, j.equals)) out.push({ e: `${j.path} = ${JSON.stringify(j.equals)}`, a: shown });
     if (j.type !== undefined && jsonType(v) !== j.type) out.push({ e: `${j.path} of type ${j.type}`, a: `${j.path} of type ${jsonType(v)}` });
-    if (j.matches !== undefined && (typeof v !== 'string' || !new RegExp(j.matches, 'm').test(v))) out.push({ e: `${j.path} matches /${j.matches}/`, a: shown });
+    if (j.matches !== undefined && (typeof v !== 'string' || !new RegExp(j.matches, 'm').test(v)))
+      out.push({ e: `${j.path} matches /${j.matches}/`, a: shown });
     if (j.length !== undefined) {
       const n = typeof v === 'string' || Array.isArray(v) ? v.length : null;
       const { min, max } = typeof j.length === 'number' ? { min: j.length, max: j.length } : j.length;

@@ -57,12 +57,22 @@ export interface AllowEntry {
 
 /** `*` matches any run of characters; the rest is literal; case-insensitive. */
 export function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return re.test(name);
 }
 
 /** Everything of another CUDA major than the image's, minus what the recipe allows (with its reason). */
-export function cudaMismatches(found: Found[], imageMajor: number, allow: AllowEntry[]): { wrong: CudaFinding[]; allowed: (CudaFinding & { reason: string })[] } {
+export function cudaMismatches(
+  found: Found[],
+  imageMajor: number,
+  allow: AllowEntry[],
+): { wrong: CudaFinding[]; allowed: (CudaFinding & { reason: string })[] } {
   const wrong: CudaFinding[] = [];
   const allowed: (CudaFinding & { reason: string })[] = [];
   const seen = new Set<string>();

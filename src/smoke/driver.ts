@@ -2,9 +2,7 @@
 // Minimums (CUDA minor version compatibility aside): the support matrix's `cuda.*.minDriver`,
 // written into every image as the label dev.dynamo-image.min-driver.
 
-export type DriverVerdict =
-  | { ok: true; detail: string }
-  | { ok: false; detail: string };
+export type DriverVerdict = { ok: true; detail: string } | { ok: false; detail: string };
 
 /** `580.159.04` -> [580, 159, 4]; null when it is not a driver version. */
 export function parseDriverVersion(text: string): number[] | null {

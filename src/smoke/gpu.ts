@@ -63,7 +63,10 @@ async function probe(engine: Engine, image: string, gpus: GpuRequest, kind: Engi
       // The probe's own command could not run, but the GPU request itself was accepted.
     }
     if ((await c.inspect()).deviceRequests === 0)
-      return { ok: false, why: `the engine ran the container without the GPU request${kind === 'podman' ? " (Podman's Docker-compatible API ignores DeviceRequests)" : ''}` };
+      return {
+        ok: false,
+        why: `the engine ran the container without the GPU request${kind === 'podman' ? " (Podman's Docker-compatible API ignores DeviceRequests)" : ''}`,
+      };
     return { ok: true };
   } finally {
     await c.remove();
@@ -77,10 +80,17 @@ async function probe(engine: Engine, image: string, gpus: GpuRequest, kind: Engi
  * GPUs can be *requested*; whether a real GPU is behind the request is what the GPU tests (and the
  * driver check) find out.
  */
-export async function detectGpu(engine: Engine, image: string, opts: { mode?: GpuRequestMode; devices?: string[]; info?: EngineInfo } = {}): Promise<GpuStatus> {
+export async function detectGpu(
+  engine: Engine,
+  image: string,
+  opts: { mode?: GpuRequestMode; devices?: string[]; info?: EngineInfo } = {},
+): Promise<GpuStatus> {
   const mode = opts.mode ?? 'auto';
   const info = opts.info ?? (await engine.info());
-  const cdiKnown = [...info.gpu.cdiDevices.filter((d) => d.startsWith(`${NVIDIA_CDI_KIND}=`)), ...(info.local ? await cdiDevicesInSpecDirs(info.gpu.cdiSpecDirs) : [])];
+  const cdiKnown = [
+    ...info.gpu.cdiDevices.filter((d) => d.startsWith(`${NVIDIA_CDI_KIND}=`)),
+    ...(info.local ? await cdiDevicesInSpecDirs(info.gpu.cdiSpecDirs) : []),
+  ];
   const yes = (via: 'nvidia' | 'cdi', detail: string): GpuStatus => ({ available: true, detail, request: gpuRequestFor(via, opts.devices) });
 
   if (mode !== 'cdi' && info.gpu.nvidiaRuntime) return yes('nvidia', 'the NVIDIA runtime is registered with the engine; GPUs requested as --gpus');

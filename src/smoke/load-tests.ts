@@ -27,7 +27,20 @@ export async function loadTestsFile(file: string): Promise<SmokeSettings> {
     throw new InputError([{ code: 'yaml.alias-bomb', severity: 'error', file, message: `refused: ${(e as Error).message}` }], `${file}: invalid tests file`);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data))
-    throw new InputError([{ code: 'tests.not-a-mapping', severity: 'error', file, line: 1, col: 1, message: 'expected a mapping with "tests:" (and optionally "timeout:", "limits:")', hint: 'the same shape as a recipe\'s smoke: section' }], `${file}: invalid tests file`);
+    throw new InputError(
+      [
+        {
+          code: 'tests.not-a-mapping',
+          severity: 'error',
+          file,
+          line: 1,
+          col: 1,
+          message: 'expected a mapping with "tests:" (and optionally "timeout:", "limits:")',
+          hint: "the same shape as a recipe's smoke: section",
+        },
+      ],
+      `${file}: invalid tests file`,
+    );
   const r = Smoke.safeParse(data);
   if (!r.success) throw new InputError(schemaIssues(r.error, Smoke, file, doc, lc, data), `${file}: invalid tests file`);
   return r.data;

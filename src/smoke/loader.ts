@@ -3,7 +3,13 @@
 // name (--preload, the search dlopen does). Pure: parses the loader's words.
 
 /** The driver's libraries: absent on a host (or a build) without a GPU driver, and expected so. */
-export const DRIVER_LIBRARIES = [/^libcuda\.so(\.1)?$/, /^libnvidia-[a-z0-9-]+\.so(\.1)?$/, /^libcudadebugger\.so\.1$/, /^libnvcuvid\.so(\.1)?$/, /^libnvidia-ml\.so(\.1)?$/];
+export const DRIVER_LIBRARIES = [
+  /^libcuda\.so(\.1)?$/,
+  /^libnvidia-[a-z0-9-]+\.so(\.1)?$/,
+  /^libcudadebugger\.so\.1$/,
+  /^libnvcuvid\.so(\.1)?$/,
+  /^libnvidia-ml\.so(\.1)?$/,
+];
 
 export const isDriverLibrary = (name: string) => DRIVER_LIBRARIES.some((r) => r.test(name));
 

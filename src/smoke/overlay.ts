@@ -52,10 +52,13 @@ export function overlayDelta(engine: Installed[], result: Installed[], layers: {
 
 /** What the overlay did to packages the engine image owns, minus what the recipe allows; one line each. */
 export function overlayViolations(d: OverlayDelta, allow: { name: string; reason: string }[]): string[] {
-  const ok = (name: string, kind: Installed['kind']) => allow.some((a) => globMatch(kind === 'python' ? a.name.toLowerCase().replace(/[-_.]+/g, '-') : a.name, name));
+  const ok = (name: string, kind: Installed['kind']) =>
+    allow.some((a) => globMatch(kind === 'python' ? a.name.toLowerCase().replace(/[-_.]+/g, '-') : a.name, name));
   return [
     ...d.removed.filter((i) => !ok(i.name, i.kind)).map((i) => `${i.kind} ${i.name} ${i.version} removed (from ${i.where})`),
     ...d.changed.filter((i) => !ok(i.name, i.kind)).map((i) => `${i.kind} ${i.name} ${i.direction}: ${i.from} -> ${i.version} (${i.where})`),
-    ...d.shadowed.filter((i) => !ok(i.name, i.kind)).map((i) => `${i.kind} ${i.name} ${i.version} installed again at ${i.where}, beside the engine's ${i.engineVersion} at ${i.engineWhere}`),
+    ...d.shadowed
+      .filter((i) => !ok(i.name, i.kind))
+      .map((i) => `${i.kind} ${i.name} ${i.version} installed again at ${i.where}, beside the engine's ${i.engineVersion} at ${i.engineWhere}`),
   ];
 }

@@ -44,7 +44,15 @@ export function pythonHttpArgv(python: string, req: { port: number; path: string
 /** curl, for images without Python: status code on the last line. */
 export function curlArgv(req: { port: number; path: string; method: string; body?: string | undefined; timeoutS: number }): string[] {
   return [
-    'curl', '-s', '-S', '-X', req.method, '--max-time', String(req.timeoutS), '-w', '\nDYNAMO_IMAGE_STATUS %{http_code}',
+    'curl',
+    '-s',
+    '-S',
+    '-X',
+    req.method,
+    '--max-time',
+    String(req.timeoutS),
+    '-w',
+    '\nDYNAMO_IMAGE_STATUS %{http_code}',
     ...(req.body !== undefined ? ['-H', 'Content-Type: application/json', '--data-binary', req.body] : []),
     `http://127.0.0.1:${req.port}${req.path}`,
   ];

@@ -61,10 +61,12 @@ export async function readTestRecord(imageId: string, testsDigest: string, warn?
   if (problem) return say(problem);
   try {
     const st = await lstat(file);
-    if (!st.isFile() || st.uid !== (process.getuid?.() ?? st.uid) || st.mode & 0o022) return say('it is not a file of this user\'s that only this user can write');
+    if (!st.isFile() || st.uid !== (process.getuid?.() ?? st.uid) || st.mode & 0o022)
+      return say("it is not a file of this user's that only this user can write");
     const sealed = JSON.parse(await readFile(file, 'utf8')) as { record?: unknown; mac?: unknown };
     const body = JSON.stringify(sealed.record);
-    if (typeof sealed.record !== 'object' || !sealMatches(await recordKey(cacheDir()), body, sealed.mac)) return say('its seal does not verify (not written by this cache)');
+    if (typeof sealed.record !== 'object' || !sealMatches(await recordKey(cacheDir()), body, sealed.mac))
+      return say('its seal does not verify (not written by this cache)');
     const r = sealed.record as TestRecord;
     return r.imageId === imageId && r.testsDigest === testsDigest ? r : null;
   } catch {
@@ -98,7 +100,15 @@ export async function writeTestRecord(rep: SmokeReport, testsDigest: string): Pr
 /** Records that an image was published without its tests, unless a real outcome is on record. */
 export async function recordSkippedTests(imageId: string, testsDigest: string): Promise<void> {
   if (await readTestRecord(imageId, testsDigest)) return;
-  const rec: TestRecord = { imageId, testsDigest, passed: false, skipped: true, gpuTested: false, summary: { passed: 0, failed: 0, skipped: 0 }, at: new Date().toISOString() };
+  const rec: TestRecord = {
+    imageId,
+    testsDigest,
+    passed: false,
+    skipped: true,
+    gpuTested: false,
+    summary: { passed: 0, failed: 0, skipped: 0 },
+    at: new Date().toISOString(),
+  };
   try {
     await writeRecord(rec);
   } catch {

@@ -14,8 +14,12 @@ export function formatResultLine(r: TestResult): string {
 /** The report for people. `streamed`: the per-test lines were already printed as tests finished. */
 export function formatHuman(rep: SmokeReport, opts: { streamed?: boolean } = {}): string {
   const g = rep.gpu;
-  const via = g.request ? `, via ${g.request.via === 'cdi' ? `CDI ${g.request.devices.join(',')}` : `--gpus ${g.request.devices === 'all' ? 'all' : g.request.devices.join(',')}`}` : '';
-  const lines: string[] = [`smoke tests of ${rep.image}${rep.image === rep.imageId ? '' : ` (${rep.imageId.slice(0, 19)})`}; GPU requests: ${g.available ? 'accepted' : 'not possible'}${via} (${g.detail}; --gpu ${g.mode})`];
+  const via = g.request
+    ? `, via ${g.request.via === 'cdi' ? `CDI ${g.request.devices.join(',')}` : `--gpus ${g.request.devices === 'all' ? 'all' : g.request.devices.join(',')}`}`
+    : '';
+  const lines: string[] = [
+    `smoke tests of ${rep.image}${rep.image === rep.imageId ? '' : ` (${rep.imageId.slice(0, 19)})`}; GPU requests: ${g.available ? 'accepted' : 'not possible'}${via} (${g.detail}; --gpu ${g.mode})`,
+  ];
   if (g.driver) lines.push(`  driver check: ${g.driver.detail}`);
   for (const r of rep.results) {
     if (!opts.streamed || r.status === 'failed') lines.push(`  ${formatResultLine(r)}`);
@@ -35,7 +39,9 @@ export function formatHuman(rep: SmokeReport, opts: { streamed?: boolean } = {})
 
 function xml(s: string): string {
   // Characters XML 1.0 cannot carry at all are dropped; the rest escaped.
-  return s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/g, '').replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return s
+    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/g, '')
+    .replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
 /** One report as a JUnit file. */
@@ -55,7 +61,15 @@ export function formatJunitSuites(reps: SmokeReport[], names: string[] = []): st
       const open = `    <testcase name="${xml(r.name)}" classname="dynamo-image.smoke.${r.kind}" time="${secs(r.durationMs)}"`;
       if (r.status === 'passed') return `${open}/>`;
       if (r.status === 'skipped') return `${open}>\n      <skipped message="${xml(r.reason ?? '')}"/>\n    </testcase>`;
-      const body = [r.reason, r.expected && `expected: ${r.expected}`, r.actual && `got: ${r.actual}`, r.exitExplained && `exit: ${r.exitExplained}`, r.tail?.length && `output:\n${r.tail.join('\n')}`].filter(Boolean).join('\n');
+      const body = [
+        r.reason,
+        r.expected && `expected: ${r.expected}`,
+        r.actual && `got: ${r.actual}`,
+        r.exitExplained && `exit: ${r.exitExplained}`,
+        r.tail?.length && `output:\n${r.tail.join('\n')}`,
+      ]
+        .filter(Boolean)
+        .join('\n');
       return `${open}>\n      <failure message="${xml(r.reason ?? 'failed')}">${xml(body)}</failure>\n    </testcase>`;
     });
     return [

@@ -18,7 +18,6 @@ export type { SmokeOptions } from './context.js';
 // Runs smoke tests inside an image (one file per kind in kinds/, the shared context in context.ts): each in a fresh container (network none, limits), each
 // container removed in `finally` whatever happens, tests in parallel up to `jobs`.
 
-
 async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
   const started = Date.now();
   const base = { name: t.name, kind: t.kind, gpu: t.gpu };
@@ -30,7 +29,9 @@ async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
   // A driver too old for the image's CUDA fails every GPU test with the same one clear line.
   if (t.gpu && ctx.gpu.driver && !ctx.gpu.driver.ok) return { ...base, status: 'failed', durationMs: 0, reason: ctx.gpu.driver.detail };
   // The CUDA check reads the whole image (its export): minutes for a 30 GB engine image.
-  const timeoutMs = parseDuration(t.timeout ?? (t.kind === 'serve' ? '120s' : t.kind === 'cuda-variant' || t.kind === 'libraries' || t.kind === 'overlay' ? '10m' : '60s'));
+  const timeoutMs = parseDuration(
+    t.timeout ?? (t.kind === 'serve' ? '120s' : t.kind === 'cuda-variant' || t.kind === 'libraries' || t.kind === 'overlay' ? '10m' : '60s'),
+  );
   const timer = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([ctx.signal, timer]);
   let data: unknown;
@@ -58,7 +59,13 @@ async function runOne(ctx: Ctx, t: SmokeTest): Promise<TestResult> {
   } catch (e) {
     const durationMs = Date.now() - started;
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    if (e instanceof TimedOut) return { ...base, status: 'failed', durationMs, reason: `timed out after ${t.timeout ?? (t.kind === 'serve' ? '120s' : '60s')}; the container was removed` };
+    if (e instanceof TimedOut)
+      return {
+        ...base,
+        status: 'failed',
+        durationMs,
+        reason: `timed out after ${t.timeout ?? (t.kind === 'serve' ? '120s' : '60s')}; the container was removed`,
+      };
     if (e instanceof Failure) return { ...base, status: 'failed', durationMs, reason: e.reason, ...e.details };
     if (e instanceof OperationError) return { ...base, status: 'failed', durationMs, reason: e.message };
     throw e;
@@ -89,7 +96,13 @@ async function readDriver(ctx: Ctx, request: GpuRequest, signal: AbortSignal): P
   }
   if (out.exitCode !== 0) return { version: null, minimum, ok: true, detail: `driver version not read (nvidia-smi exited ${out.exitCode}); not checked` };
   const version = out.stdout.trim().split('\n')[0]!.trim();
-  if (!minimum || !cuda) return { version, minimum, ok: true, detail: `driver ${version}; the image names no CUDA version or minimum driver (labels ${CUDA_LABEL}, ${MIN_DRIVER_LABEL}); not checked` };
+  if (!minimum || !cuda)
+    return {
+      version,
+      minimum,
+      ok: true,
+      detail: `driver ${version}; the image names no CUDA version or minimum driver (labels ${CUDA_LABEL}, ${MIN_DRIVER_LABEL}); not checked`,
+    };
   const v = checkDriver(version, minimum, cuda);
   return { version, minimum, ok: v.ok, detail: v.detail };
 }
@@ -116,14 +129,22 @@ export async function runSmokeTests(engine: Engine, opts: SmokeOptions): Promise
       const i = next++;
       const t = opts.tests[i]!;
       if (overall.aborted && !opts.signal.aborted) {
-        results[i] = { name: t.name, kind: t.kind, gpu: t.gpu, status: 'failed', durationMs: 0, reason: `not run: the overall timeout (${opts.timeout}) passed` };
+        results[i] = {
+          name: t.name,
+          kind: t.kind,
+          gpu: t.gpu,
+          status: 'failed',
+          durationMs: 0,
+          reason: `not run: the overall timeout (${opts.timeout}) passed`,
+        };
         continue;
       }
       let r: TestResult;
       try {
         r = await runOne(ctx, t);
       } catch (e) {
-        if (overall.aborted && !opts.signal.aborted) r = { name: t.name, kind: t.kind, gpu: t.gpu, status: 'failed', durationMs: 0, reason: `the overall timeout (${opts.timeout}) passed` };
+        if (overall.aborted && !opts.signal.aborted)
+          r = { name: t.name, kind: t.kind, gpu: t.gpu, status: 'failed', durationMs: 0, reason: `the overall timeout (${opts.timeout}) passed` };
         else throw e;
       }
       results[i] = r;

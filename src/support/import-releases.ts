@@ -36,13 +36,22 @@ function plain(node: unknown): unknown {
 }
 
 /** The support-matrix entry the release data gives for one release (the fields the data owns). */
-function entryFields(r: ImportedRelease, key: string): { nixl: Record<string, string>; ucx: string | null; engines: Record<string, { version: string; cuda: Record<string, string> | null }>; source: string } {
-  return { source: key, nixl: Object.fromEntries(MATRIX_FRAMEWORKS.map((fw) => [fw, r.nixl[fw]])), ucx: r.ucx, engines: Object.fromEntries(MATRIX_FRAMEWORKS.map((fw) => [fw, r.engines[fw]])) };
+function entryFields(
+  r: ImportedRelease,
+  key: string,
+): { nixl: Record<string, string>; ucx: string | null; engines: Record<string, { version: string; cuda: Record<string, string> | null }>; source: string } {
+  return {
+    source: key,
+    nixl: Object.fromEntries(MATRIX_FRAMEWORKS.map((fw) => [fw, r.nixl[fw]])),
+    ucx: r.ucx,
+    engines: Object.fromEntries(MATRIX_FRAMEWORKS.map((fw) => [fw, r.engines[fw]])),
+  };
 }
 
 export function mergeReleaseData(doc: Document, data: ReleaseData, key: string, cite: SourceCitation): MatrixChange[] {
   const changes: MatrixChange[] = [];
-  const change = (kind: MatrixChange['kind'], release: string | null, field: string, before: unknown, after: unknown) => changes.push({ kind, release, field, before, after });
+  const change = (kind: MatrixChange['kind'], release: string | null, field: string, before: unknown, after: unknown) =>
+    changes.push({ kind, release, field, before, after });
 
   const sources = doc.get('sources') as YAMLMap;
   const citeValue = { repo: cite.repo, file: cite.file, ...(cite.commit ? { commit: cite.commit } : {}), ...(cite.updated ? { updated: cite.updated } : {}) };
@@ -67,14 +76,24 @@ export function mergeReleaseData(doc: Document, data: ReleaseData, key: string, 
     const existing = find(r.dynamo);
     if (!existing) {
       const missing = MATRIX_FRAMEWORKS.filter((fw) => r.engines[fw].cuda === null);
-      if (missing.length) throw new ReleaseDataError([{ path: '$.cudaHistory', message: `has no CUDA toolkit for ${missing.join(', ')} in ${r.dynamo} (nor in its base release), which is new to the support matrix` }]);
+      if (missing.length)
+        throw new ReleaseDataError([
+          {
+            path: '$.cudaHistory',
+            message: `has no CUDA toolkit for ${missing.join(', ')} in ${r.dynamo} (nor in its base release), which is new to the support matrix`,
+          },
+        ]);
       const node = doc.createNode({
         dynamo: r.dynamo,
         source: key,
         cudaSource: key,
         nixl: want.nixl,
         ...(r.ucx ? { ucx: r.ucx } : {}),
-        engines: Object.fromEntries(MATRIX_FRAMEWORKS.slice().sort().map((fw) => [fw, { version: r.engines[fw].version, cuda: r.engines[fw].cuda }])),
+        engines: Object.fromEntries(
+          MATRIX_FRAMEWORKS.slice()
+            .sort()
+            .map((fw) => [fw, { version: r.engines[fw].version, cuda: r.engines[fw].cuda }]),
+        ),
       }) as YAMLMap;
       (node.get('nixl', true) as unknown as YAMLMap).flow = true;
       const engines = node.get('engines', true) as unknown as YAMLMap;
@@ -82,7 +101,11 @@ export function mergeReleaseData(doc: Document, data: ReleaseData, key: string, 
       // Newest first, as the file is kept.
       const at = releases.items.findIndex((n) => isMap(n) && comparePep440(parsePep440(String(n.get('dynamo')))!, parsePep440(r.dynamo)!) < 0);
       releases.items.splice(at < 0 ? releases.items.length : at, 0, node);
-      change('+', r.dynamo, 'release', null, { engines: Object.fromEntries(MATRIX_FRAMEWORKS.map((fw) => [fw, `${r.engines[fw].version} ${Object.keys(r.engines[fw].cuda!).join('+')}`])), nixl: want.nixl, ucx: r.ucx });
+      change('+', r.dynamo, 'release', null, {
+        engines: Object.fromEntries(MATRIX_FRAMEWORKS.map((fw) => [fw, `${r.engines[fw].version} ${Object.keys(r.engines[fw].cuda!).join('+')}`])),
+        nixl: want.nixl,
+        ucx: r.ucx,
+      });
       continue;
     }
     const set = (field: string, value: unknown, flow = false) => {
@@ -119,7 +142,8 @@ export function formatChanges(changes: MatrixChange[]): string[] {
 export function renderMatrix(doc: Document): string {
   visit(doc, {
     Scalar(_key, node) {
-      if (isScalar(node) && typeof node.value === 'string' && /^\d/.test(node.value) && (node.type === undefined || node.type === 'PLAIN')) node.type = 'QUOTE_DOUBLE';
+      if (isScalar(node) && typeof node.value === 'string' && /^\d/.test(node.value) && (node.type === undefined || node.type === 'PLAIN'))
+        node.type = 'QUOTE_DOUBLE';
     },
   });
   return doc.toString({ lineWidth: 0 }).replace(/\[ (.*?) \]/g, '[$1]');

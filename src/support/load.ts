@@ -62,5 +62,8 @@ export function parseSupportData(matrixText: string, baseImagesText: string): Su
 export function compileSupportData(dir = path.join(PACKAGE_ROOT, 'base-images')): CompiledSupportData {
   const matrixBytes = readFileSync(path.join(dir, 'support-matrix.yaml'));
   const baseBytes = readFileSync(path.join(dir, 'base-images.yaml'));
-  return { sha256: { matrix: sha256(matrixBytes), baseImages: sha256(baseBytes) }, data: parseSupportData(matrixBytes.toString('utf8'), baseBytes.toString('utf8')) };
+  return {
+    sha256: { matrix: sha256(matrixBytes), baseImages: sha256(baseBytes) },
+    data: parseSupportData(matrixBytes.toString('utf8'), baseBytes.toString('utf8')),
+  };
 }

@@ -40,9 +40,7 @@ export interface ReleaseData {
 }
 
 export class ReleaseDataError extends Error {
-  constructor(
-    readonly problems: { path: string; message: string }[],
-  ) {
+  constructor(readonly problems: { path: string; message: string }[]) {
     super(problems.map((p) => `${p.path}: ${p.message}`).join('; '));
   }
 }
@@ -62,7 +60,8 @@ function baseOf(version: string): string {
 }
 
 export function readReleaseData(bytes: Buffer): ReleaseData {
-  if (bytes.length > MAX_RELEASE_DATA_BYTES) throw new ReleaseDataError([{ path: '$', message: `is ${bytes.length} bytes, more than release data ever is (limit ${MAX_RELEASE_DATA_BYTES})` }]);
+  if (bytes.length > MAX_RELEASE_DATA_BYTES)
+    throw new ReleaseDataError([{ path: '$', message: `is ${bytes.length} bytes, more than release data ever is (limit ${MAX_RELEASE_DATA_BYTES})` }]);
   let root: Json;
   try {
     root = JSON.parse(bytes.toString('utf8')) as Json;
@@ -89,11 +88,13 @@ export function readReleaseData(bytes: Buffer): ReleaseData {
     const fw = typeof c['backend'] === 'string' ? BACKENDS[c['backend']] : undefined;
     if (!fw) return bad(`${p}.backend`, `${JSON.stringify(c['backend'])} is not a framework this tool knows (${Object.keys(BACKENDS).join(', ')})`);
     const tk = c['toolkit'];
-    if (typeof tk !== 'string' || !/^\d{1,2}\.\d{1,2}$/.test(tk)) return bad(`${p}.toolkit`, `${JSON.stringify(tk)} is not a CUDA toolkit version (MAJOR.MINOR)`);
+    if (typeof tk !== 'string' || !/^\d{1,2}\.\d{1,2}$/.test(tk))
+      return bad(`${p}.toolkit`, `${JSON.stringify(tk)} is not a CUDA toolkit version (MAJOR.MINOR)`);
     const drv = c['minDriver'];
     const m = typeof drv === 'string' ? /^(\d{3})(\.xx\+?|\.\d+(\.\d+)?)?\+?$/.exec(drv) : null;
     if (!m) return bad(`${p}.minDriver`, `${JSON.stringify(drv)} is not a driver version (e.g. 580.xx+)`);
-    if (minDrivers[tk] !== undefined && minDrivers[tk] !== m[1]) return bad(`${p}.minDriver`, `CUDA ${tk} needs driver ${m[1]} here and ${minDrivers[tk]} elsewhere`);
+    if (minDrivers[tk] !== undefined && minDrivers[tk] !== m[1])
+      return bad(`${p}.minDriver`, `CUDA ${tk} needs driver ${m[1]} here and ${minDrivers[tk]} elsewhere`);
     minDrivers[tk] = m[1]!;
     if (c['note'] !== undefined && typeof c['note'] !== 'string') return bad(`${p}.note`, 'must be a string');
     const status = typeof c['note'] === 'string' && /experimental/i.test(c['note']) ? 'experimental' : 'supported';
@@ -124,7 +125,8 @@ export function readReleaseData(bytes: Buffer): ReleaseData {
     const pins = r['pins'];
     if (!isObj(pins)) return bad(`${p}.pins`, 'must be an object');
     for (const k of Object.keys(pins))
-      if (!Object.values(PIN_KEYS).some((x) => x.engine === k || x.nixl === k)) bad(`${p}.pins.${k}`, `is not a framework or NIXL pin this tool knows (${MATRIX_FRAMEWORKS.join(', ')})`);
+      if (!Object.values(PIN_KEYS).some((x) => x.engine === k || x.nixl === k))
+        bad(`${p}.pins.${k}`, `is not a framework or NIXL pin this tool knows (${MATRIX_FRAMEWORKS.join(', ')})`);
     const engines = {} as ImportedRelease['engines'];
     const nixl = {} as ImportedRelease['nixl'];
     for (const fw of MATRIX_FRAMEWORKS) {
@@ -143,7 +145,8 @@ export function readReleaseData(bytes: Buffer): ReleaseData {
       nixl[fw] = nv as string;
     }
     const ucx = r['ucx'];
-    if (ucx !== undefined && (typeof ucx !== 'string' || !/^\d+\.\d+(\.(\d+|x))?$/.test(ucx))) bad(`${p}.ucx`, `${JSON.stringify(ucx)} is not a UCX version (1.21.x, 1.20.0)`);
+    if (ucx !== undefined && (typeof ucx !== 'string' || !/^\d+\.\d+(\.(\d+|x))?$/.test(ucx)))
+      bad(`${p}.ucx`, `${JSON.stringify(ucx)} is not a UCX version (1.21.x, 1.20.0)`);
     const date = r['dateIso'];
     if (date !== undefined && (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date))) bad(`${p}.dateIso`, 'must be a date, YYYY-MM-DD');
     if (Object.keys(engines).length === MATRIX_FRAMEWORKS.length)
@@ -155,5 +158,7 @@ export function readReleaseData(bytes: Buffer): ReleaseData {
 }
 
 function sortCuda(c: Record<string, 'supported' | 'experimental'>): Record<string, 'supported' | 'experimental'> {
-  return Object.fromEntries(Object.entries(c).sort(([a], [b]) => Number(a.split('.')[0]) - Number(b.split('.')[0]) || Number(a.split('.')[1]) - Number(b.split('.')[1])));
+  return Object.fromEntries(
+    Object.entries(c).sort(([a], [b]) => Number(a.split('.')[0]) - Number(b.split('.')[0]) || Number(a.split('.')[1]) - Number(b.split('.')[1])),
+  );
 }

@@ -43,7 +43,8 @@ export async function readReleaseSource(source: string, opts: { timeoutMs?: numb
   const maxBytes = opts.maxBytes ?? MAX_RELEASE_DATA_BYTES;
   if (!isUrl(source)) {
     const st = await stat(source).catch(() => null);
-    if (!st?.isFile()) throw new UsageError(`${source}: no such file`, 'give the path or https URL of a releases.json (Dynamo docs: fern/assets/releases.json)');
+    if (!st?.isFile())
+      throw new UsageError(`${source}: no such file`, 'give the path or https URL of a releases.json (Dynamo docs: fern/assets/releases.json)');
     if (st.size > maxBytes) throw new ReleaseDataTooLarge(st.size);
     return { bytes: await readFile(source), name: source };
   }

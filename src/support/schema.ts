@@ -4,7 +4,6 @@ import { MATRIX_FRAMEWORKS, type MatrixFramework } from '../domain/frameworks.js
 
 // The shapes of base-images/support-matrix.yaml and base-images/base-images.yaml.
 
-
 const cudaVersion = z.string().regex(/^\d+\.\d+$/);
 
 const status = z.enum(['supported', 'experimental']);
@@ -14,7 +13,20 @@ export const SupportMatrixFile = z.strictObject({
   /** Where the rows come from: a file of a repository at a commit. */
   sources: z.record(
     z.string(),
-    z.strictObject({ repo: z.string(), file: z.string(), commit: z.string().regex(/^[0-9a-f]{40}$/).optional(), updated: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }).refine((s) => s.commit !== undefined || s.updated !== undefined, { message: 'a source names a commit or the date its data says it was updated' }),
+    z
+      .strictObject({
+        repo: z.string(),
+        file: z.string(),
+        commit: z
+          .string()
+          .regex(/^[0-9a-f]{40}$/)
+          .optional(),
+        updated: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/)
+          .optional(),
+      })
+      .refine((s) => s.commit !== undefined || s.updated !== undefined, { message: 'a source names a commit or the date its data says it was updated' }),
   ),
   cuda: z.record(cudaVersion, z.strictObject({ minDriver: z.string() })),
   /** Per OS: whether Dynamo ships container images on it, and wheels (Ubuntu 22.04: wheels only). */
@@ -32,10 +44,7 @@ export const SupportMatrixFile = z.strictObject({
        * The upstream engine image: one template, or rules tried in order (the first whose `cuda`
        * and `since` match): upstreams name their images per CUDA family and changed how over time.
        */
-      image: z.union([
-        z.string(),
-        z.array(z.strictObject({ cuda: cudaVersion.optional(), since: z.string().optional(), image: z.string() })).min(1),
-      ]),
+      image: z.union([z.string(), z.array(z.strictObject({ cuda: cudaVersion.optional(), since: z.string().optional(), image: z.string() })).min(1)]),
       index: z.string().optional(),
     }),
   ),
@@ -66,7 +75,10 @@ export const SupportMatrixFile = z.strictObject({
             architectures: z.array(z.enum(ARCHITECTURES)),
             status,
             /** The suffix on the release tag (`1.7.0-efa`), where the variant has its own tag. */
-            tag: z.string().regex(/^-[a-z0-9][a-z0-9.-]*$/).optional(),
+            tag: z
+              .string()
+              .regex(/^-[a-z0-9][a-z0-9.-]*$/)
+              .optional(),
           }),
         )
         .default([]),
@@ -151,7 +163,12 @@ export function flattenMatrix(matrix: SupportMatrixFile): MatrixRow[] {
  * `since` the engine version reaches (or absent). Null when no rule matches.
  */
 export type EngineImageRule = { cuda?: string | undefined; since?: string | undefined; image: string };
-export function engineImageFor(image: string | EngineImageRule[], engine: string, cuda: string, atLeast: (version: string, since: string) => boolean): string | null {
+export function engineImageFor(
+  image: string | EngineImageRule[],
+  engine: string,
+  cuda: string,
+  atLeast: (version: string, since: string) => boolean,
+): string | null {
   const rules: EngineImageRule[] = typeof image === 'string' ? [{ image }] : image;
   const rule = rules.find((r) => (r.cuda !== undefined ? r.cuda === cuda : true) && (r.since !== undefined ? atLeast(engine, r.since) : true));
   return rule ? rule.image.replace('{engine}', engine).replace('{cuda_nodot}', cuda.replace('.', '')) : null;

@@ -137,7 +137,7 @@ export type SpecifierResult = { ok: true; spec: Specifier } | { ok: false; reaso
  */
 export function parseSpecifier(text: string): SpecifierResult {
   const raw = text.trim();
-  if (raw === '' ) return { ok: false, reason: 'empty version constraint' };
+  if (raw === '') return { ok: false, reason: 'empty version constraint' };
   if (raw === '*' || raw === 'latest') return { ok: true, spec: { text: raw, clauses: [], allowsPre: false } };
   const clauses: Clause[] = [];
   for (const part of raw.split(',').map((p) => p.trim())) {
@@ -231,4 +231,9 @@ export function pickHighest(candidates: readonly string[], spec: Specifier): str
   if (spec.allowsPre) return matching[0]!.c;
   const final = matching.find((x) => !isPrerelease(x.v));
   return (final ?? matching[0]!).c;
+}
+
+/** Sorts version strings newest first (both must parse). */
+export function byVersionDesc(a: string, b: string): number {
+  return comparePep440(parsePep440(b)!, parsePep440(a)!);
 }

@@ -49,18 +49,28 @@ beforeAll(async () => {
     const url = path.posix.normalize(req.url ?? '/');
     got.push(url);
     const f = path.join(dir, 'repo', url);
-    if (req.method === 'GET' && (/^\/(signed[23]?\/)?Packages$/.test(url) || /^\/signed[23]?\/InRelease$/.test(url) || url.endsWith('.deb'))) return void res.writeHead(200).end(readFileSync(f));
+    if (req.method === 'GET' && (/^\/(signed[23]?\/)?Packages$/.test(url) || /^\/signed[23]?\/InRelease$/.test(url) || url.endsWith('.deb')))
+      return void res.writeHead(200).end(readFileSync(f));
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   // A base whose only apt source is the repository above (built offline).
-  writeFileSync(path.join(dir, 'Dockerfile'), `FROM dynamo-image-base/debian:bookworm\nRUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://127.0.0.1:${port} ./' > /etc/apt/sources.list\n`);
+  writeFileSync(
+    path.join(dir, 'Dockerfile'),
+    `FROM dynamo-image-base/debian:bookworm\nRUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://127.0.0.1:${port} ./' > /etc/apt/sources.list\n`,
+  );
   docker(['build', '-q', '--network', 'none', '-t', BASE, '-f', path.join(dir, 'Dockerfile'), path.join(dir, 'repo')]);
   // The engine: the base's own /usr/bin/true.
   mkdirSync(path.join(dir, 'r', 'bin'), { recursive: true });
-  writeFileSync(path.join(dir, 'r', 'bin', 'engine'), execFileSync('docker', ['run', '--rm', '--network', 'none', 'dynamo-image-base/debian:bookworm', 'cat', '/usr/bin/true']), { mode: 0o755 });
-  const sha = createHash('sha256').update(readFileSync(path.join(dir, 'r', 'bin', 'engine'))).digest('hex');
+  writeFileSync(
+    path.join(dir, 'r', 'bin', 'engine'),
+    execFileSync('docker', ['run', '--rm', '--network', 'none', 'dynamo-image-base/debian:bookworm', 'cat', '/usr/bin/true']),
+    { mode: 0o755 },
+  );
+  const sha = createHash('sha256')
+    .update(readFileSync(path.join(dir, 'r', 'bin', 'engine')))
+    .digest('hex');
   writeFileSync(
     path.join(dir, 'r', 'recipe.yaml'),
     `apiVersion: dynamo-image/v1
@@ -107,14 +117,19 @@ describe('apt downloads in a BuildKit cache mount', () => {
     expect(debGets(TINY2)).toBe(1);
     expect(debGets(TINY)).toBe(1);
     // The mount point stays as an empty folder; no package file, no apt list is in a layer.
-    const inImage = runIn(`${NAME}:1.0.0`, ['sh', '-c', `cat /usr/share/${TINY}/hello.txt /usr/share/${TINY2}/hello.txt; find /var/cache/dynamo-image-apt /var/lib/apt/lists -type f | wc -l`]);
+    const inImage = runIn(`${NAME}:1.0.0`, [
+      'sh',
+      '-c',
+      `cat /usr/share/${TINY}/hello.txt /usr/share/${TINY2}/hello.txt; find /var/cache/dynamo-image-apt /var/lib/apt/lists -type f | wc -l`,
+    ]);
     expect(inImage.stdout.trim().split('\n')).toEqual([TINY, TINY2, '0']);
   });
 });
 
 describe('an extra apt repository with a pinned signing key', () => {
   const gpgHome = () => path.join(dir, 'gnupg');
-  const gpg = (args: string[], input?: string) => execFileSync('gpg', ['--homedir', gpgHome(), '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], input === undefined ? {} : { input });
+  const gpg = (args: string[], input?: string) =>
+    execFileSync('gpg', ['--homedir', gpgHome(), '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], input === undefined ? {} : { input });
 
   it('installs from a signed repository whose key the recipe pins; with another key the build fails and tags nothing', async () => {
     mkdirSync(gpgHome(), { recursive: true, mode: 0o700 });
@@ -125,8 +140,12 @@ describe('an extra apt repository with a pinned signing key', () => {
     mkdirSync(signed);
     const packages = readFileSync(path.join(dir, 'repo', 'Packages'));
     writeFileSync(path.join(signed, 'Packages'), packages);
-    for (const f of readdirSync(path.join(dir, 'repo')).filter((f) => f.endsWith('.deb'))) writeFileSync(path.join(signed, f), readFileSync(path.join(dir, 'repo', f)));
-    writeFileSync(path.join(signed, 'Release'), `Origin: dynamo-image-test\nLabel: dynamo-image-test\nDate: ${new Date(Date.now() - 3600_000).toUTCString()}\nSHA256:\n ${createHash('sha256').update(packages).digest('hex')} ${packages.length} Packages\n`);
+    for (const f of readdirSync(path.join(dir, 'repo')).filter((f) => f.endsWith('.deb')))
+      writeFileSync(path.join(signed, f), readFileSync(path.join(dir, 'repo', f)));
+    writeFileSync(
+      path.join(signed, 'Release'),
+      `Origin: dynamo-image-test\nLabel: dynamo-image-test\nDate: ${new Date(Date.now() - 3600_000).toUTCString()}\nSHA256:\n ${createHash('sha256').update(packages).digest('hex')} ${packages.length} Packages\n`,
+    );
     gpg(['--local-user', 'repo@localhost', '--clearsign', '--output', path.join(signed, 'InRelease'), path.join(signed, 'Release')]);
 
     const port = (server.address() as AddressInfo).port;
@@ -145,13 +164,20 @@ describe('an extra apt repository with a pinned signing key', () => {
         readFileSync(path.join(dir, 'r', 'recipe.yaml'), 'utf8')
           .replace(`image: ${BASE}`, `image: ${nosrc}`)
           .replace(`name: ${NAME}`, `name: ${NAME}-signed`)
-          .replace(/^systemPackages: .*$/m, `systemPackages: [${TINY}]\naptRepositories:\n  - name: test\n    uri: "http://127.0.0.1:${port}/{arch}-ignored/../signed"\n    suite: ./\n    key: { path: keys/repo.gpg, sha256: ${'f'.repeat(64)} }\n`),
+          .replace(
+            /^systemPackages: .*$/m,
+            `systemPackages: [${TINY}]\naptRepositories:\n  - name: test\n    uri: "http://127.0.0.1:${port}/{arch}-ignored/../signed"\n    suite: ./\n    key: { path: keys/repo.gpg, sha256: ${'f'.repeat(64)} }\n`,
+          ),
       );
       // {arch} is resolved inside the image (here only to show it is: the path walks back out of it).
       expect((await runCli(['pin', recipe])).code).toBe(0);
       const rendered = (await runCli(['render', recipe])).stdout;
       expect(rendered).toContain('COPY keys/repo.gpg /usr/share/keyrings/dynamo-image-test.gpg');
-      expect(rendered).toContain('echo "deb [signed-by=/usr/share/keyrings/dynamo-image-test.gpg] http://127.0.0.1:' + port + '/${arch}-ignored/../signed ./" > /etc/apt/sources.list.d/dynamo-image-test.list');
+      expect(rendered).toContain(
+        'echo "deb [signed-by=/usr/share/keyrings/dynamo-image-test.gpg] http://127.0.0.1:' +
+          port +
+          '/${arch}-ignored/../signed ./" > /etc/apt/sources.list.d/dynamo-image-test.list',
+      );
       const ok = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
       expect(ok.code, ok.stderr).toBe(0);
       expect(got).toContain('/signed/InRelease');
@@ -176,9 +202,13 @@ describe('an extra apt repository with a pinned signing key', () => {
     mkdirSync(expired);
     const packages = readFileSync(path.join(dir, 'repo', 'Packages'));
     writeFileSync(path.join(expired, 'Packages'), packages);
-    for (const f of readdirSync(path.join(dir, 'repo')).filter((f) => f.endsWith('.deb'))) writeFileSync(path.join(expired, f), readFileSync(path.join(dir, 'repo', f)));
+    for (const f of readdirSync(path.join(dir, 'repo')).filter((f) => f.endsWith('.deb')))
+      writeFileSync(path.join(expired, f), readFileSync(path.join(dir, 'repo', f)));
     const day = 86400_000;
-    writeFileSync(path.join(expired, 'Release'), `Origin: dynamo-image-test\nLabel: expired\nDate: ${new Date(Date.now() - 10 * day).toUTCString()}\nValid-Until: ${new Date(Date.now() - 3 * day).toUTCString()}\nSHA256:\n ${createHash('sha256').update(packages).digest('hex')} ${packages.length} Packages\n`);
+    writeFileSync(
+      path.join(expired, 'Release'),
+      `Origin: dynamo-image-test\nLabel: expired\nDate: ${new Date(Date.now() - 10 * day).toUTCString()}\nValid-Until: ${new Date(Date.now() - 3 * day).toUTCString()}\nSHA256:\n ${createHash('sha256').update(packages).digest('hex')} ${packages.length} Packages\n`,
+    );
     gpg(['--local-user', 'repo@localhost', '--clearsign', '--output', path.join(expired, 'InRelease'), path.join(expired, 'Release')]);
     const port = (server.address() as AddressInfo).port;
     const nosrc = `${NAME}-nosrc3:bookworm`;
@@ -193,7 +223,10 @@ describe('an extra apt repository with a pinned signing key', () => {
       const text = readFileSync(path.join(dir, 'r', 'recipe.yaml'), 'utf8')
         .replace(`image: ${BASE}`, `image: ${nosrc}`)
         .replace(`name: ${NAME}`, `name: ${NAME}-expired`)
-        .replace(/^systemPackages: .*$/m, `systemPackages: [${TINY}]\naptRepositories:\n  - name: test\n    uri: "http://127.0.0.1:${port}/signed3"\n    suite: ./\n    key: { path: keys/repo.gpg, sha256: ${'f'.repeat(64)} }\n`);
+        .replace(
+          /^systemPackages: .*$/m,
+          `systemPackages: [${TINY}]\naptRepositories:\n  - name: test\n    uri: "http://127.0.0.1:${port}/signed3"\n    suite: ./\n    key: { path: keys/repo.gpg, sha256: ${'f'.repeat(64)} }\n`,
+        );
       writeFileSync(recipe, text);
       expect((await runCli(['pin', recipe])).code).toBe(0);
       const refused = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
@@ -210,14 +243,18 @@ describe('an extra apt repository with a pinned signing key', () => {
   });
 });
 
-describe('an apt key is an OpenPGP key, and an extra repository adds packages without replacing the base\'s (issue 19, point 8)', () => {
+describe("an apt key is an OpenPGP key, and an extra repository adds packages without replacing the base's (issue 19, point 8)", () => {
   const gpgHome = () => path.join(dir, 'gnupg8');
   const gpg = (args: string[]) => execFileSync('gpg', ['--homedir', gpgHome(), '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args]);
 
   it('validate reads the key: format by suffix, no secret key, the pinned fingerprint; the plan records it', async () => {
     mkdirSync(gpgHome(), { recursive: true, mode: 0o700 });
     gpg(['--quick-gen-key', 'point 8 <p8@localhost>', 'ed25519', 'sign', 'never']);
-    const fpr = gpg(['--with-colons', '--fingerprint', 'p8@localhost']).toString().split('\n').find((l) => l.startsWith('fpr'))!.split(':')[9]!;
+    const fpr = gpg(['--with-colons', '--fingerprint', 'p8@localhost'])
+      .toString()
+      .split('\n')
+      .find((l) => l.startsWith('fpr'))!
+      .split(':')[9]!;
     const r = path.join(dir, 'r8');
     mkdirSync(path.join(r, 'keys'), { recursive: true });
     mkdirSync(path.join(r, 'bin'));
@@ -227,7 +264,10 @@ describe('an apt key is an OpenPGP key, and an extra repository adds packages wi
       writeFileSync(path.join(r, 'keys', key), bytes);
       writeFileSync(
         recipe,
-        readFileSync(path.join(dir, 'r', 'recipe.yaml'), 'utf8').replace(/^systemPackages: .*$/m, `systemPackages: [${TINY}]\naptRepositories:\n  - name: p8\n    uri: "http://127.0.0.1:1/x"\n    suite: ./\n    key: { path: keys/${key}, sha256: ${createHash('sha256').update(bytes).digest('hex')}${extra} }\n`),
+        readFileSync(path.join(dir, 'r', 'recipe.yaml'), 'utf8').replace(
+          /^systemPackages: .*$/m,
+          `systemPackages: [${TINY}]\naptRepositories:\n  - name: p8\n    uri: "http://127.0.0.1:1/x"\n    suite: ./\n    key: { path: keys/${key}, sha256: ${createHash('sha256').update(bytes).digest('hex')}${extra} }\n`,
+        ),
       );
     };
     const armored = gpg(['--armor', '--export', 'p8@localhost']);
@@ -251,17 +291,30 @@ describe('an apt key is an OpenPGP key, and an extra repository adds packages wi
     }
   });
 
-  it('default priority 100: the base\'s version wins; priority 990 takes the repository\'s; a repository on the base\'s own host is refused', async () => {
+  it("default priority 100: the base's version wins; priority 990 takes the repository's; a repository on the base's own host is refused", async () => {
     mkdirSync(path.join(dir, 'repo', 'signed2'), { recursive: true });
     const v2 = deb(TINY, '2.0', 'signed2');
     const packages = Buffer.from(v2.stanza);
     writeFileSync(path.join(dir, 'repo', 'signed2', 'Packages'), packages);
-    writeFileSync(path.join(dir, 'repo', 'signed2', 'Release'), `Origin: dynamo-image-test\nLabel: p8\nDate: ${new Date(Date.now() - 3600_000).toUTCString()}\nSHA256:\n ${createHash('sha256').update(packages).digest('hex')} ${packages.length} Packages\n`);
-    gpg(['--local-user', 'p8@localhost', '--clearsign', '--output', path.join(dir, 'repo', 'signed2', 'InRelease'), path.join(dir, 'repo', 'signed2', 'Release')]);
+    writeFileSync(
+      path.join(dir, 'repo', 'signed2', 'Release'),
+      `Origin: dynamo-image-test\nLabel: p8\nDate: ${new Date(Date.now() - 3600_000).toUTCString()}\nSHA256:\n ${createHash('sha256').update(packages).digest('hex')} ${packages.length} Packages\n`,
+    );
+    gpg([
+      '--local-user',
+      'p8@localhost',
+      '--clearsign',
+      '--output',
+      path.join(dir, 'repo', 'signed2', 'InRelease'),
+      path.join(dir, 'repo', 'signed2', 'Release'),
+    ]);
     const port = (server.address() as AddressInfo).port;
     // The base's own source names the server as localhost (TINY 1.0); the extra repository as 127.0.0.1 (TINY 2.0).
     const localBase = `${NAME}-localhost:bookworm`;
-    writeFileSync(path.join(dir, 'Dockerfile.localhost'), `FROM dynamo-image-base/debian:bookworm\nRUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://localhost:${port} ./' > /etc/apt/sources.list\n`);
+    writeFileSync(
+      path.join(dir, 'Dockerfile.localhost'),
+      `FROM dynamo-image-base/debian:bookworm\nRUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://localhost:${port} ./' > /etc/apt/sources.list\n`,
+    );
     docker(['build', '-q', '--network', 'none', '-t', localBase, '-f', path.join(dir, 'Dockerfile.localhost'), path.join(dir, 'repo')]);
     try {
       const r = path.join(dir, 'r8');
@@ -274,14 +327,19 @@ describe('an apt key is an OpenPGP key, and an extra repository adds packages wi
           readFileSync(path.join(dir, 'r', 'recipe.yaml'), 'utf8')
             .replace(`image: ${BASE}`, `image: ${base}`)
             .replace(`name: ${NAME}`, `name: ${NAME}-p8`)
-            .replace(/^systemPackages: .*$/m, `systemPackages: [${TINY}]\naptRepositories:\n  - name: p8\n    uri: "http://127.0.0.1:${port}/signed2"\n    suite: ./\n${priority}    key: { path: keys/k.gpg, sha256: ${createHash('sha256').update(key).digest('hex')} }\n`),
+            .replace(
+              /^systemPackages: .*$/m,
+              `systemPackages: [${TINY}]\naptRepositories:\n  - name: p8\n    uri: "http://127.0.0.1:${port}/signed2"\n    suite: ./\n${priority}    key: { path: keys/k.gpg, sha256: ${createHash('sha256').update(key).digest('hex')} }\n`,
+            ),
         );
       const hello = () => runIn(`${NAME}-p8:1.0.0`, ['cat', `/usr/share/${TINY}/hello.txt`]).stdout.trim();
       write(localBase, '');
       const low = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
       expect(low.code, low.stderr).toBe(0);
       expect(hello()).toBe(TINY);
-      expect(runIn(`${NAME}-p8:1.0.0`, ['cat', '/etc/apt/preferences.d/dynamo-image-p8.pref']).stdout).toBe('Package: *\nPin: origin "127.0.0.1"\nPin-Priority: 100\n');
+      expect(runIn(`${NAME}-p8:1.0.0`, ['cat', '/etc/apt/preferences.d/dynamo-image-p8.pref']).stdout).toBe(
+        'Package: *\nPin: origin "127.0.0.1"\nPin-Priority: 100\n',
+      );
       write(localBase, '    priority: 990\n');
       const high = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--no-test']);
       expect(high.code, high.stderr).toBe(0);

@@ -27,7 +27,9 @@ describe('docker buildx bake reads the bake file', () => {
     execFileSync('mkdir', ['-p', path.dirname(file)]);
     writeFileSync(file, r.stdout);
     cleanups.push(() => rmSync(file, { force: true }));
-    const printed = JSON.parse(execFileSync(buildx(suite), ['bake', '-f', file, '--print'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }).toString()) as { target: Record<string, { labels: Record<string, string>; network?: string }> };
+    const printed = JSON.parse(execFileSync(buildx(suite), ['bake', '-f', file, '--print'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }).toString()) as {
+      target: Record<string, { labels: Record<string, string>; network?: string }>;
+    };
     const ours = JSON.parse(r.stdout) as { target: Record<string, unknown> };
     expect(Object.keys(printed.target).sort()).toEqual(Object.keys(ours.target).sort());
     for (const t of Object.values(printed.target)) expect(t.labels['dev.dynamo-image.build-key']).toMatch(/^sha256:/);
@@ -58,7 +60,12 @@ describe('docker buildx bake reads the bake file', () => {
     cleanups.push(() => removeImages(`${ex.name}:0.2.0`));
     mkdirSync(path.join(ex.dir, 'bin', 'amd64'));
     renameSync(path.join(ex.dir, 'bin', 'tokenecho'), path.join(ex.dir, 'bin', 'amd64', 'tokenecho'));
-    ex.edit((t) => t.replace('path: bin/tokenecho\n    sha256: c4e62e8d0162d62a16bf022e8bac5e64a04c2cce001794dd20ebea69477ac408', 'path: "bin/{arch}/tokenecho"\n    sha256: { amd64: c4e62e8d0162d62a16bf022e8bac5e64a04c2cce001794dd20ebea69477ac408 }'));
+    ex.edit((t) =>
+      t.replace(
+        'path: bin/tokenecho\n    sha256: c4e62e8d0162d62a16bf022e8bac5e64a04c2cce001794dd20ebea69477ac408',
+        'path: "bin/{arch}/tokenecho"\n    sha256: { amd64: c4e62e8d0162d62a16bf022e8bac5e64a04c2cce001794dd20ebea69477ac408 }',
+      ),
+    );
     expect(readFileSync(ex.recipe, 'utf8')).toContain('bin/{arch}/tokenecho');
     const r = await runCli(['matrix', ex.dir, '--format', 'bake'], { cwd: ex.dir });
     expect(r.code, r.stderr).toBe(0);
@@ -66,6 +73,8 @@ describe('docker buildx bake reads the bake file', () => {
     const file = path.join(ex.dir, 'docker-bake.json');
     writeFileSync(file, r.stdout);
     execFileSync(buildx('sid'), ['bake', '-f', file, '--progress', 'plain'], { cwd: ex.dir, stdio: 'pipe', timeout: 300_000 });
-    expect(docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sha256sum', `${ex.name}:0.2.0`, '/usr/local/bin/tokenecho']).stdout).toContain('c4e62e8d0162d62a16bf022e8bac5e64a04c2cce001794dd20ebea69477ac408');
+    expect(docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sha256sum', `${ex.name}:0.2.0`, '/usr/local/bin/tokenecho']).stdout).toContain(
+      'c4e62e8d0162d62a16bf022e8bac5e64a04c2cce001794dd20ebea69477ac408',
+    );
   });
 });

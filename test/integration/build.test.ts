@@ -31,9 +31,27 @@ function privateCopy(example: string): { dir: string; recipe: string; name: stri
 }
 
 const EXAMPLES = [
-  { dir: 'recipes/examples/echo-python', ref: 'echo-python:0.1.0', entrypoint: ['echo-engine'], probe: ['echo-engine', '--version'], expect: 'echo-engine 0.1.0' },
-  { dir: 'recipes/examples/echo-binary', ref: 'echo-binary:0.2.0', entrypoint: ['/usr/local/bin/tokenecho'], probe: ['tokenecho', 'echo', 'a', 'b'], expect: '{"tokens":["a","b"]}' },
-  { dir: 'recipes/examples/pip-wheel', ref: 'pip-runtime:23.0.1', entrypoint: ['pip'], probe: ['pip', '--version'], expect: 'pip 23.0.1 from /opt/dynamo/venv/' },
+  {
+    dir: 'recipes/examples/echo-python',
+    ref: 'echo-python:0.1.0',
+    entrypoint: ['echo-engine'],
+    probe: ['echo-engine', '--version'],
+    expect: 'echo-engine 0.1.0',
+  },
+  {
+    dir: 'recipes/examples/echo-binary',
+    ref: 'echo-binary:0.2.0',
+    entrypoint: ['/usr/local/bin/tokenecho'],
+    probe: ['tokenecho', 'echo', 'a', 'b'],
+    expect: '{"tokens":["a","b"]}',
+  },
+  {
+    dir: 'recipes/examples/pip-wheel',
+    ref: 'pip-runtime:23.0.1',
+    entrypoint: ['pip'],
+    probe: ['pip', '--version'],
+    expect: 'pip 23.0.1 from /opt/dynamo/venv/',
+  },
 ];
 
 describe('the examples build for real', () => {
@@ -56,7 +74,11 @@ describe('the examples build for real', () => {
     const probe = runIn(ex.ref, ex.probe);
     expect(probe.stdout + probe.stderr).toContain(ex.expect);
     // Only what runs: no compiler, no pip cache, no wheelhouse, no installer venv.
-    const look = runIn(ex.ref, ['sh', '-c', 'id -u; for p in gcc cc g++ clang; do command -v $p; done; ls -d /opt/dynamo/wheelhouse /opt/dynamo/build-tools /root/.cache/pip /home/dynamo/.cache/pip 2>/dev/null; ls /opt/dynamo/venv/bin 2>/dev/null || echo no-venv']);
+    const look = runIn(ex.ref, [
+      'sh',
+      '-c',
+      'id -u; for p in gcc cc g++ clang; do command -v $p; done; ls -d /opt/dynamo/wheelhouse /opt/dynamo/build-tools /root/.cache/pip /home/dynamo/.cache/pip 2>/dev/null; ls /opt/dynamo/venv/bin 2>/dev/null || echo no-venv',
+    ]);
     expect(look.code).toBe(0);
     const lines = look.stdout.trim().split('\n');
     expect(lines[0]).toBe('1000');
@@ -89,7 +111,12 @@ describe('the examples build for real', () => {
     expect(first.code, first.stderr).toBe(0);
     // Content no earlier run had: its COPY cannot come from the cache.
     writeFileSync(path.join(c.dir, 'config', 'engine.json'), `{ "max_tokens": 8, "run": "${Date.now()}-${Math.random()}" }\n`);
-    writeFileSync(c.recipe, readFileSync(c.recipe, 'utf8').replace('command: [serve, --host, 0.0.0.0, --port, "8000"]', 'command: [serve, --host, 0.0.0.0, --port, "8001"]').replace('ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json', 'ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json\n    EXTRA: "1"'));
+    writeFileSync(
+      c.recipe,
+      readFileSync(c.recipe, 'utf8')
+        .replace('command: [serve, --host, 0.0.0.0, --port, "8000"]', 'command: [serve, --host, 0.0.0.0, --port, "8001"]')
+        .replace('ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json', 'ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json\n    EXTRA: "1"'),
+    );
     const second = await runCli(['build', c.recipe, '--no-test', '--builder', 'buildkit']);
     expect(second.code, second.stderr).toBe(0);
     // The wheel's COPY and the pip install come from the cache; the small file's COPY does not.
@@ -113,14 +140,16 @@ describe('the examples build for real', () => {
     made.push('escaping:0.0.1-test.1');
     expect(r.code, r.stderr).toBe(0);
     const img = inspectImage('escaping:0.0.1-test.1');
-    expect(img.Config.Env).toEqual(expect.arrayContaining([
-      'QUOTED=say "hi"',
-      'DOLLAR=$HOME and $PATH stay literal, $ too, and ${1} and {braces}',
-      // ${NAME} is a reference: expanded from what the image has (unset -> empty).
-      'REFERENCE=/opt/extra/lib::/opt/dynamo/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      'BACKSLASH=C:\\path\\to\\thing\\',
-      "MIXED=spaces  here 'single' `tick` #hash",
-    ]));
+    expect(img.Config.Env).toEqual(
+      expect.arrayContaining([
+        'QUOTED=say "hi"',
+        'DOLLAR=$HOME and $PATH stay literal, $ too, and ${1} and {braces}',
+        // ${NAME} is a reference: expanded from what the image has (unset -> empty).
+        'REFERENCE=/opt/extra/lib::/opt/dynamo/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        'BACKSLASH=C:\\path\\to\\thing\\',
+        "MIXED=spaces  here 'single' `tick` #hash",
+      ]),
+    );
     expect(img.Config.Labels['com.example.note']).toBe('label with "quotes", $VARS and \\backslashes\\');
     expect(img.Config.Labels['org.opencontainers.image.description']).toBe('a "quoted" description with $HOME and a back\\slash');
     expect(img.Config.Cmd).toEqual(['a "b"', 'c\\d', '$PATH', 'x\ny']);
@@ -147,13 +176,28 @@ describe('failures leave no tag', () => {
     const planned = await planRecipe(c.recipe);
     appendFileSync(path.join(c.dir, 'config', 'engine.json'), ' ');
     const engine = await connectDocker();
-    const err = await buildImage(engine, planned, { target: 'runtime', builder: 'auto', signal: new AbortController().signal, progress: quietProgress, force: true }).catch((e: unknown) => e);
+    const err = await buildImage(engine, planned, {
+      target: 'runtime',
+      builder: 'auto',
+      signal: new AbortController().signal,
+      progress: quietProgress,
+      force: true,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OperationError);
     expect((err as OperationError).code).toBe('context.changed');
     expect((err as Error).message).toContain('config/engine.json changed after planning');
     // Same size, other bytes: caught by the digest check while streaming.
-    writeFileSync(path.join(c.dir, 'config', 'engine.json'), readFileSync(path.join(ROOT, 'recipes/examples/echo-python/config/engine.json'), 'utf8').replace('hello', 'HELLO'));
-    const err2 = await buildImage(engine, planned, { target: 'runtime', builder: 'auto', signal: new AbortController().signal, progress: quietProgress, force: true }).catch((e: unknown) => e);
+    writeFileSync(
+      path.join(c.dir, 'config', 'engine.json'),
+      readFileSync(path.join(ROOT, 'recipes/examples/echo-python/config/engine.json'), 'utf8').replace('hello', 'HELLO'),
+    );
+    const err2 = await buildImage(engine, planned, {
+      target: 'runtime',
+      builder: 'auto',
+      signal: new AbortController().signal,
+      progress: quietProgress,
+      force: true,
+    }).catch((e: unknown) => e);
     expect((err2 as OperationError).code).toBe('context.changed');
     expect((err2 as Error).message).toMatch(/planned sha256 [0-9a-f]{64}, sent [0-9a-f]{64}/);
     expect(imageExists(`${c.name}:0.1.0`)).toBe(false);
@@ -164,7 +208,10 @@ describe('a base this project did not make (issue 22, point 6)', () => {
   it('echo-python builds and passes its smoke tests on a base with /usr/local/bin first in PATH (as python:3.11-slim has it)', async () => {
     const base = `it-slim-like-${randomBytes(3).toString('hex')}:1`;
     made.push(base);
-    execFileSync('docker', ['build', '-q', '--network', 'none', '-t', base, '-'], { input: 'FROM dynamo-image-base/debian-python:bookworm\nENV PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n', stdio: ['pipe', 'pipe', 'pipe'] });
+    execFileSync('docker', ['build', '-q', '--network', 'none', '-t', base, '-'], {
+      input: 'FROM dynamo-image-base/debian-python:bookworm\nENV PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const c = privateCopy('recipes/examples/echo-python');
     made.push(`${c.name}:0.1.0`);
     const r = await runCli(['build', c.recipe, '--base-image', base, '--json']);
@@ -177,7 +224,11 @@ describe('a base rebuilt under the same tag (issue 22, point 3)', () => {
   it('is a change: the next build rebuilds and says which base moved; then it is up to date again, on the fast path too', async () => {
     const base = `it-rebuilt-base-${randomBytes(3).toString('hex')}:1`;
     made.push(base);
-    const makeBase = (n: number) => execFileSync('docker', ['build', '-q', '--network', 'none', '-t', base, '-'], { input: `FROM dynamo-image-base/debian-python:bookworm\nRUN echo ${n} > /etc/base-generation\n`, stdio: ['pipe', 'pipe', 'pipe'] });
+    const makeBase = (n: number) =>
+      execFileSync('docker', ['build', '-q', '--network', 'none', '-t', base, '-'], {
+        input: `FROM dynamo-image-base/debian-python:bookworm\nRUN echo ${n} > /etc/base-generation\n`,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
     makeBase(1);
     const c = privateCopy('recipes/examples/echo-python');
     made.push(`${c.name}:0.1.0`);
@@ -213,7 +264,11 @@ describe('lock with a base made on this machine (issue 22, point 3)', () => {
   it('records its local image id; build --locked checks it and refuses a rebuilt base, naming both ids; lock again says what changed', async () => {
     const base = `it-locked-base-${randomBytes(3).toString('hex')}:1`;
     made.push(base);
-    const makeBase = (n: number) => execFileSync('docker', ['build', '-q', '--network', 'none', '-t', base, '-'], { input: `FROM dynamo-image-base/debian-python:bookworm\nRUN echo ${n} > /etc/base-generation\n`, stdio: ['pipe', 'pipe', 'pipe'] });
+    const makeBase = (n: number) =>
+      execFileSync('docker', ['build', '-q', '--network', 'none', '-t', base, '-'], {
+        input: `FROM dynamo-image-base/debian-python:bookworm\nRUN echo ${n} > /etc/base-generation\n`,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
     const idOf = (ref: string) => execFileSync('docker', ['image', 'inspect', '--format', '{{.Id}}', ref]).toString().trim();
     makeBase(1);
     const c = privateCopy('recipes/examples/echo-python');
@@ -258,7 +313,13 @@ describe('why is this not up to date (issue 24, point 4)', () => {
     const label = inspectImage(`${c.name}:0.1.0`).Config.Labels['dev.dynamo-image.plan-summary']!;
     expect(JSON.parse(label)).toMatchObject({ v: 1, target: 'runtime' });
     appendFileSync(path.join(c.dir, 'config', 'engine.json'), ' ');
-    writeFileSync(c.recipe, readFileSync(c.recipe, 'utf8').replace('ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json', 'ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json\n    EXTRA: "1"'));
+    writeFileSync(
+      c.recipe,
+      readFileSync(c.recipe, 'utf8').replace(
+        'ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json',
+        'ECHO_ENGINE_CONFIG: /etc/echo-engine/engine.json\n    EXTRA: "1"',
+      ),
+    );
     const why = await runCli(['why', c.recipe, '--build-arg', 'SECRETISH=hunter2', '--json']);
     expect(why.code).toBe(1);
     const out = JSON.parse(why.stdout) as { upToDate: boolean; changes: { field: string; line: string }[] };
@@ -267,7 +328,11 @@ describe('why is this not up to date (issue 24, point 4)', () => {
     expect(why.stdout).not.toContain('hunter2');
     const b = await runCli(['build', c.recipe, '--no-test']);
     expect(b.code, b.stderr).toBe(0);
-    expect(b.stderr).toMatch(new RegExp(`not up to date: ${c.name}:0\\.1\\.0 was built from another plan: input config/engine\\.json: sha256 [0-9a-f]{16}… -> [0-9a-f]{16}…; runtime settings changed`));
+    expect(b.stderr).toMatch(
+      new RegExp(
+        `not up to date: ${c.name}:0\\.1\\.0 was built from another plan: input config/engine\\.json: sha256 [0-9a-f]{16}… -> [0-9a-f]{16}…; runtime settings changed`,
+      ),
+    );
     expect((await runCli(['why', c.recipe])).code).toBe(0);
   });
 });

@@ -37,7 +37,10 @@ afterAll(() => {
 
 describe('built-in recipes, built against local stand-ins', () => {
   it('the recipes folder holds exactly these built-ins (a new one needs a stand-in build here)', () => {
-    const dirs = readdirSync(path.join(__dirname, '..', '..', 'recipes'), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'examples').map((d) => d.name).sort();
+    const dirs = readdirSync(path.join(__dirname, '..', '..', 'recipes'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name !== 'examples')
+      .map((d) => d.name)
+      .sort();
     expect(dirs).toEqual([...BUILTINS].sort());
   });
 
@@ -49,7 +52,10 @@ describe('built-in recipes, built against local stand-ins', () => {
     ex.edit((t) => {
       const edited = t
         .replace(/^python: "3\.12"$/m, 'python: "3.11"')
-        .replace(/^  index: \{ url: "https:\/\/pypi\.org\/simple" \}$/m, `  wheels:\n    - { path: wheels/ai_dynamo-1.7.0-py3-none-any.whl, sha256: ${zeros} }\n    - { path: wheels/ai_dynamo_runtime-1.7.0-py3-none-any.whl, sha256: ${zeros} }`);
+        .replace(
+          /^  index: \{ url: "https:\/\/pypi\.org\/simple" \}$/m,
+          `  wheels:\n    - { path: wheels/ai_dynamo-1.7.0-py3-none-any.whl, sha256: ${zeros} }\n    - { path: wheels/ai_dynamo_runtime-1.7.0-py3-none-any.whl, sha256: ${zeros} }`,
+        );
       // Both edits must have happened: a recipe that moved on would otherwise build something else.
       expect(edited.match(/python: "3\.11"/g)).toHaveLength(1);
       expect(edited).toContain('wheels/ai_dynamo_runtime-1.7.0-py3-none-any.whl');
@@ -65,7 +71,10 @@ describe('built-in recipes, built against local stand-ins', () => {
     made.push(...makeStandins(plan));
 
     const junit = path.join(ex.dir, '..', `${path.basename(ex.dir)}-junit.xml`);
-    const r = await runCli(['build', ex.recipe, '--platform', 'linux/amd64', '--allow-unsupported', '--network', 'none', '--json', '--progress', 'plain', '--junit', junit], { timeoutMs: 280_000 });
+    const r = await runCli(
+      ['build', ex.recipe, '--platform', 'linux/amd64', '--allow-unsupported', '--network', 'none', '--json', '--progress', 'plain', '--junit', junit],
+      { timeoutMs: 280_000 },
+    );
     expect(r.code, `${r.stderr.slice(-3000)}`).toBe(0);
     const out = JSON.parse(r.stdout) as { smoke: { ran: boolean; passed: number; failed: number; skipped: number } };
     // Every test ran and passed but the GPU one, which is reported skipped with the reason.
@@ -83,10 +92,19 @@ describe('built-in recipes, built against local stand-ins', () => {
     expect(cfg.Entrypoint).toEqual(['/opt/nvidia/nvidia_entrypoint.sh']);
     expect(cfg.Cmd ?? []).toEqual([]);
     // The stand-in engine image's UID-1000 user (ubuntu, as upstream) was replaced by dynamo.
-    expect(runIn(tag, ['sh', '-c', 'getent passwd 1000 | cut -d: -f1,4,6; test -e /home/ubuntu || echo "no /home/ubuntu"']).stdout.trim().split('\n')).toEqual(['dynamo:0:/home/dynamo', 'no /home/ubuntu']);
+    expect(runIn(tag, ['sh', '-c', 'getent passwd 1000 | cut -d: -f1,4,6; test -e /home/ubuntu || echo "no /home/ubuntu"']).stdout.trim().split('\n')).toEqual([
+      'dynamo:0:/home/dynamo',
+      'no /home/ubuntu',
+    ]);
     const which = runIn(tag, ['sh', '-c', 'command -v nats-server; command -v etcd']);
     expect(which.stdout.trim().split('\n')).toEqual(['/usr/bin/nats-server', '/usr/local/bin/etcd/etcd']);
-    expect(runIn(tag, ['python3', '-c', 'import dynamo.runtime, importlib.metadata as m; print(m.version("ai-dynamo"), m.version("ai-dynamo-runtime"))']).stdout.trim()).toBe('1.7.0 1.7.0');
+    expect(
+      runIn(tag, [
+        'python3',
+        '-c',
+        'import dynamo.runtime, importlib.metadata as m; print(m.version("ai-dynamo"), m.version("ai-dynamo-runtime"))',
+      ]).stdout.trim(),
+    ).toBe('1.7.0 1.7.0');
     if (builtin === 'vllm-runtime') expect(runIn(tag, ['readlink', '/usr/local/cuda/lib64/libcublas.so']).stdout.trim()).toBe('libcublas.so.13');
     if (builtin !== 'sglang-runtime') {
       // NIXL and UCX first; the stand-in engine image sets no LD_LIBRARY_PATH, so no trailing ":".

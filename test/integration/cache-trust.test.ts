@@ -18,7 +18,9 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-forge-'));
 let imageId = '';
 let digest = '';
 beforeAll(async () => {
-  ex.edit((t) => t.replace('smoke:\n  tests:\n', 'smoke:\n  tests:\n    - kind: command\n      name: always fails\n      command: [python3, -c, "raise SystemExit(7)"]\n'));
+  ex.edit((t) =>
+    t.replace('smoke:\n  tests:\n', 'smoke:\n  tests:\n    - kind: command\n      name: always fails\n      command: [python3, -c, "raise SystemExit(7)"]\n'),
+  );
   const r = await runCli(['build', ex.recipe, '--no-test', '--json'], { env: { DYNAMO_IMAGE_CACHE_DIR: path.join(tmp, 'setup-cache') } });
   expect(r.code, r.stderr).toBe(0);
   imageId = (JSON.parse(r.stdout) as { image: string }).image;
@@ -30,7 +32,15 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const forged = () => JSON.stringify({ imageId, testsDigest: digest, passed: true, gpuTested: false, summary: { passed: 9, failed: 0, skipped: 0 }, at: '2026-01-01T00:00:00.000Z' });
+const forged = () =>
+  JSON.stringify({
+    imageId,
+    testsDigest: digest,
+    passed: true,
+    gpuTested: false,
+    summary: { passed: 9, failed: 0, skipped: 0 },
+    at: '2026-01-01T00:00:00.000Z',
+  });
 const tagExists = (ref: string) => docker(['image', 'inspect', ref], { allowFail: true }).code === 0;
 
 describe('a cache folder another user can write is not trusted (point 3)', () => {
@@ -84,8 +94,13 @@ describe('a cache folder another user can write is not trusted (point 3)', () =>
       bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 1, bytes.length - 1); // the swapped file
       writeFileSync(wheel, bytes);
       const st = statSync(realpathSync(wheel));
-      const planted = { version: 1, entries: { [realpathSync(wheel)]: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256: declared } } };
-      execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', `cat > '${path.join(cache, 'digests.json')}'`], { input: JSON.stringify(planted) });
+      const planted = {
+        version: 1,
+        entries: { [realpathSync(wheel)]: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256: declared } },
+      };
+      execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', `cat > '${path.join(cache, 'digests.json')}'`], {
+        input: JSON.stringify(planted),
+      });
       const r = await runCli(['validate', other.recipe], { env: { DYNAMO_IMAGE_CACHE_DIR: cache } });
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain('error[input.sha256-mismatch]');

@@ -25,7 +25,9 @@ describe('DOCKER_HOST over TCP with TLS', () => {
   });
 
   it('a certificate from another CA: exit 3, naming the endpoint', async () => {
-    const r = await runCli(['build', 'recipes/examples/echo-python/recipe.yaml'], { env: { DOCKER_HOST: engine.tcp!.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: engine.tcp!.otherCaCertPath } });
+    const r = await runCli(['build', 'recipes/examples/echo-python/recipe.yaml'], {
+      env: { DOCKER_HOST: engine.tcp!.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: engine.tcp!.otherCaCertPath },
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`no Docker engine answers at ${engine.tcp!.host} (from DOCKER_HOST, TLS verified)`);
   });

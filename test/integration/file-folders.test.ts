@@ -24,7 +24,11 @@ describe('files: folders, mode and owner', () => {
     expect(dests).toEqual(['/etc/backend/a.toml', '/etc/backend/models/b.json', '/etc/echo-engine/engine.json']);
     const r = await runCli(['build', ex.recipe, '--no-test']);
     expect(r.code, r.stderr).toBe(0);
-    const out = runIn(`${ex.name}:0.1.0`, ['sh', '-c', 'cd /etc/backend && stat -c "%n %a %u:%g" a.toml models/b.json /etc/echo-engine/engine.json && cat models/b.json']);
+    const out = runIn(`${ex.name}:0.1.0`, [
+      'sh',
+      '-c',
+      'cd /etc/backend && stat -c "%n %a %u:%g" a.toml models/b.json /etc/echo-engine/engine.json && cat models/b.json',
+    ]);
     expect(out.stdout).toBe('a.toml 640 1000:0\nmodels/b.json 640 1000:0\n/etc/echo-engine/engine.json 644 0:0\n{"b": 2}\n');
   });
 

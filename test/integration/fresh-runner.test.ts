@@ -19,8 +19,12 @@ afterAll(async () => {
 
 /** What a fresh runner lacks: the local images of this recipe, and the cache folder. */
 function freshRunner(name: string): NodeJS.ProcessEnv {
-  const ids = docker(['images', '-q', '--filter', `reference=*${name}*`]).stdout.split('\n').filter(Boolean);
-  const all = docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((r) => r.includes(name));
+  const ids = docker(['images', '-q', '--filter', `reference=*${name}*`])
+    .stdout.split('\n')
+    .filter(Boolean);
+  const all = docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])
+    .stdout.split('\n')
+    .filter((r) => r.includes(name));
   removeImages(...all, ...ids);
   const cache = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-fresh-cache-'));
   cleanups.push(() => rmSync(cache, { recursive: true, force: true }));

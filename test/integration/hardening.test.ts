@@ -57,7 +57,10 @@ describe('publish against a registry that fails partway (point 8)', () => {
     expect(again.code, again.stderr).toBe(0);
     const done = JSON.parse(again.stdout);
     expect(done.unchanged.map((p: { reference: string }) => p.reference)).toEqual([`${proxy.host}/${ex.name}:0.1.0`]);
-    expect(done.pushed.map((p: { reference: string }) => p.reference)).toEqual([`${proxy.host}/${ex.name}:0.1.0-second`, `${proxy.host}/${ex.name}:0.1.0-third`]);
+    expect(done.pushed.map((p: { reference: string }) => p.reference)).toEqual([
+      `${proxy.host}/${ex.name}:0.1.0-second`,
+      `${proxy.host}/${ex.name}:0.1.0-third`,
+    ]);
     for (const tag of ['0.1.0', '0.1.0-second', '0.1.0-third']) expect(skopeoDigest(`${reg.host}/${ex.name}:${tag}`)).toBe(first);
   });
 
@@ -65,7 +68,9 @@ describe('publish against a registry that fails partway (point 8)', () => {
     const ex = example('stall');
     // Content no other test pushed, so the engine must upload a blob.
     writeFileSync(path.join(ex.dir, 'config', 'stall.txt'), `stall ${Date.now()} ${Math.random()}\n`);
-    ex.edit((t) => `${t.replace('files:\n', 'files:\n  - source: config/stall.txt\n    destination: /etc/stall.txt\n')}\npublish:\n  registry: "${proxy.host}"\n`);
+    ex.edit(
+      (t) => `${t.replace('files:\n', 'files:\n  - source: config/stall.txt\n    destination: /etc/stall.txt\n')}\npublish:\n  registry: "${proxy.host}"\n`,
+    );
     proxy.stallUploads = true;
     const started = Date.now();
     const r = await runCli(['publish', ex.recipe], { env: { DYNAMO_IMAGE_PUSH_STALL_S: '4', DYNAMO_IMAGE_RETRIES: '1' }, timeoutMs: 120_000 });
@@ -95,7 +100,9 @@ describe('registries that are down or silent are the environment: exit 3 (points
     cleanups.push(() => silent.close());
     const ex = example('silent');
     const started = Date.now();
-    const r = await runCli(['publish', ex.recipe, '--registry', silent.host, '--skip-tests'], { env: { DYNAMO_IMAGE_REGISTRY_TIMEOUT_S: '2', DYNAMO_IMAGE_RETRY_BASE_MS: '50' } });
+    const r = await runCli(['publish', ex.recipe, '--registry', silent.host, '--skip-tests'], {
+      env: { DYNAMO_IMAGE_REGISTRY_TIMEOUT_S: '2', DYNAMO_IMAGE_RETRY_BASE_MS: '50' },
+    });
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/does not answer \(no answer within 2 s/);
     expect(r.stderr).not.toMatch(/: 23\b/);
@@ -175,7 +182,19 @@ describe('user faults are named, never "a bug" (points 5, 7)', () => {
     chmodSync(locked, 0o700);
     const out = (() => {
       try {
-        execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, path.resolve('bin/dynamo-image.js'), 'validate', path.join(locked, 'recipe.yaml')], { stdio: 'pipe', env: { ...process.env, HOME: tmp, DYNAMO_IMAGE_NO_DIGEST_CACHE: '1' } });
+        execFileSync(
+          'setpriv',
+          [
+            '--reuid=65534',
+            '--regid=65534',
+            '--clear-groups',
+            process.execPath,
+            path.resolve('bin/dynamo-image.js'),
+            'validate',
+            path.join(locked, 'recipe.yaml'),
+          ],
+          { stdio: 'pipe', env: { ...process.env, HOME: tmp, DYNAMO_IMAGE_NO_DIGEST_CACHE: '1' } },
+        );
         return { code: 0, stderr: '' };
       } catch (e) {
         const err = e as { status: number; stderr: Buffer };
@@ -200,7 +219,9 @@ describe('a damaged digest cache is only a re-hash (point 9)', () => {
     const body = JSON.parse(sealed.body) as { entries: Record<string, { sha256: unknown }> };
     edit(body.entries);
     const text = JSON.stringify(body);
-    const mac = createHmac('sha256', readFileSync(path.join(cacheDir, 'record-key'))).update(text).digest('hex');
+    const mac = createHmac('sha256', readFileSync(path.join(cacheDir, 'record-key')))
+      .update(text)
+      .digest('hex');
     writeFileSync(cacheFile, JSON.stringify({ body: text, mac }));
   };
 

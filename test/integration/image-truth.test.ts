@@ -72,7 +72,8 @@ describe('cuda-variant: one CUDA major in the image (issue 24, point 1)', () => 
   });
 
   it('an allow-list with reasons lets deliberate exceptions through, and only those', async () => {
-    const allow = '    allow:\n      - { name: "nvidia-*-cu12", reason: "the CUDA 12 cuBLAS for a legacy kernel" }\n      - { name: cupy-cuda12x, reason: test }\n';
+    const allow =
+      '    allow:\n      - { name: "nvidia-*-cu12", reason: "the CUDA 12 cuBLAS for a legacy kernel" }\n      - { name: cupy-cuda12x, reason: test }\n';
     const partial = await runCli(['test', bad, '--tests', testsFile('t3.yaml', allow), '--json']);
     expect(partial.code).toBe(1);
     const reason = (JSON.parse(partial.stdout) as { results: { reason: string }[] }).results[0]!.reason;
@@ -86,7 +87,9 @@ describe('cuda-variant: one CUDA major in the image (issue 24, point 1)', () => 
     expect((await runCli(['test', bad, '--tests', testsFile('t5.yaml', '    cuda: "12.9"\n'), '--json'])).code).toBe(0);
     const r = await runCli(['test', 'dynamo-image-base/debian-python:bookworm', '--tests', testsFile('t6.yaml', ''), '--json']);
     expect(r.code).toBe(1);
-    expect((JSON.parse(r.stdout) as { results: { reason: string }[] }).results[0]!.reason).toContain('no CUDA version to check against: the image has no dev.dynamo-image.cuda-version label');
+    expect((JSON.parse(r.stdout) as { results: { reason: string }[] }).results[0]!.reason).toContain(
+      'no CUDA version to check against: the image has no dev.dynamo-image.cuda-version label',
+    );
   });
 });
 
@@ -108,9 +111,12 @@ describe('libraries: every native library loads (issue 24, point 2)', () => {
     onPath = build('nixl-on-path', '13.0', [...common, 'ENV LD_LIBRARY_PATH=/opt/nvidia/nvda_nixl/lib64']);
   }, 300_000);
 
-  it('a library outside the loader path fails, although `import nixl` passes; the driver\'s libcuda.so.1 is expected', async () => {
+  it("a library outside the loader path fails, although `import nixl` passes; the driver's libcuda.so.1 is expected", async () => {
     const tests = path.join(dir, 'nixl.yaml');
-    writeFileSync(tests, 'tests:\n  - kind: python\n    name: import nixl\n    imports: [nixl]\n  - kind: libraries\n    name: native libraries load\n    load: [libnixl_capi.so]\n');
+    writeFileSync(
+      tests,
+      'tests:\n  - kind: python\n    name: import nixl\n    imports: [nixl]\n  - kind: libraries\n    name: native libraries load\n    load: [libnixl_capi.so]\n',
+    );
     const r = await runCli(['test', outside, '--tests', tests, '--json']);
     expect(r.code).toBe(1);
     const results = (JSON.parse(r.stdout) as { results: { name: string; status: string; reason?: string }[] }).results;
@@ -129,10 +135,15 @@ describe('libraries: every native library loads (issue 24, point 2)', () => {
   });
 
   it('a library the test names that resolves to a CUDA stub fails', async () => {
-    const stub = build('stub-on-path', '13.0', ['COPY libnixl_capi.so /usr/local/cuda/lib64/stubs/libnixl_capi.so', 'ENV LD_LIBRARY_PATH=/usr/local/cuda/lib64/stubs']);
+    const stub = build('stub-on-path', '13.0', [
+      'COPY libnixl_capi.so /usr/local/cuda/lib64/stubs/libnixl_capi.so',
+      'ENV LD_LIBRARY_PATH=/usr/local/cuda/lib64/stubs',
+    ]);
     const r = await runCli(['test', stub, '--tests', testsFile('libs-stub.yaml', '    load: [libnixl_capi.so]\n', 'libraries'), '--json']);
     expect(r.code).toBe(1);
-    expect((JSON.parse(r.stdout) as { results: { reason: string }[] }).results[0]!.reason).toContain('resolves to the stub /usr/local/cuda/lib64/stubs/libnixl_capi.so');
+    expect((JSON.parse(r.stdout) as { results: { reason: string }[] }).results[0]!.reason).toContain(
+      'resolves to the stub /usr/local/cuda/lib64/stubs/libnixl_capi.so',
+    );
   });
 });
 
@@ -153,7 +164,9 @@ describe('compat IMAGE --driver (issue 24, point 5)', () => {
   it('a CUDA 13.0 image on a 575 driver: does not run, update to 580+, or the newest vllm line for this driver (exit 1)', async () => {
     const r = await runCli(['compat', cuda13, '--driver', '575.57.08']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`${cuda13} does not run on driver 575.57.08 (--driver): its CUDA 13.0 needs 580 or newer. Update the host's driver to 580+, or use Dynamo `);
+    expect(r.stdout).toContain(
+      `${cuda13} does not run on driver 575.57.08 (--driver): its CUDA 13.0 needs 580 or newer. Update the host's driver to 580+, or use Dynamo `,
+    );
     expect(r.stdout).toMatch(/'s vllm [\d.]+ image for CUDA 12\.[89] \(needs 57[05]\+\), the newest line this driver runs/);
     const j = await runCli(['compat', cuda13, '--driver', '575.57.08', '--json']);
     const out = JSON.parse(j.stdout) as { runs: boolean; minDriver: string; instead: { framework: string; cuda: string; dynamo: string } };
@@ -183,7 +196,7 @@ describe('compat IMAGE --driver (issue 24, point 5)', () => {
 // Issue 24, point 3: the overlay leaves the engine alone. A local stand-in "engine image" with
 // torch and numpy; a recipe over it (engine.image) whose step upgrades numpy (as a careless
 // `pip install` would) and adds a package of its own.
-describe('overlay: the engine image\'s packages as they were (issue 24, point 3)', () => {
+describe("overlay: the engine image's packages as they were (issue 24, point 3)", () => {
   const engineRef = `${IMG}:engine`;
   let recipeDir: string;
   beforeAll(() => {
@@ -228,9 +241,15 @@ describe('overlay: the engine image\'s packages as they were (issue 24, point 3)
     images.push(`${IMG}-overlay:1.0.0`);
     const r = await runCli(['build', path.join(recipeDir, 'recipe.yaml'), '--json']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`the overlay changed 1 package(s) the engine image ${engineRef} owns: python numpy upgraded: 1.26.4 -> 2.0.0 (/usr/local/lib/python3.11/dist-packages)`);
+    expect(r.stderr).toContain(
+      `the overlay changed 1 package(s) the engine image ${engineRef} owns: python numpy upgraded: 1.26.4 -> 2.0.0 (/usr/local/lib/python3.11/dist-packages)`,
+    );
     // Nothing tagged.
-    expect(execFileSync('docker', ['images', '-q', `${IMG}-overlay:1.0.0`]).toString().trim()).toBe('');
+    expect(
+      execFileSync('docker', ['images', '-q', `${IMG}-overlay:1.0.0`])
+        .toString()
+        .trim(),
+    ).toBe('');
   });
 
   it('with numpy allowed (a reason given) it passes; the report carries the delta', async () => {
@@ -239,7 +258,19 @@ describe('overlay: the engine image\'s packages as they were (issue 24, point 3)
     expect(r.code, r.stderr).toBe(0);
     const t = await runCli(['test', path.join(recipeDir, 'recipe.yaml'), '--json']);
     expect(t.code, t.stdout).toBe(0);
-    const res = (JSON.parse(t.stdout) as { results: { status: string; data: { added: { name: string }[]; changed: { name: string; direction: string }[]; removed: unknown[]; layers: { createdBy: string; bytes: number }[] } }[] }).results[0]!;
+    const res = (
+      JSON.parse(t.stdout) as {
+        results: {
+          status: string;
+          data: {
+            added: { name: string }[];
+            changed: { name: string; direction: string }[];
+            removed: unknown[];
+            layers: { createdBy: string; bytes: number }[];
+          };
+        }[];
+      }
+    ).results[0]!;
     expect(res.status).toBe('passed');
     expect(res.data.changed).toMatchObject([{ name: 'numpy', from: '1.26.4', version: '2.0.0', direction: 'upgraded' }]);
     expect(res.data.added.map((a) => a.name)).toEqual(['dynamo-extra']);

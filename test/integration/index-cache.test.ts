@@ -27,8 +27,12 @@ beforeAll(async () => {
     const ok = auth === `Basic ${Buffer.from(`ci:${TOKEN}`).toString('base64')}`;
     log.push(`${req.url} ${ok ? 'ok' : 'refused'}`);
     if (!ok) return void res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"' }).end();
-    if (req.url === '/simple/tally-count/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<a href="/files/tally_count-0.3.1-py3-none-any.whl">tally_count-0.3.1-py3-none-any.whl</a>');
-    if (req.url === '/files/tally_count-0.3.1-py3-none-any.whl') return void res.writeHead(200, { 'cache-control': 'max-age=365000000, immutable, public' }).end(readFileSync(WHEEL));
+    if (req.url === '/simple/tally-count/')
+      return void res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<a href="/files/tally_count-0.3.1-py3-none-any.whl">tally_count-0.3.1-py3-none-any.whl</a>');
+    if (req.url === '/files/tally_count-0.3.1-py3-none-any.whl')
+      return void res.writeHead(200, { 'cache-control': 'max-age=365000000, immutable, public' }).end(readFileSync(WHEEL));
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -85,20 +89,40 @@ describe('index credentials and download caches (BuildKit)', () => {
     const rendered = await runCli(['render', recipe]);
     expect(rendered.stdout).toContain('--mount=type=secret,id=pip-netrc,target=/root/.netrc,mode=0400');
     expect(rendered.stdout).toContain('--mount=type=cache,id=dynamo-image-pip,target=/root/.cache/pip,sharing=locked');
-    for (const text of [first.stdout, first.stderr, again.stdout, again.stderr, plan.stdout, rendered.stdout, docker(['image', 'inspect', `${NAME}:0.3.1`]).stdout, docker(['history', '--no-trunc', `${NAME}:0.3.1`]).stdout]) expect(text).not.toContain(TOKEN);
-    const saved = execFileSync('sh', ['-c', `docker save ${NAME}:0.3.1 | tar -xO --wildcards '*' 2>/dev/null | grep -a -c '${TOKEN}' || true`]).toString().trim();
+    for (const text of [
+      first.stdout,
+      first.stderr,
+      again.stdout,
+      again.stderr,
+      plan.stdout,
+      rendered.stdout,
+      docker(['image', 'inspect', `${NAME}:0.3.1`]).stdout,
+      docker(['history', '--no-trunc', `${NAME}:0.3.1`]).stdout,
+    ])
+      expect(text).not.toContain(TOKEN);
+    const saved = execFileSync('sh', ['-c', `docker save ${NAME}:0.3.1 | tar -xO --wildcards '*' 2>/dev/null | grep -a -c '${TOKEN}' || true`])
+      .toString()
+      .trim();
     expect(saved).toBe('0');
-    expect(runIn(`${NAME}:0.3.1`, ['sh', '-c', 'test ! -e /root/.netrc && test ! -e /root/.cache/pip && echo clean'], { user: '0' }).stdout.trim()).toBe('clean');
+    expect(runIn(`${NAME}:0.3.1`, ['sh', '-c', 'test ! -e /root/.netrc && test ! -e /root/.cache/pip && echo clean'], { user: '0' }).stdout.trim()).toBe(
+      'clean',
+    );
   });
 
   it('a requirements file with hashes from the index, together with a local dependency wheel, in one hash-checked install', async () => {
     const ex = path.join(ROOT, 'recipes/examples/python-deps');
     const sub = path.join(dir, 'req');
     mkdirSync(path.join(sub, 'wheels'), { recursive: true });
-    for (const w of ['tally_engine-2.0.0-py3-none-any.whl', 'tally_words-1.2.0-py3-none-any.whl']) copyFileSync(path.join(ex, 'wheels', w), path.join(sub, 'wheels', w));
+    for (const w of ['tally_engine-2.0.0-py3-none-any.whl', 'tally_words-1.2.0-py3-none-any.whl'])
+      copyFileSync(path.join(ex, 'wheels', w), path.join(sub, 'wheels', w));
     const countSha = createHash('sha256').update(readFileSync(WHEEL)).digest('hex');
-    writeFileSync(path.join(sub, 'requirements.txt'), `# tally-engine's other dependency, from the index\ntally-count==0.3.1 \\\n    --hash=sha256:${countSha}\n`);
-    const reqSha = createHash('sha256').update(readFileSync(path.join(sub, 'requirements.txt'))).digest('hex');
+    writeFileSync(
+      path.join(sub, 'requirements.txt'),
+      `# tally-engine's other dependency, from the index\ntally-count==0.3.1 \\\n    --hash=sha256:${countSha}\n`,
+    );
+    const reqSha = createHash('sha256')
+      .update(readFileSync(path.join(sub, 'requirements.txt')))
+      .digest('hex');
     const port = (server.address() as AddressInfo).port;
     const recipe = path.join(sub, 'recipe.yaml');
     writeFileSync(
@@ -134,8 +158,22 @@ smoke:
     );
     const plan = await runCli(['plan', recipe, '--json']);
     expect(plan.code, plan.stderr).toBe(0);
-    expect(JSON.parse(plan.stdout).requirements).toEqual({ input: 'requirements.txt', index: { url: `http://127.0.0.1:${port}/simple/`, secret: 'pip-netrc' }, packages: [{ name: 'tally-count', version: '0.3.1' }] });
-    const r = await runCli(['build', recipe, '--builder', 'buildkit', '--network', 'host', '--secret', `id=pip-netrc,src=${path.join(dir, 'netrc')}`, '--json']);
+    expect(JSON.parse(plan.stdout).requirements).toEqual({
+      input: 'requirements.txt',
+      index: { url: `http://127.0.0.1:${port}/simple/`, secret: 'pip-netrc' },
+      packages: [{ name: 'tally-count', version: '0.3.1' }],
+    });
+    const r = await runCli([
+      'build',
+      recipe,
+      '--builder',
+      'buildkit',
+      '--network',
+      'host',
+      '--secret',
+      `id=pip-netrc,src=${path.join(dir, 'netrc')}`,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).smoke).toMatchObject({ ran: true, passed: 2, failed: 0 });
 
@@ -154,7 +192,17 @@ smoke:
     const r = await runCli(['build', recipe, '--builder', 'buildkit', '--force', '--network', 'host']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('the recipe reads the secret pip-netrc, not given');
-    const c = await runCli(['build', recipe, '--builder', 'classic', '--force', '--network', 'host', '--secret', `id=pip-netrc,src=${path.join(dir, 'netrc')}`]);
+    const c = await runCli([
+      'build',
+      recipe,
+      '--builder',
+      'classic',
+      '--force',
+      '--network',
+      'host',
+      '--secret',
+      `id=pip-netrc,src=${path.join(dir, 'netrc')}`,
+    ]);
     expect(c.code).toBe(2);
     expect(c.stderr).toContain('the classic builder cannot mount build secrets');
     expect(log.length).toBe(before);

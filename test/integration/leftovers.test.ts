@@ -21,7 +21,9 @@ afterAll(async () => {
 });
 
 const containers = (filter: string[] = []) =>
-  docker(['-H', engine.host, 'ps', '-a', ...filter.flatMap((f) => ['--filter', f]), '--format', '{{.ID}} {{.Status}}']).stdout.split('\n').filter(Boolean);
+  docker(['-H', engine.host, 'ps', '-a', ...filter.flatMap((f) => ['--filter', f]), '--format', '{{.ID}} {{.Status}}'])
+    .stdout.split('\n')
+    .filter(Boolean);
 
 describe('leftovers of a classic build whose engine died', () => {
   it('the next build removes the step container the crash left, and nothing else', async () => {
@@ -54,6 +56,8 @@ describe('leftovers of a classic build whose engine died', () => {
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).toContain(`removed 1 container left by an interrupted classic build (${left[0]!.split(' ')[0]}`);
     expect(containers(['label=dev.dynamo-image.builder=classic'])).toEqual([]);
-    expect(containers().map((c) => c.split(' ')[0])).toEqual([docker(['-H', engine.host, 'inspect', '--format', '{{.Id}}', 'bystander']).stdout.trim().slice(0, 12)]);
+    expect(containers().map((c) => c.split(' ')[0])).toEqual([
+      docker(['-H', engine.host, 'inspect', '--format', '{{.Id}}', 'bystander']).stdout.trim().slice(0, 12),
+    ]);
   });
 });

@@ -21,9 +21,28 @@ const trace = (file: string) => ({ TRACE_LOADS_FILE: file, NODE_OPTIONS: `--impo
 describe('import from "dynamo-image"', () => {
   it('resolves through package.json exports, and loading it loads no Docker client', () => {
     const t = path.join(tmp, 'loads.txt');
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('dynamo-image'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: ROOT, env: { ...process.env, ...trace(t) } }).toString();
+    const out = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', "const m = await import('dynamo-image'); console.log(JSON.stringify(Object.keys(m).sort()))"],
+      { cwd: ROOT, env: { ...process.env, ...trace(t) } },
+    ).toString();
     const names = JSON.parse(out) as string[];
-    for (const n of ['planRecipe', 'renderDockerfile', 'dockerfileFromPlan', 'connectDocker', 'buildAndTest', 'testImage', 'publishImage', 'planRelease', 'applyRelease', 'buildPlatforms', 'expandRecipes', 'InputError', 'ISSUE_CODES']) expect(names).toContain(n);
+    for (const n of [
+      'planRecipe',
+      'renderDockerfile',
+      'dockerfileFromPlan',
+      'connectDocker',
+      'buildAndTest',
+      'testImage',
+      'publishImage',
+      'planRelease',
+      'applyRelease',
+      'buildPlatforms',
+      'expandRecipes',
+      'InputError',
+      'ISSUE_CODES',
+    ])
+      expect(names).toContain(n);
     const loaded = readFileSync(t, 'utf8');
     expect(loaded).toContain('/dist/index.js');
     for (const heavy of ['node_modules/dockerode', 'docker-modem', '@grpc', 'protobufjs']) expect(loaded).not.toContain(heavy);
@@ -41,7 +60,11 @@ describe('import from "dynamo-image"', () => {
     const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
     const r = (() => {
       try {
-        execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', consumer], { cwd: ROOT, stdio: 'pipe' });
+        execFileSync(
+          process.execPath,
+          [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', consumer],
+          { cwd: ROOT, stdio: 'pipe' },
+        );
         return '';
       } catch (e) {
         return (e as { stdout: Buffer }).stdout.toString();
@@ -52,7 +75,9 @@ describe('import from "dynamo-image"', () => {
 
   it('the package ships a LICENSE, and no source map that points at unshipped sources', () => {
     expect(readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toContain('Apache License');
-    const files = execFileSync('find', [path.join(ROOT, 'dist'), '-name', '*.map']).toString().trim();
+    const files = execFileSync('find', [path.join(ROOT, 'dist'), '-name', '*.map'])
+      .toString()
+      .trim();
     expect(files).toBe('');
   });
 });
@@ -62,7 +87,10 @@ describe('the example script builds the bundled example through the API', () => 
     const ex = privateExample('recipes/examples/echo-python', 'api');
     cleanups.push(ex.cleanup);
     cleanups.push(() => removeImages(`${ex.name}:0.1.0`));
-    const out = execFileSync(process.execPath, [path.join(ROOT, 'recipes/examples/echo-python/build-with-api.mjs'), ex.recipe], { cwd: ROOT, timeout: 300_000 }).toString();
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'recipes/examples/echo-python/build-with-api.mjs'), ex.recipe], {
+      cwd: ROOT,
+      timeout: 300_000,
+    }).toString();
     const r = JSON.parse(out);
     expect(r.upToDate).toBe(false);
     expect(r.tags).toEqual([`${ex.name}:0.1.0`]);

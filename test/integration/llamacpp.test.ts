@@ -29,7 +29,10 @@ describe('llama.cpp example (issue 23)', () => {
     const t = await runCli(['test', ex.recipe, '--json']);
     const rep = JSON.parse(t.stdout) as { results: { name: string; status: string }[] };
     for (const name of ['health', 'completions', 'chat completions', 'no Python and no curl in the image', 'the model is the pinned one'])
-      expect(rep.results.find((x) => x.name === name), name).toMatchObject({ status: 'passed' });
+      expect(
+        rep.results.find((x) => x.name === name),
+        name,
+      ).toMatchObject({ status: 'passed' });
     // The healthcheck the image carries is one the engine runs with the image's own wget.
     const hc = JSON.parse(docker(['image', 'inspect', '--format', '{{json .Config.Healthcheck}}', `${ex.name}:0.7.0`]).stdout) as { Test: string[] };
     expect(hc.Test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8080/health']);
@@ -41,7 +44,7 @@ describe('llama.cpp example (issue 23)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ upToDate: true, image: first.image });
   });
 
-  it('a chat-template edit rebuilds only its own layer: the model\'s and the engine\'s layers stay byte-identical', async () => {
+  it("a chat-template edit rebuilds only its own layer: the model's and the engine's layers stay byte-identical", async () => {
     const before = layersOf(first.image);
     appendFileSync(path.join(ex.dir, 'config', 'chat-template.jinja'), '{#- edited -#}\n');
     // The recipe pins the template's sha256: the build refuses the edit until pin records it.
@@ -61,7 +64,10 @@ describe('llama.cpp example (issue 23)', () => {
     expect(after.slice(0, -1)).toEqual(before.slice(0, -1));
     expect(after.at(-1)).not.toBe(before.at(-1));
     // The model came in its own COPY (a layer of its own).
-    const history = docker(['image', 'history', '--no-trunc', '--human=false', '--format', '{{json .}}', out.image]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { CreatedBy: string; Size: string });
+    const history = docker(['image', 'history', '--no-trunc', '--human=false', '--format', '{{json .}}', out.image])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { CreatedBy: string; Size: string });
     expect(history.some((h) => h.CreatedBy.includes('/opt/dynamo/staging-large/models/tiny-llama.gguf'))).toBe(true);
     // and the layer the edit rebuilt is the small files' (kilobytes), not one with the 485 KB model.
     const small = history.find((h) => h.CreatedBy.includes('/opt/dynamo/staging/ /'));

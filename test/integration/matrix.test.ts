@@ -83,15 +83,26 @@ describe('build --matrix on the real engine', () => {
   it('--variant builds one variant; an excluded one is refused with the reason', async () => {
     const ok = await runCli(['plan', 'recipes/vllm-runtime/recipe.yaml', '--variant', 'dynamo=1.6.2', '--json']);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ variant: { id: 'dynamo1.6.2' }, platforms: ['linux/amd64', 'linux/arm64'], base: { runtime: 'vllm/vllm-openai:v0.31.0' }, tags: ['vllm-runtime:1.6.2-dynamo1.6.2'], publish: { tags: ['{version}'] } });
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      variant: { id: 'dynamo1.6.2' },
+      platforms: ['linux/amd64', 'linux/arm64'],
+      base: { runtime: 'vllm/vllm-openai:v0.31.0' },
+      tags: ['vllm-runtime:1.6.2-dynamo1.6.2'],
+      publish: { tags: ['{version}'] },
+    });
     // A Dynamo release whose vLLM the recipe's engine range does not admit: that variant is dropped, with the reason.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-excluded-'));
     try {
       const recipe = path.join(dir, 'recipe.yaml');
-      writeFileSync(recipe, readFileSync(path.join(ROOT, 'recipes/vllm-runtime/recipe.yaml'), 'utf8').replace('dynamo: ["1.7.0", "1.6.2"]', 'dynamo: ["1.7.0", "1.6.2", "1.2.1"]'));
+      writeFileSync(
+        recipe,
+        readFileSync(path.join(ROOT, 'recipes/vllm-runtime/recipe.yaml'), 'utf8').replace('dynamo: ["1.7.0", "1.6.2"]', 'dynamo: ["1.7.0", "1.6.2", "1.2.1"]'),
+      );
       const bad = await runCli(['plan', recipe, '--variant', 'dynamo=1.2.1']);
       expect(bad.code).toBe(2);
-      expect(bad.stderr).toContain('variant dynamo1.2.1 is excluded: vllm >=0.31,<0.34 with Dynamo 1.2.1 is not a tested combination: that Dynamo release was tested with vllm 0.20.1');
+      expect(bad.stderr).toContain(
+        'variant dynamo1.2.1 is excluded: vllm >=0.31,<0.34 with Dynamo 1.2.1 is not a tested combination: that Dynamo release was tested with vllm 0.20.1',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -104,7 +115,27 @@ describe('init', () => {
 
   it('scaffolds a wheel backend from flags; the result validates and builds', async () => {
     const target = path.join(dir, 'wheel-backend');
-    const r = await runCli(['init', '--dir', target, '--wheel', 'recipes/examples/echo-python/wheels/echo_engine-0.1.0-py3-none-any.whl', '--name', 'init-echo', '--image-version', '2.0.0', '--entrypoint', 'echo-engine', '--command', 'serve --port 8000', '--port', '8000', '--base-image', 'dynamo-image-base/debian-python:bookworm', '--python', '3.11']);
+    const r = await runCli([
+      'init',
+      '--dir',
+      target,
+      '--wheel',
+      'recipes/examples/echo-python/wheels/echo_engine-0.1.0-py3-none-any.whl',
+      '--name',
+      'init-echo',
+      '--image-version',
+      '2.0.0',
+      '--entrypoint',
+      'echo-engine',
+      '--command',
+      'serve --port 8000',
+      '--port',
+      '8000',
+      '--base-image',
+      'dynamo-image-base/debian-python:bookworm',
+      '--python',
+      '3.11',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const text = readFileSync(path.join(target, 'recipe.yaml'), 'utf8');
     expect(text).toContain('name: init-echo');
@@ -134,7 +165,17 @@ describe('init', () => {
     const r = await runCli(['init', '--dir', target]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('init needs --wheel PATH or --binary PATH (no terminal to ask on)');
-    const bad = await runCli(['init', '--dir', target, '--wheel', 'recipes/examples/echo-python/wheels/echo_engine-0.1.0-py3-none-any.whl', '--cuda', '12.9', '--python', '3.11']);
+    const bad = await runCli([
+      'init',
+      '--dir',
+      target,
+      '--wheel',
+      'recipes/examples/echo-python/wheels/echo_engine-0.1.0-py3-none-any.whl',
+      '--cuda',
+      '12.9',
+      '--python',
+      '3.11',
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('ubuntu24.04 provides Python 3.12, not 3.11');
     expect(bad.stderr).toContain('nothing was written');
@@ -161,7 +202,10 @@ describe('init on a terminal', () => {
       [/base: a CUDA version .* \[12\.9\]: /, 'dynamo-image-base/debian-python:bookworm'],
       [/Python version \[3\.11\]: /, ''],
     ];
-    const child = spawn('script', ['-qec', `${process.execPath} bin/dynamo-image.js init --dir ${target}`, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qec', `${process.execPath} bin/dynamo-image.js init --dir ${target}`, '/dev/null'], {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let screen = '';
     let next = 0;
     const done = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -195,27 +239,57 @@ describe('build --matrix honours the build and publish flags (issue 11, point 2)
     const ex = privateExample('recipes/examples/echo-matrix', 'mxpub');
     try {
       const junit = path.join(ex.dir, 'matrix-junit.xml');
-      const r = await runCli(['build', '--matrix', ex.recipe, '--push', '--registry', reg.host, '-t', `${reg.host}/${ex.name}-extra:{variant}`, '--junit', junit, '--json', '--jobs', '2']);
+      const r = await runCli([
+        'build',
+        '--matrix',
+        ex.recipe,
+        '--push',
+        '--registry',
+        reg.host,
+        '-t',
+        `${reg.host}/${ex.name}-extra:{variant}`,
+        '--junit',
+        junit,
+        '--json',
+        '--jobs',
+        '2',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout) as { variants: { variant: string; result: string; published?: string[] }[] };
       expect(out.variants).toHaveLength(3);
       for (const v of out.variants) {
         const id = v.variant.split('/')[1]!;
-        expect(v.published!.join("\n")).toContain(`pushed ${reg.host}/${ex.name}:0.1.0-cuda${id.replace('cuda', '')}`);
+        expect(v.published!.join('\n')).toContain(`pushed ${reg.host}/${ex.name}:0.1.0-cuda${id.replace('cuda', '')}`);
         // skopeo (another client) reads each pushed tag; the extra tag is on the same image locally.
         const digest = skopeoDigest(`${reg.host}/${ex.name}:0.1.0-cuda${id.replace('cuda', '')}`);
         expect(digest).toMatch(/^sha256:/);
-        expect(docker(['image', 'inspect', '--format', '{{.Id}}', `${reg.host}/${ex.name}-extra:${id}`]).stdout.trim()).toBe(docker(['image', 'inspect', '--format', '{{.Id}}', `${ex.name}:0.1.0-${id}`]).stdout.trim());
+        expect(docker(['image', 'inspect', '--format', '{{.Id}}', `${reg.host}/${ex.name}-extra:${id}`]).stdout.trim()).toBe(
+          docker(['image', 'inspect', '--format', '{{.Id}}', `${ex.name}:0.1.0-${id}`]).stdout.trim(),
+        );
         // The -t tag is pushed too (issue 22, point 5), to the same manifest, and said so.
         expect(skopeoDigest(`${reg.host}/${ex.name}-extra:${id}`)).toBe(digest);
         expect(v.published).toContain(`pushed ${reg.host}/${ex.name}-extra:${id}@${digest}`);
         expect(r.stderr).toContain(`${v.variant}: pushed ${reg.host}/${ex.name}-extra:${id}@${digest}`);
       }
       // The JUnit file: one testsuite per variant, read by Python's own XML parser.
-      const suites = execFileSync('python3', ['-c', 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); print(len(r.findall("testsuite")), r.get("tests"))', junit]).toString().trim();
+      const suites = execFileSync('python3', [
+        '-c',
+        'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); print(len(r.findall("testsuite")), r.get("tests"))',
+        junit,
+      ])
+        .toString()
+        .trim();
       expect(suites).toBe('3 9');
       // Each suite names its variant and platform (issue 22, point 5).
-      const names = () => execFileSync('python3', ['-c', 'import sys, xml.etree.ElementTree as E; print("\\n".join(s.get("name") for s in E.parse(sys.argv[1]).getroot().findall("testsuite")))', junit]).toString().trim().split('\n');
+      const names = () =>
+        execFileSync('python3', [
+          '-c',
+          'import sys, xml.etree.ElementTree as E; print("\\n".join(s.get("name") for s in E.parse(sys.argv[1]).getroot().findall("testsuite")))',
+          junit,
+        ])
+          .toString()
+          .trim()
+          .split('\n');
       expect(names()).toEqual(out.variants.map((v) => `${v.variant} (linux/amd64)`).sort());
       // Again, nothing changed: every variant up to date, the file written from the outcomes on record.
       rmSync(junit);
@@ -232,7 +306,16 @@ describe('build --matrix honours the build and publish flags (issue 11, point 2)
   });
 
   it('--push with a -t that names no registry is refused before any build', async () => {
-    const r = await runCli(['build', '--matrix', 'recipes/examples/echo-matrix/recipe.yaml', '--push', '--registry', '127.0.0.1:9', '-t', 'local-only:{variant}']);
+    const r = await runCli([
+      'build',
+      '--matrix',
+      'recipes/examples/echo-matrix/recipe.yaml',
+      '--push',
+      '--registry',
+      '127.0.0.1:9',
+      '-t',
+      'local-only:{variant}',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('-t local-only:cuda');
     expect(r.stderr).toContain('with --push every -t is pushed, so it must name a registry');

@@ -28,16 +28,28 @@ beforeAll(async () => {
   // The base image as a registry serves it for several platforms: a manifest list of the two
   // locally made images.
   const digests: { platform: string; digest: string }[] = [];
-  for (const [platform, local] of [['linux/amd64', BASE], ['linux/arm64', `${BASE}-arm64`]] as const) {
+  for (const [platform, local] of [
+    ['linux/amd64', BASE],
+    ['linux/arm64', `${BASE}-arm64`],
+  ] as const) {
     const ref = `${reg.host}/base/debian-python:${platform.split('/')[1]}`;
     docker(['tag', local, ref]);
     docker(['push', ref]);
     cleanups.push(() => removeImages(ref));
-    digests.push({ platform, digest: execFileSync('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${ref}`]).toString().trim() });
+    digests.push({
+      platform,
+      digest: execFileSync('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${ref}`])
+        .toString()
+        .trim(),
+    });
   }
   const client = new RegistryClient(reg.host, { source: 'none', secret: null });
   const index = await buildIndex(client, 'base/debian-python', digests);
-  const target = { registry: reg.host, repository: 'base/debian-python', tags: [{ tag: 'bookworm', mutable: false, reference: `${reg.host}/base/debian-python:bookworm` }] };
+  const target = {
+    registry: reg.host,
+    repository: 'base/debian-python',
+    tags: [{ tag: 'bookworm', mutable: false, reference: `${reg.host}/base/debian-python:bookworm` }],
+  };
   await putIndex(client, target, index, new Map());
 }, 600_000);
 
@@ -52,12 +64,21 @@ describe('multi-platform images', () => {
       writeFileSync(path.join(ex.dir, 'lib', arch, 'platform.txt'), `built for ${arch}\n`);
       sha[arch] = createHash('sha256').update(`built for ${arch}\n`).digest('hex');
     }
-    ex.edit((t) => t.replace(/\nfiles:\n/, `\nfiles:\n  - source: lib/{arch}/platform.txt\n    destination: /opt/echo/platform.txt\n    sha256: { amd64: ${sha['amd64']}, arm64: ${sha['arm64']} }\n`));
     ex.edit((t) =>
-      `${t
-        .replace('image: dynamo-image-base/debian-python:bookworm', `image: ${reg.host}/base/debian-python:bookworm`)
-        .replace('platforms: [linux/amd64]', 'platforms: [linux/amd64, linux/arm64]')
-        .replace(/\n    - kind: serve[\s\S]*?(?=\n    - kind: command\n      name: a GPU)/, '')}\npublish:\n  registry: "${reg.host}"\n  tags: ["{version}", "{version_minor}"]\n`,
+      t.replace(
+        /\nfiles:\n/,
+        `\nfiles:\n  - source: lib/{arch}/platform.txt\n    destination: /opt/echo/platform.txt\n    sha256: { amd64: ${sha['amd64']}, arm64: ${sha['arm64']} }\n`,
+      ),
+    );
+    ex.edit(
+      (t) =>
+        `${t
+          .replace('image: dynamo-image-base/debian-python:bookworm', `image: ${reg.host}/base/debian-python:bookworm`)
+          .replace('platforms: [linux/amd64]', 'platforms: [linux/amd64, linux/arm64]')
+          .replace(
+            /\n    - kind: serve[\s\S]*?(?=\n    - kind: command\n      name: a GPU)/,
+            '',
+          )}\npublish:\n  registry: "${reg.host}"\n  tags: ["{version}", "{version_minor}"]\n`,
     );
     cleanups.push(() => removeImagesNamed(ex.name));
     const r = await runCli(['publish', ex.recipe, '--json'], { timeoutMs: 900_000 });
@@ -72,12 +93,33 @@ describe('multi-platform images', () => {
       expect(raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
     }
     // The registry API says the same digest for the tag.
-    const head = await fetch(`http://${reg.host}/v2/${ex.name}/manifests/0.1.0`, { method: 'HEAD', headers: { Accept: 'application/vnd.docker.distribution.manifest.list.v2+json' } });
+    const head = await fetch(`http://${reg.host}/v2/${ex.name}/manifests/0.1.0`, {
+      method: 'HEAD',
+      headers: { Accept: 'application/vnd.docker.distribution.manifest.list.v2+json' },
+    });
     expect(head.headers.get('docker-content-digest')).toBe(out.manifestList);
     // An arm64 container from the list, under emulation.
-    const run = docker(['run', '--rm', '--network', 'none', '--platform', 'linux/arm64', '--entrypoint', 'python3', `${reg.host}/${ex.name}:0.1.0`, '-c', 'import platform, echo_engine; print(platform.machine(), open("/opt/echo/platform.txt").read().strip())'], { allowFail: true });
+    const run = docker(
+      [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--platform',
+        'linux/arm64',
+        '--entrypoint',
+        'python3',
+        `${reg.host}/${ex.name}:0.1.0`,
+        '-c',
+        'import platform, echo_engine; print(platform.machine(), open("/opt/echo/platform.txt").read().strip())',
+      ],
+      { allowFail: true },
+    );
     expect(run.stdout.trim(), run.stderr).toBe('aarch64 built for arm64');
-    const amd = docker(['run', '--rm', '--network', 'none', '--platform', 'linux/amd64', '--entrypoint', 'cat', `${reg.host}/${ex.name}:0.1.0`, '/opt/echo/platform.txt'], { allowFail: true });
+    const amd = docker(
+      ['run', '--rm', '--network', 'none', '--platform', 'linux/amd64', '--entrypoint', 'cat', `${reg.host}/${ex.name}:0.1.0`, '/opt/echo/platform.txt'],
+      { allowFail: true },
+    );
     expect(amd.stdout.trim(), amd.stderr).toBe('built for amd64');
     // A fresh runner re-running the publish: nothing built or pushed.
     removeImagesNamed(ex.name);
@@ -108,16 +150,22 @@ describe('multi-platform images', () => {
   it('CI with a runner per platform: `--platform` jobs push TAG-ARCH, one `--merge` job assembles the lists', async () => {
     const ex = privateExample('recipes/examples/echo-python', 'merge');
     cleanups.push(ex.cleanup);
-    ex.edit((t) =>
-      `${t
-        .replace('image: dynamo-image-base/debian-python:bookworm', `image: ${reg.host}/base/debian-python:bookworm`)
-        .replace('platforms: [linux/amd64]', 'platforms: [linux/amd64, linux/arm64]')
-        .replace(/\n    - kind: serve[\s\S]*?(?=\n    - kind: command\n      name: a GPU)/, '')}\npublish:\n  registry: "${reg.host}"\n`,
+    ex.edit(
+      (t) =>
+        `${t
+          .replace('image: dynamo-image-base/debian-python:bookworm', `image: ${reg.host}/base/debian-python:bookworm`)
+          .replace('platforms: [linux/amd64]', 'platforms: [linux/amd64, linux/arm64]')
+          .replace(/\n    - kind: serve[\s\S]*?(?=\n    - kind: command\n      name: a GPU)/, '')}\npublish:\n  registry: "${reg.host}"\n`,
     );
     cleanups.push(() => removeImagesNamed(ex.name));
     // The GitHub matrix: one job per platform, and the variant once in the merge list.
-    const gh = JSON.parse((await runCli(['matrix', ex.recipe, '--format', 'github'])).stdout) as { include: { platformArg: string; runner: string; command: string }[] };
-    expect(gh.include.map((e) => [e.platformArg, e.runner])).toEqual([['linux/amd64', 'ubuntu-24.04'], ['linux/arm64', 'ubuntu-24.04-arm']]);
+    const gh = JSON.parse((await runCli(['matrix', ex.recipe, '--format', 'github'])).stdout) as {
+      include: { platformArg: string; runner: string; command: string }[];
+    };
+    expect(gh.include.map((e) => [e.platformArg, e.runner])).toEqual([
+      ['linux/amd64', 'ubuntu-24.04'],
+      ['linux/arm64', 'ubuntu-24.04-arm'],
+    ]);
     expect(gh.include[1]!.command).toContain('--platform linux/arm64');
     const merge = JSON.parse((await runCli(['matrix', ex.recipe, '--format', 'github-merge'])).stdout) as { include: { command: string }[] };
     expect(merge.include).toHaveLength(1);
@@ -135,16 +183,27 @@ describe('multi-platform images', () => {
     expect(m.code, m.stderr).toBe(0);
     const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${reg.host}/${ex.name}:0.1.0`]).toString());
     expect(raw.manifests.map((x: { platform: { architecture: string } }) => x.platform.architecture)).toEqual(['amd64', 'arm64']);
-    expect(JSON.parse(m.stdout).manifestList).toBe(`sha256:${createHash('sha256').update(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${reg.host}/${ex.name}:0.1.0`])).digest('hex')}`);
+    expect(JSON.parse(m.stdout).manifestList).toBe(
+      `sha256:${createHash('sha256')
+        .update(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${reg.host}/${ex.name}:0.1.0`]))
+        .digest('hex')}`,
+    );
   }, 900_000);
 
   it('one engine binary per platform (bin/{arch}/engine): each image gets its own file, each file is checked against its own platform', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-per-arch-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     // Two real executables: each base image's own /usr/bin/true (the arm64 one read under emulation).
-    for (const [arch, image] of [['amd64', BASE], ['arm64', `${BASE}-arm64`]] as const) {
+    for (const [arch, image] of [
+      ['amd64', BASE],
+      ['arm64', `${BASE}-arm64`],
+    ] as const) {
       mkdirSync(path.join(dir, 'bin', arch), { recursive: true });
-      writeFileSync(path.join(dir, 'bin', arch, 'engine'), execFileSync('docker', ['run', '--rm', '--network', 'none', '--platform', `linux/${arch}`, image, 'cat', '/usr/bin/true']), { mode: 0o755 });
+      writeFileSync(
+        path.join(dir, 'bin', arch, 'engine'),
+        execFileSync('docker', ['run', '--rm', '--network', 'none', '--platform', `linux/${arch}`, image, 'cat', '/usr/bin/true']),
+        { mode: 0o755 },
+      );
     }
     const name = `per-arch-${process.pid}`;
     cleanups.push(() => removeImagesNamed(name));
@@ -186,7 +245,23 @@ smoke:
     expect(r.code, r.stderr).toBe(0);
     for (const p of JSON.parse(r.stdout).platforms) expect(p.smoke).toMatchObject({ ran: true, failed: 0 });
     // Each platform's image holds its own file: the ELF header's machine (0x3e x86-64, 0xb7 AArch64).
-    const machine = (arch: string) => docker(['run', '--rm', '--network', 'none', '--platform', `linux/${arch}`, '--entrypoint', 'od', `${name}:1.0.0-${arch}`, '-An', '-tx1', '-j18', '-N1', '/opt/engine/bin/engine']).stdout.trim();
+    const machine = (arch: string) =>
+      docker([
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--platform',
+        `linux/${arch}`,
+        '--entrypoint',
+        'od',
+        `${name}:1.0.0-${arch}`,
+        '-An',
+        '-tx1',
+        '-j18',
+        '-N1',
+        '/opt/engine/bin/engine',
+      ]).stdout.trim();
     expect(machine('amd64')).toBe('3e');
     expect(machine('arm64')).toBe('b7');
     // The classic builder gets TARGETARCH from us.
@@ -198,6 +273,8 @@ smoke:
     await runCli(['pin', recipe]);
     const bad = await runCli(['validate', recipe]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('error[input.platform-mismatch]: engine.binary.path: "bin/amd64/engine" is an ELF executable for linux/arm64, not linux/amd64');
+    expect(bad.stderr).toContain(
+      'error[input.platform-mismatch]: engine.binary.path: "bin/amd64/engine" is an ELF executable for linux/arm64, not linux/amd64',
+    );
   }, 900_000);
 });

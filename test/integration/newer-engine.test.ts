@@ -32,7 +32,11 @@ function setDriver(version: string) {
 }
 
 beforeAll(async () => {
-  const dockerd = execFileSync('bash', [path.join(ROOT, 'scripts/newer-engine.sh'), STATE], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 }).toString().trim().split('\n').pop()!;
+  const dockerd = execFileSync('bash', [path.join(ROOT, 'scripts/newer-engine.sh'), STATE], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 })
+    .toString()
+    .trim()
+    .split('\n')
+    .pop()!;
   const specs = path.join(dir, 'cdi');
   mkdirSync(specs);
   mkdirSync(fake);
@@ -123,7 +127,8 @@ describe('Docker Engine 26 (Debian trixie)', () => {
     const r = await runCli(['build', ex.recipe, '--builder', 'buildkit', '--network', 'host', '--no-test', '--progress', 'plain'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('RUN --network=none');
-    const read = (f: string) => docker(['-H', engine.host, 'run', '--rm', '--network', 'none', '--entrypoint', 'cat', `${ex.name}:0.1.0`, `/opt/netcheck/${f}`]).stdout;
+    const read = (f: string) =>
+      docker(['-H', engine.host, 'run', '--rm', '--network', 'none', '--entrypoint', 'cat', `${ex.name}:0.1.0`, `/opt/netcheck/${f}`]).stdout;
     expect(read('online')).toBe('reached');
     expect(read('offline')).toBe('unreachable');
     expect(probe.connections()).toBe(1);

@@ -16,12 +16,18 @@ describe('engines without Python', () => {
   it('a binary engine builds on a base with no python3 and passes its smoke tests; no venv, no python3 added', async () => {
     expect(runIn('dynamo-image-base/debian:bookworm', ['sh', '-c', 'command -v python3 || echo none']).stdout.trim()).toBe('none');
     // The serve test needs python3 or curl inside the image; this base has neither, so it goes.
-    ex.edit((t) => t.replace('dynamo-image-base/debian-python:bookworm', 'dynamo-image-base/debian:bookworm').replace(/    - kind: serve[\s\S]*?equals: ok \}\n/, ''));
+    ex.edit((t) =>
+      t.replace('dynamo-image-base/debian-python:bookworm', 'dynamo-image-base/debian:bookworm').replace(/    - kind: serve[\s\S]*?equals: ok \}\n/, ''),
+    );
     const r = await runCli(['build', ex.recipe, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.smoke.passed).toBeGreaterThanOrEqual(2);
-    const look = runIn(`${ex.name}:0.2.0`, ['sh', '-c', 'command -v python3 || echo no-python; ls /opt/dynamo/venv 2>/dev/null || echo no-venv; tokenecho --version']);
+    const look = runIn(`${ex.name}:0.2.0`, [
+      'sh',
+      '-c',
+      'command -v python3 || echo no-python; ls /opt/dynamo/venv 2>/dev/null || echo no-venv; tokenecho --version',
+    ]);
     expect(look.stdout).toBe('no-python\nno-venv\ntokenecho 0.2.0\n');
     const img = inspectImage(`${ex.name}:0.2.0`);
     expect(img.Config.Env.some((e) => e.startsWith('VIRTUAL_ENV='))).toBe(false);

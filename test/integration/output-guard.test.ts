@@ -34,11 +34,18 @@ afterAll(() => {
   rmSync(secretFile, { force: true });
 });
 
-const build = (progress: string, env: NodeJS.ProcessEnv = {}) => runCli(['build', ex.recipe, '--builder', 'buildkit', '--no-test', '--progress', progress, '--secret', `id=tok,src=${secretFile}`], { env });
+const build = (progress: string, env: NodeJS.ProcessEnv = {}) =>
+  runCli(['build', ex.recipe, '--builder', 'buildkit', '--no-test', '--progress', progress, '--secret', `id=tok,src=${secretFile}`], { env });
 
 /** No secret anywhere but in the ::add-mask:: lines that tell GitHub to mask it. */
 function expectNoSecret(r: CliResult) {
-  for (const s of [r.stdout, r.stderr.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')]) {
+  for (const s of [
+    r.stdout,
+    r.stderr
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n'),
+  ]) {
     expect(s).not.toContain(SECRET);
     expect(s).not.toContain(URL_FORM);
     expect(s).not.toContain(B64_FORM);
@@ -56,7 +63,7 @@ describe('output is data, never control (points 4-5)', () => {
     expect(r.stderr).toContain('***');
   });
 
-  it('GitHub: foreign text inside stop-commands with a random token; the tool\'s own commands outside; ::add-mask:: first', async () => {
+  it("GitHub: foreign text inside stop-commands with a random token; the tool's own commands outside; ::add-mask:: first", async () => {
     const r = await build('plain', { GITHUB_ACTIONS: 'true' });
     expect(r.code, r.stderr).toBe(1);
     expectNoSecret(r);

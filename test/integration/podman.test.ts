@@ -53,7 +53,10 @@ describe('Podman 4.3 (Docker-compatible API)', () => {
     expect(tagged.Id.replace(/^(sha256:)?/, 'sha256:')).toBe(out.image);
     expect(tagged.Config).toMatchObject({ User: '1000:0', Entrypoint: ['echo-engine'] });
     // What made the bug possible: the framework stage's image carries the same build key.
-    const keyed = pm.podman(['images', '--all', '--filter', `label=dev.dynamo-image.build-key=${out.buildKey}`, '--format', '{{.ID}}']).trim().split('\n');
+    const keyed = pm
+      .podman(['images', '--all', '--filter', `label=dev.dynamo-image.build-key=${out.buildKey}`, '--format', '{{.ID}}'])
+      .trim()
+      .split('\n');
     expect(keyed.length).toBeGreaterThan(1);
   });
 

@@ -7,7 +7,11 @@ import { privateExample, removeImages } from '../support/docker.js';
 // The progress view on a real pseudo-terminal (util-linux `script`), building on the real engine.
 
 function onPty(cmd: string, env: Record<string, string>): string {
-  return execFileSync('script', ['-qec', cmd, '/dev/null'], { cwd: ROOT, env: { ...process.env, CI: '', GITHUB_ACTIONS: '', DYNAMO_IMAGE_NO_FAST_PATH: '1', ...env }, timeout: 300_000 }).toString();
+  return execFileSync('script', ['-qec', cmd, '/dev/null'], {
+    cwd: ROOT,
+    env: { ...process.env, CI: '', GITHUB_ACTIONS: '', DYNAMO_IMAGE_NO_FAST_PATH: '1', ...env },
+    timeout: 300_000,
+  }).toString();
 }
 
 describe('progress on a terminal', () => {

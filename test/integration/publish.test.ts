@@ -16,7 +16,8 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-const PUBLISH = (registry: string, extra = '') => `\npublish:\n  registry: "${registry}"\n  tags: ["{version}", "{version}-{framework}-py"]\n  mutableTags: [latest]\n${extra}`;
+const PUBLISH = (registry: string, extra = '') =>
+  `\npublish:\n  registry: "${registry}"\n  tags: ["{version}", "{version}-{framework}-py"]\n  mutableTags: [latest]\n${extra}`;
 const FAST_RETRIES = { DYNAMO_IMAGE_RETRIES: '3', DYNAMO_IMAGE_RETRY_BASE_MS: '200' };
 
 function example(registry: string, opts: { version?: string } = {}) {
@@ -207,7 +208,10 @@ describe('a registry with htpasswd (bcrypt) auth', () => {
   };
 
   it('credentials from a docker config file (auths, base64 user:password)', async () => {
-    writeFileSync(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${creds.username}:${SECRET}`).toString('base64') } } }));
+    writeFileSync(
+      path.join(dockerConfig, 'config.json'),
+      JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${creds.username}:${SECRET}`).toString('base64') } } }),
+    );
     const ex = example(reg.host);
     const r = await runCli(['publish', ex.recipe, '--json'], { env: { DOCKER_CONFIG: dockerConfig } });
     expect(r.code, r.stderr).toBe(0);
@@ -219,7 +223,9 @@ describe('a registry with htpasswd (bcrypt) auth', () => {
 
   it('credentials from the environment (for CI)', async () => {
     const ex = example(reg.host);
-    const r = await runCli(['publish', ex.recipe, '--json'], { env: { DOCKER_CONFIG: path.join(dockerConfig, 'none'), DYNAMO_IMAGE_REGISTRY_USERNAME: creds.username, DYNAMO_IMAGE_REGISTRY_PASSWORD: SECRET } });
+    const r = await runCli(['publish', ex.recipe, '--json'], {
+      env: { DOCKER_CONFIG: path.join(dockerConfig, 'none'), DYNAMO_IMAGE_REGISTRY_USERNAME: creds.username, DYNAMO_IMAGE_REGISTRY_PASSWORD: SECRET },
+    });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.credentials).toBe('environment (DYNAMO_IMAGE_REGISTRY_USERNAME, DYNAMO_IMAGE_REGISTRY_PASSWORD)');
@@ -234,9 +240,18 @@ describe('a registry with htpasswd (bcrypt) auth', () => {
   it('a wrong password fails fast, naming the registry and the credential source', async () => {
     const ex = example(reg.host);
     const started = Date.now();
-    const r = await runCli(['publish', ex.recipe], { env: { ...FAST_RETRIES, DOCKER_CONFIG: path.join(dockerConfig, 'none'), DYNAMO_IMAGE_REGISTRY_USERNAME: creds.username, DYNAMO_IMAGE_REGISTRY_PASSWORD: 'wrong-password-123' } });
+    const r = await runCli(['publish', ex.recipe], {
+      env: {
+        ...FAST_RETRIES,
+        DOCKER_CONFIG: path.join(dockerConfig, 'none'),
+        DYNAMO_IMAGE_REGISTRY_USERNAME: creds.username,
+        DYNAMO_IMAGE_REGISTRY_PASSWORD: 'wrong-password-123',
+      },
+    });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error[registry.unauthorized]: ${reg.host} refused the request (HTTP 401) with credentials from environment (DYNAMO_IMAGE_REGISTRY_USERNAME, DYNAMO_IMAGE_REGISTRY_PASSWORD)`);
+    expect(r.stderr).toContain(
+      `error[registry.unauthorized]: ${reg.host} refused the request (HTTP 401) with credentials from environment (DYNAMO_IMAGE_REGISTRY_USERNAME, DYNAMO_IMAGE_REGISTRY_PASSWORD)`,
+    );
     expect(r.stderr).not.toMatch(/retry \d/);
     expect(Date.now() - started).toBeLessThan(30_000);
     noSecret(r.stdout, r.stderr);
@@ -269,7 +284,9 @@ describe('a registry with bearer-token auth (a token service on 127.0.0.1)', () 
 
   it('publishes and verifies through bearer tokens', async () => {
     const ex = example(reg.host);
-    const r = await runCli(['publish', ex.recipe, '--json'], { env: { DYNAMO_IMAGE_REGISTRY_USERNAME: creds.username, DYNAMO_IMAGE_REGISTRY_PASSWORD: creds.password } });
+    const r = await runCli(['publish', ex.recipe, '--json'], {
+      env: { DYNAMO_IMAGE_REGISTRY_USERNAME: creds.username, DYNAMO_IMAGE_REGISTRY_PASSWORD: creds.password },
+    });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.pushed).toHaveLength(3);
@@ -283,7 +300,9 @@ describe('a registry with bearer-token auth (a token service on 127.0.0.1)', () 
 
   it('wrong credentials: the token service refuses, and so do we, at once', async () => {
     const ex = example(reg.host);
-    const r = await runCli(['publish', ex.recipe], { env: { ...FAST_RETRIES, DYNAMO_IMAGE_REGISTRY_USERNAME: creds.username, DYNAMO_IMAGE_REGISTRY_PASSWORD: 'nope' } });
+    const r = await runCli(['publish', ex.recipe], {
+      env: { ...FAST_RETRIES, DYNAMO_IMAGE_REGISTRY_USERNAME: creds.username, DYNAMO_IMAGE_REGISTRY_PASSWORD: 'nope' },
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error[registry.unauthorized]: ${reg.host} refused the request (HTTP 401) with credentials from environment`);
     expect(r.stderr).not.toMatch(/retry \d/);

@@ -29,7 +29,10 @@ async function hostile(address?: string): Promise<HostileRegistry> {
 function recipeOn(host: string, publishTo = '127.0.0.1:1') {
   const ex = privateExample('recipes/examples/echo-python', 'trust');
   cleanups.push(ex.cleanup);
-  ex.edit((t) => `${t.replace('image: dynamo-image-base/debian-python:bookworm', `image: ${host}/base/debian-python:bookworm`)}\npublish:\n  registry: "${publishTo}"\n`);
+  ex.edit(
+    (t) =>
+      `${t.replace('image: dynamo-image-base/debian-python:bookworm', `image: ${host}/base/debian-python:bookworm`)}\npublish:\n  registry: "${publishTo}"\n`,
+  );
   return ex;
 }
 

@@ -26,7 +26,10 @@ beforeAll(async () => {
     const ok = auth.startsWith('Basic ') && Buffer.from(auth.slice(6), 'base64').toString().endsWith(`:${TOKEN}`);
     seen.push(`${req.method} ${req.url} ${ok ? 'authorized' : 'refused'}`);
     if (!ok) return void res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"' }).end();
-    if (req.url === '/simple/tally-count/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<a href="/files/tally_count-0.3.1-py3-none-any.whl">tally_count-0.3.1-py3-none-any.whl</a>');
+    if (req.url === '/simple/tally-count/')
+      return void res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<a href="/files/tally_count-0.3.1-py3-none-any.whl">tally_count-0.3.1-py3-none-any.whl</a>');
     if (req.url === '/files/tally_count-0.3.1-py3-none-any.whl') return void res.writeHead(200).end(readFileSync(WHEEL));
     res.writeHead(404).end();
   });
@@ -48,17 +51,42 @@ describe('build secrets', () => {
     const file = path.join(ex.dir, '..', `${path.basename(ex.dir)}-token`);
     writeFileSync(file, TOKEN);
     try {
-      const r = await runCli(['build', ex.recipe, '--builder', 'buildkit', '--network', 'host', '--secret', `id=index_token,src=${file}`, '--no-test', '--json', '--progress', 'plain']);
+      const r = await runCli([
+        'build',
+        ex.recipe,
+        '--builder',
+        'buildkit',
+        '--network',
+        'host',
+        '--secret',
+        `id=index_token,src=${file}`,
+        '--no-test',
+        '--json',
+        '--progress',
+        'plain',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       expect(seen.some((s) => s.endsWith('authorized'))).toBe(true);
       expect(runIn(`${ex.name}:0.1.0`, ['python3', '-c', 'import tally_count; print(tally_count.count("ab"))']).stdout.trim()).toBe('2');
       // Nowhere: CLI output, plan, image config/history/labels, every layer (docker save).
       const plan = await runCli(['plan', ex.recipe, '--json']);
-      for (const text of [r.stdout, r.stderr, plan.stdout, docker(['image', 'inspect', `${ex.name}:0.1.0`]).stdout, docker(['history', '--no-trunc', `${ex.name}:0.1.0`]).stdout]) expect(text).not.toContain(TOKEN);
-      const saved = execFileSync('sh', ['-c', `docker save ${ex.name}:0.1.0 | tar -xO --wildcards '*' 2>/dev/null | grep -a -c '${TOKEN}' || true`]).toString().trim();
+      for (const text of [
+        r.stdout,
+        r.stderr,
+        plan.stdout,
+        docker(['image', 'inspect', `${ex.name}:0.1.0`]).stdout,
+        docker(['history', '--no-trunc', `${ex.name}:0.1.0`]).stdout,
+      ])
+        expect(text).not.toContain(TOKEN);
+      const saved = execFileSync('sh', ['-c', `docker save ${ex.name}:0.1.0 | tar -xO --wildcards '*' 2>/dev/null | grep -a -c '${TOKEN}' || true`])
+        .toString()
+        .trim();
       expect(saved).toBe('0');
       // From the environment too (a rebuild: the step is cached, the secret is still served).
-      const e = await runCli(['build', ex.recipe, '--builder', 'buildkit', '--network', 'host', '--force', '--no-cache', '--secret', 'id=index_token,env=INDEX_TOKEN', '--no-test'], { env: { INDEX_TOKEN: TOKEN } });
+      const e = await runCli(
+        ['build', ex.recipe, '--builder', 'buildkit', '--network', 'host', '--force', '--no-cache', '--secret', 'id=index_token,env=INDEX_TOKEN', '--no-test'],
+        { env: { INDEX_TOKEN: TOKEN } },
+      );
       expect(e.code, e.stderr).toBe(0);
       expect(e.stderr).not.toContain(TOKEN);
     } finally {

@@ -72,13 +72,23 @@ describe('every kind, passing and failing (test/fixtures/smoke/mixed.yaml)', () 
 
   it('the JUnit file parses and its counts match the summary', () => {
     // Read by an independent XML parser (Python's), not by our own code.
-    const counts = execFileSync('python3', ['-c', `
+    const counts = execFileSync(
+      'python3',
+      [
+        '-c',
+        `
 import sys, xml.etree.ElementTree as ET
 root = ET.fromstring(sys.stdin.read())
 cases = root.findall('.//testcase')
 print(len(cases), sum(1 for c in cases if c.find('failure') is not None), sum(1 for c in cases if c.find('skipped') is not None), root.get('tests'), root.get('failures'), root.get('skipped'))
 print(root.find('.//testcase[@name="skip: gpu"]/skipped').get('message'))
-`], { input: junit }).toString().trim().split('\n');
+`,
+      ],
+      { input: junit },
+    )
+      .toString()
+      .trim()
+      .split('\n');
     expect(counts[0]).toBe(`${report.results.length} ${report.failed} ${report.skipped} ${report.results.length} ${report.failed} ${report.skipped}`);
     expect(counts[1]).toBe('no GPU runtime or CDI GPU device on this Docker host');
   });
@@ -103,7 +113,10 @@ describe('limits and GPUs', () => {
     expect(JSON.parse(auto.stdout).results[0]).toMatchObject({ status: 'skipped', reason: 'no GPU runtime or CDI GPU device on this Docker host' });
     const req = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-only.yaml', '--gpu', 'require', '--json']);
     expect(req.code).toBe(1);
-    expect(JSON.parse(req.stdout).results[0]).toMatchObject({ status: 'failed', reason: '--gpu require: no GPU runtime or CDI GPU device on this Docker host' });
+    expect(JSON.parse(req.stdout).results[0]).toMatchObject({
+      status: 'failed',
+      reason: '--gpu require: no GPU runtime or CDI GPU device on this Docker host',
+    });
     const off = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-only.yaml', '--gpu', 'off', '--json']);
     expect(JSON.parse(off.stdout).results[0]).toMatchObject({ status: 'skipped', reason: 'GPU tests are off (--gpu off)' });
     // The human report says why, too.
@@ -118,7 +131,9 @@ describe('limits and GPUs', () => {
     // stand-in script; no GPU exists on this machine and none was used.
     const standin = await startSecondEngine([IMAGE], { gpuHook: true });
     try {
-      const r = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-only.yaml', '--json', '--gpu', 'require'], { env: { DOCKER_HOST: standin.host } });
+      const r = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-only.yaml', '--json', '--gpu', 'require'], {
+        env: { DOCKER_HOST: standin.host },
+      });
       expect(r.code, r.stderr).toBe(0);
       const rep = JSON.parse(r.stdout) as SmokeReport;
       expect(rep.gpu.available).toBe(true);
@@ -128,7 +143,9 @@ describe('limits and GPUs', () => {
       expect(docker(['-H', standin.host, 'ps', '-aq']).stdout.trim()).toBe('');
       // --gpu-devices asks for some devices by id; the engine's NVIDIA driver hands the ids to the
       // container as NVIDIA_VISIBLE_DEVICES (again: what was requested, not a GPU).
-      const some = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-devices.yaml', '--json', '--gpu-devices', '1,3'], { env: { DOCKER_HOST: standin.host } });
+      const some = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/gpu-devices.yaml', '--json', '--gpu-devices', '1,3'], {
+        env: { DOCKER_HOST: standin.host },
+      });
       expect(some.code, some.stdout + some.stderr).toBe(0);
       expect(JSON.parse(some.stdout).results[0]).toMatchObject({ status: 'passed' });
     } finally {
@@ -165,7 +182,9 @@ describe('build runs the smoke tests before tagging', () => {
     const c = copyRecipeDir('recipes/examples/echo-python');
     try {
       const name = `it-smoke-fail-${Date.now().toString(36)}`;
-      const text = readFileSync(c.recipe, 'utf8').replace(/^name: .*$/m, `name: ${name}`).replace('version: { constraint: "==0.1.0" }', 'version: { constraint: "==9.9.9" }');
+      const text = readFileSync(c.recipe, 'utf8')
+        .replace(/^name: .*$/m, `name: ${name}`)
+        .replace('version: { constraint: "==0.1.0" }', 'version: { constraint: "==9.9.9" }');
       writeFileSync(c.recipe, text);
       const r = await runCli(['build', c.recipe, '--quiet']);
       expect(r.code).toBe(1);
@@ -206,7 +225,9 @@ describe('build runs the smoke tests before tagging', () => {
   it('bad test definitions are validation errors with file and line', async () => {
     const r = await runCli(['test', IMAGE, '--tests', 'test/fixtures/smoke/bad-tests.yaml']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('test/fixtures/smoke/bad-tests.yaml:5:24: error[recipe.schema]: tests[0].stdout.matches: "([" is not a valid regular expression');
+    expect(r.stderr).toContain(
+      'test/fixtures/smoke/bad-tests.yaml:5:24: error[recipe.schema]: tests[0].stdout.matches: "([" is not a valid regular expression',
+    );
     expect(r.stderr).toMatch(/bad-tests\.yaml:6:\d+: error\[recipe\.schema\]: tests\[1\]\.kind: Invalid discriminator value/);
     expect(r.stderr).toMatch(/bad-tests\.yaml:11:\d+: error\[recipe\.schema\]: tests\[2\]\.timeout: "0s" must be greater than zero/);
     expect(r.stderr).toMatch(/bad-tests\.yaml:14:\d+: error\[recipe\.schema\]: tests\[3\]\.distributions\.pip: "=>1" is not a version/);

@@ -22,7 +22,11 @@ describe('build steps', () => {
     stage: runtime\n    run: echo "runtime step ran as $(id -u)" > /etc/runtime-step.txt\n`,
     );
     const plan = JSON.parse((await runCli(['plan', ex.recipe, '--json'])).stdout);
-    expect(plan.steps.map((s: { stage: string; network: boolean }) => `${s.stage}:${s.network}`)).toEqual(['framework:false', 'framework:false', 'runtime:false']);
+    expect(plan.steps.map((s: { stage: string; network: boolean }) => `${s.stage}:${s.network}`)).toEqual([
+      'framework:false',
+      'framework:false',
+      'runtime:false',
+    ]);
     const r = await runCli(['build', ex.recipe, '--no-test', '--json', '--builder', 'buildkit']);
     expect(r.code, r.stderr).toBe(0);
     const out = runIn(`${ex.name}:0.1.0`, ['sh', '-c', 'cat /etc/built/info.txt /etc/runtime-step.txt']);

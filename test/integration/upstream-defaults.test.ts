@@ -49,7 +49,7 @@ describe('upstream defaults', () => {
 });
 
 describe('layers (issue 10, point 3)', () => {
-  it('editing a small config file leaves the engine binary\'s layer byte-identical', async () => {
+  it("editing a small config file leaves the engine binary's layer byte-identical", async () => {
     const { privateExample, removeImagesNamed } = await import('../support/docker.js');
     const { mkdirSync } = await import('node:fs');
     const ex = privateExample('recipes/examples/echo-binary', 'layers');

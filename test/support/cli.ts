@@ -13,7 +13,16 @@ export interface CliResult {
 }
 
 /** Runs the built CLI as a user would (npm test builds dist/ first). */
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (chunk: string, kill: (sig: NodeJS.Signals) => void) => void; onStart?: (kill: (sig: NodeJS.Signals) => void) => void; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    onStderr?: (chunk: string, kill: (sig: NodeJS.Signals) => void) => void;
+    onStart?: (kill: (sig: NodeJS.Signals) => void) => void;
+    timeoutMs?: number;
+  } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? ROOT,

@@ -22,13 +22,26 @@ export function imageExists(ref: string): boolean {
   return docker(['image', 'inspect', ref], { allowFail: true }).code === 0;
 }
 
-export function inspectImage(ref: string): { Config: { User: string; WorkingDir: string; Env: string[]; Entrypoint: string[]; Cmd: string[]; Labels: Record<string, string>; ExposedPorts?: Record<string, unknown> }; Id: string } {
+export function inspectImage(ref: string): {
+  Config: {
+    User: string;
+    WorkingDir: string;
+    Env: string[];
+    Entrypoint: string[];
+    Cmd: string[];
+    Labels: Record<string, string>;
+    ExposedPorts?: Record<string, unknown>;
+  };
+  Id: string;
+} {
   return JSON.parse(docker(['image', 'inspect', ref]).stdout)[0];
 }
 
 /** Runs a throwaway container (network none) and returns its output; --rm removes it. */
 export function runIn(image: string, argv: string[], opts: { user?: string } = {}): { code: number; stdout: string; stderr: string } {
-  return docker(['run', '--rm', '--network', 'none', ...(opts.user ? ['--user', opts.user] : []), '--entrypoint', argv[0]!, image, ...argv.slice(1)], { allowFail: true });
+  return docker(['run', '--rm', '--network', 'none', ...(opts.user ? ['--user', opts.user] : []), '--entrypoint', argv[0]!, image, ...argv.slice(1)], {
+    allowFail: true,
+  });
 }
 
 /** Runs the image's own entrypoint and command. */
@@ -52,7 +65,10 @@ export function copyRecipeDir(rel: string): { dir: string; recipe: string; clean
 }
 
 /** A private copy of an example with a unique image name; `edit` rewrites the recipe text. */
-export function privateExample(example: string, prefix = 'it'): { dir: string; recipe: string; name: string; cleanup: () => void; edit: (fn: (text: string) => string) => void } {
+export function privateExample(
+  example: string,
+  prefix = 'it',
+): { dir: string; recipe: string; name: string; cleanup: () => void; edit: (fn: (text: string) => string) => void } {
   const c = copyRecipeDir(example);
   const name = `${prefix}-${path.basename(example)}-${Math.random().toString(36).slice(2, 8)}`;
   const edit = (fn: (text: string) => string) => writeFileSync(c.recipe, fn(readFileSync(c.recipe, 'utf8')));
@@ -62,5 +78,9 @@ export function privateExample(example: string, prefix = 'it'): { dir: string; r
 
 /** Removes every local image whose repository:tag contains `fragment` (a test's unique name). */
 export function removeImagesNamed(fragment: string): void {
-  removeImages(...docker(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((r) => r.includes(fragment)));
+  removeImages(
+    ...docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])
+      .stdout.split('\n')
+      .filter((r) => r.includes(fragment)),
+  );
 }

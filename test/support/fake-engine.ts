@@ -25,7 +25,18 @@ export class FakeEngine implements Engine {
   pushDigest = `sha256:${'d'.repeat(64)}`;
 
   async info(): Promise<EngineInfo> {
-    return { endpoint: 'fake://', serverVersion: 'fake', kind: 'docker', apiVersion: '1.45', os: 'linux', arch: 'amd64', buildkit: true, runNetwork: true, local: false, gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [] } };
+    return {
+      endpoint: 'fake://',
+      serverVersion: 'fake',
+      kind: 'docker',
+      apiVersion: '1.45',
+      os: 'linux',
+      arch: 'amd64',
+      buildkit: true,
+      runNetwork: true,
+      local: false,
+      gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [] },
+    };
   }
 
   async build(req: BuildRequest): Promise<{ imageId: string }> {
@@ -50,7 +61,23 @@ export class FakeEngine implements Engine {
     if (this.failBuild) throw new Error(this.failBuild);
     const fromDockerfile = Object.fromEntries([...dockerfile.matchAll(/"(dev\.dynamo-image\.plan-digest)"="([^"]+)"/g)].map((m) => [m[1]!, m[2]!]));
     const id = `sha256:${String(++this.n).padStart(64, '0')}`;
-    this.images.set(id, { id, tags: [], labels: { ...fromDockerfile, ...req.labels }, sizeBytes: 1000, created: 0, parentId: '', user: '1000:0', workdir: '/workspace', env: [], entrypoint: null, cmd: null, exposedPorts: [], architecture: 'amd64', os: 'linux', repoDigests: [] });
+    this.images.set(id, {
+      id,
+      tags: [],
+      labels: { ...fromDockerfile, ...req.labels },
+      sizeBytes: 1000,
+      created: 0,
+      parentId: '',
+      user: '1000:0',
+      workdir: '/workspace',
+      env: [],
+      entrypoint: null,
+      cmd: null,
+      exposedPorts: [],
+      architecture: 'amd64',
+      os: 'linux',
+      repoDigests: [],
+    });
     req.onEvent({ type: 'step', id: 's1', name: 'RUN x', state: 'done' });
     return { imageId: id };
   }

@@ -36,7 +36,12 @@ export const MANIFEST_TYPE = 'application/vnd.docker.distribution.manifest.v2+js
 
 export async function startHostileRegistry(address = '127.0.0.1', behaviour: Behaviour = { kind: 'ok' }): Promise<HostileRegistry> {
   const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST_TYPE, config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 2, digest: `sha256:${'0'.repeat(64)}` }, layers: [] }),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MANIFEST_TYPE,
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 2, digest: `sha256:${'0'.repeat(64)}` },
+      layers: [],
+    }),
   );
   const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
   const timers = new Set<NodeJS.Timeout>();

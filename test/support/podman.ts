@@ -28,11 +28,19 @@ function answers(sock: string): boolean {
 export function startPodman(images: string[]): TestPodman {
   const sock = path.join(STATE, 'podman.sock');
   const before = answers(sock);
-  const host = execFileSync('bash', [path.join(ROOT, 'scripts/podman-up.sh'), STATE, ...images], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 }).toString().trim().split('\n').pop()!;
+  const host = execFileSync('bash', [path.join(ROOT, 'scripts/podman-up.sh'), STATE, ...images], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 })
+    .toString()
+    .trim()
+    .split('\n')
+    .pop()!;
   const env = { ...process.env, CONTAINERS_CONF: path.join(STATE, 'containers.conf') };
   return {
     host,
-    podman: (args) => execFileSync('podman', ['--root', path.join(STATE, 'root'), '--runroot', path.join(STATE, 'run'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString(),
+    podman: (args) =>
+      execFileSync('podman', ['--root', path.join(STATE, 'root'), '--runroot', path.join(STATE, 'run'), ...args], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).toString(),
     stop: () => {
       if (before) return;
       const pid = Number(readFileSync(path.join(STATE, 'podman.pid'), 'utf8'));

@@ -26,7 +26,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRegistry(opts: { auth?: { username: string; password: string }; token?: { realm: string; service: string; issuer: string; certFile: string } } = {}): Promise<TestRegistry> {
+export async function startRegistry(
+  opts: { auth?: { username: string; password: string }; token?: { realm: string; service: string; issuer: string; certFile: string } } = {},
+): Promise<TestRegistry> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-registry-'));
   const port = await freePort();
   const storage = path.join(dir, 'storage');
@@ -41,7 +43,10 @@ export async function startRegistry(opts: { auth?: { username: string; password:
     auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.certFile}\n`;
   }
   const config = path.join(dir, 'config.yml');
-  writeFileSync(config, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`);
+  writeFileSync(
+    config,
+    `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
+  );
   let child: ChildProcess | null = null;
   const host = `127.0.0.1:${port}`;
   const start = async () => {
@@ -79,7 +84,11 @@ export async function startRegistry(opts: { auth?: { username: string; password:
 
 /** What an independent client (Debian's skopeo) reads for a reference. */
 export function skopeoDigest(ref: string, creds?: { username: string; password: string }): string {
-  const out = execFileSync('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', `${creds.username}:${creds.password}`] : []), `docker://${ref}`], { timeout: 60_000 }).toString();
+  const out = execFileSync(
+    'skopeo',
+    ['inspect', '--tls-verify=false', ...(creds ? ['--creds', `${creds.username}:${creds.password}`] : []), `docker://${ref}`],
+    { timeout: 60_000 },
+  ).toString();
   return (JSON.parse(out) as { Digest: string }).Digest;
 }
 
@@ -87,6 +96,10 @@ export function skopeoDigest(ref: string, creds?: { username: string; password: 
 export async function skopeoDigestAsync(ref: string, creds?: { username: string; password: string }): Promise<string> {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
-  const { stdout } = await promisify(execFile)('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', `${creds.username}:${creds.password}`] : []), `docker://${ref}`], { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(
+    'skopeo',
+    ['inspect', '--tls-verify=false', ...(creds ? ['--creds', `${creds.username}:${creds.password}`] : []), `docker://${ref}`],
+    { timeout: 60_000 },
+  );
   return (JSON.parse(stdout) as { Digest: string }).Digest;
 }

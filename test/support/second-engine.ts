@@ -73,7 +73,14 @@ export async function startSecondEngine(
     const certs = makeCerts(dir);
     const port = await freePort();
     tcp = { host: `tcp://127.0.0.1:${port}`, certPath: certs.client, otherCaCertPath: certs.otherClient };
-    tlsArgs.push('--tlsverify', `--tlscacert=${certs.server}/ca.pem`, `--tlscert=${certs.server}/cert.pem`, `--tlskey=${certs.server}/key.pem`, '--host', `tcp://127.0.0.1:${port}`);
+    tlsArgs.push(
+      '--tlsverify',
+      `--tlscacert=${certs.server}/ca.pem`,
+      `--tlscert=${certs.server}/cert.pem`,
+      `--tlskey=${certs.server}/key.pem`,
+      '--host',
+      `tcp://127.0.0.1:${port}`,
+    );
   }
   const configArgs: string[] = [];
   if (opts.daemonConfig) {
@@ -83,7 +90,21 @@ export async function startSecondEngine(
   const launch = (): ChildProcess => {
     const c = spawn(
       opts.dockerd ?? 'dockerd',
-      [...configArgs, '--data-root', path.join(dir, 'data'), '--exec-root', execRoot, '--pidfile', path.join(dir, 'dockerd.pid'), '--host', `unix://${sock}`, ...tlsArgs, '--bridge=none', '--iptables=false', '--ip-masq=false'],
+      [
+        ...configArgs,
+        '--data-root',
+        path.join(dir, 'data'),
+        '--exec-root',
+        execRoot,
+        '--pidfile',
+        path.join(dir, 'dockerd.pid'),
+        '--host',
+        `unix://${sock}`,
+        ...tlsArgs,
+        '--bridge=none',
+        '--iptables=false',
+        '--ip-masq=false',
+      ],
       { env: { ...process.env, PATH: `${bin}:${process.env['PATH']}` }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     c.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
@@ -148,7 +169,12 @@ export async function startSecondEngine(
       });
     }
     // A crashed engine leaves its mounts (the data root's own bind mount among them): undone first.
-    for (const m of readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(dir) || p.startsWith(execRoot)).sort().reverse()) {
+    for (const m of readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((p) => p.startsWith(dir) || p.startsWith(execRoot))
+      .sort()
+      .reverse()) {
       try {
         execFileSync('umount', ['-l', m], { stdio: 'pipe' });
       } catch {
@@ -165,6 +191,15 @@ export async function startSecondEngine(
     await stop();
     throw e;
   }
-  const version = execFileSync('docker', ['-H', host, 'version', '--format', '{{.Server.Version}} API {{.Server.APIVersion}}'], { stdio: 'pipe' }).toString().trim();
-  return { host, version, crashAndRestart, ...(tcp ? { tcp } : {}), hookCalls: () => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').split('\n').filter(Boolean) : []), stop };
+  const version = execFileSync('docker', ['-H', host, 'version', '--format', '{{.Server.Version}} API {{.Server.APIVersion}}'], { stdio: 'pipe' })
+    .toString()
+    .trim();
+  return {
+    host,
+    version,
+    crashAndRestart,
+    ...(tcp ? { tcp } : {}),
+    hookCalls: () => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').split('\n').filter(Boolean) : []),
+    stop,
+  };
 }

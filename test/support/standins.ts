@@ -45,7 +45,8 @@ function put(root: string, file: string, content: string | Buffer, mode = 0o755)
 function build(ref: string, dockerfile: string, files: (root: string) => void): void {
   // Never retag a real image a developer pulled: only a stand-in of ours may be replaced.
   const existing = docker(['image', 'inspect', '-f', `{{index .Config.Labels "${STANDIN_LABEL}"}}`, ref], { allowFail: true });
-  if (existing.code === 0 && existing.stdout.trim() === '') throw new Error(`${ref} is a real image on this engine; the stand-in would take its tag (remove it or use another engine)`);
+  if (existing.code === 0 && existing.stdout.trim() === '')
+    throw new Error(`${ref} is a real image on this engine; the stand-in would take its tag (remove it or use another engine)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-standin-'));
   try {
     mkdirSync(path.join(dir, 'files'));
@@ -74,15 +75,24 @@ export function makeStandins(plan: StandinPlan): string[] {
   // CUDA_VERSION as NVIDIA's CUDA images set it; the upstream engine images are built on them.
   const cuda = /cu(\d+)(\d)(?:-|$)/.exec(plan.base.runtime);
   const cudaVersion = cuda ? `${cuda[1]}.${cuda[2]}.0` : '13.1.0';
-  build(plan.base.runtime, [`FROM ${STANDIN_OS}`, 'COPY files/ /', 'RUN useradd --uid 1000 --create-home --shell /bin/bash ubuntu', `ENV CUDA_VERSION=${cudaVersion}`].join('\n'), (root) => {
-    const site = '/usr/local/lib/python3.11/dist-packages';
-    put(root, `${site}/${eng.module}/__init__.py`, `__version__ = '${plan.engine.version}'\nSTANDIN = True\n`, 0o644);
-    put(root, `${site}/${eng.distInfo}-${plan.engine.version}.dist-info/METADATA`, `Metadata-Version: 2.1\nName: ${eng.dist}\nVersion: ${plan.engine.version}\n`, 0o644);
-    put(root, `${site}/${eng.distInfo}-${plan.engine.version}.dist-info/INSTALLER`, 'dynamo-image-standin\n', 0o644);
-    // Dynamo's entrypoint in NVIDIA's images: runs the command it is given.
-    put(root, '/opt/nvidia/nvidia_entrypoint.sh', '#!/bin/sh\nexec "$@"\n');
-    for (const f of eng.extra) put(root, f, script(f));
-  });
+  build(
+    plan.base.runtime,
+    [`FROM ${STANDIN_OS}`, 'COPY files/ /', 'RUN useradd --uid 1000 --create-home --shell /bin/bash ubuntu', `ENV CUDA_VERSION=${cudaVersion}`].join('\n'),
+    (root) => {
+      const site = '/usr/local/lib/python3.11/dist-packages';
+      put(root, `${site}/${eng.module}/__init__.py`, `__version__ = '${plan.engine.version}'\nSTANDIN = True\n`, 0o644);
+      put(
+        root,
+        `${site}/${eng.distInfo}-${plan.engine.version}.dist-info/METADATA`,
+        `Metadata-Version: 2.1\nName: ${eng.dist}\nVersion: ${plan.engine.version}\n`,
+        0o644,
+      );
+      put(root, `${site}/${eng.distInfo}-${plan.engine.version}.dist-info/INSTALLER`, 'dynamo-image-standin\n', 0o644);
+      // Dynamo's entrypoint in NVIDIA's images: runs the command it is given.
+      put(root, '/opt/nvidia/nvidia_entrypoint.sh', '#!/bin/sh\nexec "$@"\n');
+      for (const f of eng.extra) put(root, f, script(f));
+    },
+  );
   made.push(plan.base.runtime);
   for (const im of plan.imports) {
     if (made.includes(im.image)) continue;

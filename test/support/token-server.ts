@@ -22,7 +22,11 @@ const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
 export async function startTokenServer(creds: { username: string; password: string }): Promise<TokenServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-token-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=token-issuer', '-keyout', 'key.pem', '-out', 'cert.pem'], { cwd: dir, stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=token-issuer', '-keyout', 'key.pem', '-out', 'cert.pem'],
+    { cwd: dir, stdio: 'pipe' },
+  );
   const key = readFileSync(path.join(dir, 'key.pem'), 'utf8');
   const certDer = Buffer.from(readFileSync(path.join(dir, 'cert.pem'), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
   const service = 'dynamo-image-test-registry';

@@ -43,7 +43,10 @@ for (const f of files(SRC)) {
   const text = readFileSync(f, 'utf8');
   const at = (spec: string) => path.resolve(path.dirname(f), spec.replace(/\.js$/, '.ts'));
   const edges: Edge[] = [
-    ...[...text.matchAll(/^(?:import|export)(\s+type)?\s[^;]*?\sfrom\s+'(\.[^']+)';/gms)].map((m) => ({ to: at(m[2]!), kind: m[1] ? ('type' as const) : ('value' as const) })),
+    ...[...text.matchAll(/^(?:import|export)(\s+type)?\s[^;]*?\sfrom\s+'(\.[^']+)';/gms)].map((m) => ({
+      to: at(m[2]!),
+      kind: m[1] ? ('type' as const) : ('value' as const),
+    })),
     ...[...text.matchAll(/\bimport\(\s*'(\.[^']+)'\s*\)/g)].map((m) => ({ to: at(m[1]!), kind: 'dynamic' as const })),
   ];
   graph.set(f, edges);
@@ -83,7 +86,8 @@ describe('module graph', () => {
       for (const e of edges) {
         const [a, b] = [unitOf(f), unitOf(e.to)];
         if (a === b) continue;
-        if (!(layerOf.get(b)! < layerOf.get(a)!)) upward.push(`${rel(f)} -> ${rel(e.to)} (${e.kind}; ${a} is layer ${layerOf.get(a)}, ${b} layer ${layerOf.get(b)})`);
+        if (!(layerOf.get(b)! < layerOf.get(a)!))
+          upward.push(`${rel(f)} -> ${rel(e.to)} (${e.kind}; ${a} is layer ${layerOf.get(a)}, ${b} layer ${layerOf.get(b)})`);
       }
     expect(upward).toEqual([]);
   });
@@ -100,7 +104,10 @@ describe('module graph', () => {
   it('ARCHITECTURE.md shows the layers as this test holds them', () => {
     const doc = readFileSync(path.join(ROOT, 'ARCHITECTURE.md'), 'utf8');
     const block = /```layers\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
-    const shown = block.trim().split('\n').map((l) => l.trim().split(/\s+/).slice(1));
+    const shown = block
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).slice(1));
     expect(shown).toEqual(LAYERS);
   });
 
@@ -114,7 +121,9 @@ describe('module graph', () => {
 });
 describe('file sizes', () => {
   it('no source file is over 400 lines, no command file over 80', () => {
-    const long = [...graph.keys()].map((f) => ({ f: rel(f), n: readFileSync(f, 'utf8').split('\n').length - 1 })).filter(({ f, n }) => n > (f.startsWith('cli/commands/') ? 80 : 400));
+    const long = [...graph.keys()]
+      .map((f) => ({ f: rel(f), n: readFileSync(f, 'utf8').split('\n').length - 1 }))
+      .filter(({ f, n }) => n > (f.startsWith('cli/commands/') ? 80 : 400));
     expect(long.map(({ f, n }) => `${f}: ${n} lines`)).toEqual([]);
   });
 });

@@ -79,7 +79,7 @@ describe('the dynamo axis', () => {
   });
 });
 
-describe('smoke tests that check the plan\'s pins', () => {
+describe("smoke tests that check the plan's pins", () => {
   const at = () => ({ line: 7, col: 3 });
   const tests = Recipe.shape.smoke.unwrap().shape.tests.parse([
     { kind: 'python', name: 'pins', distributions: { 'ai-dynamo': '=={dynamo_version}', vllm: '=={engine_version}', nixl: '>={nixl_version}' } },
@@ -87,8 +87,18 @@ describe('smoke tests that check the plan\'s pins', () => {
     { kind: 'python', name: 'plain', distributions: { x: '==1.0' } },
   ]);
   it.each([
-    ['every pin known', { dynamo: '1.7.0', engine: '0.33.0', nixl: '1.5.0', ucx: '1.22.x' }, [{ 'ai-dynamo': '==1.7.0', vllm: '==0.33.0', nixl: '>=1.5.0' }, '==1.22.*'], []],
-    ['no Dynamo, no row', { dynamo: null, engine: '0.1.0', nixl: null, ucx: null }, [{ 'ai-dynamo': '=={dynamo_version}', vllm: '==0.1.0', nixl: '>={nixl_version}' }, '=={ucx_version}'], ['dynamo_version', 'nixl_version', 'ucx_version']],
+    [
+      'every pin known',
+      { dynamo: '1.7.0', engine: '0.33.0', nixl: '1.5.0', ucx: '1.22.x' },
+      [{ 'ai-dynamo': '==1.7.0', vllm: '==0.33.0', nixl: '>=1.5.0' }, '==1.22.*'],
+      [],
+    ],
+    [
+      'no Dynamo, no row',
+      { dynamo: null, engine: '0.1.0', nixl: null, ucx: null },
+      [{ 'ai-dynamo': '=={dynamo_version}', vllm: '==0.1.0', nixl: '>={nixl_version}' }, '=={ucx_version}'],
+      ['dynamo_version', 'nixl_version', 'ucx_version'],
+    ],
   ] as const)('%s', (_, pins, want, missing) => {
     const r = fillSmokePins(tests, pinValues(pins), 'r.yaml', at);
     expect(r.tests[0]!.kind === 'python' && r.tests[0]!.distributions).toEqual(want[0]);
@@ -110,7 +120,16 @@ describe('smoke tests that check the plan\'s pins', () => {
 
 describe('an unsupported recipe names the newest release that fits (issue 20, point 6)', () => {
   const recipe = (dynamo: string, engine: string, cuda: string) =>
-    Recipe.parse({ apiVersion: 'dynamo-image/v1', name: 't', version: '1.0.0', base: { cuda }, python: '3.12', dynamo, engine: { framework: 'vllm', version: engine, index: {} }, backend: { entrypoint: ['x'] } });
+    Recipe.parse({
+      apiVersion: 'dynamo-image/v1',
+      name: 't',
+      version: '1.0.0',
+      base: { cuda },
+      python: '3.12',
+      dynamo,
+      engine: { framework: 'vllm', version: engine, index: {} },
+      backend: { entrypoint: ['x'] },
+    });
   it.each([
     ['1.6.2', '0.33.0', '13.0', 'the newest release that fits vllm 0.33.0 on CUDA 13.0: dynamo: "1.7.0" (vllm 0.33.0)'],
     ['1.7.0', '0.33.0', '12.9', 'no release fits vllm 0.33.0 on CUDA 12.9; the newest on CUDA 12.9: dynamo: "1.2.1" with vllm 0.20.1'],

@@ -35,14 +35,18 @@ describe('render', () => {
 
   it('loads no engine client and no tar library on its path', async () => {
     const trace = path.join(tmp, 'loads.txt');
-    const r = await runCli(['render', EXAMPLE], { env: { TRACE_LOADS_FILE: trace, NODE_OPTIONS: `--import ${path.join(ROOT, 'test/support/trace-loads.mjs')}` } });
+    const r = await runCli(['render', EXAMPLE], {
+      env: { TRACE_LOADS_FILE: trace, NODE_OPTIONS: `--import ${path.join(ROOT, 'test/support/trace-loads.mjs')}` },
+    });
     expect(r.code).toBe(0);
     const loaded = readFileSync(trace, 'utf8');
     expect(loaded).toContain('/dist/cli/commands/render.js');
     for (const heavy of ['dockerode', 'docker-modem', 'tar-stream', 'ssh2', '@grpc', '/dist/engine/']) expect(loaded).not.toContain(heavy);
     // The tracer itself works: `build` does load the engine adapter.
     const trace2 = path.join(tmp, 'loads-build.txt');
-    await runCli(['build', EXAMPLE], { env: { DOCKER_HOST: `unix://${tmp}/none.sock`, TRACE_LOADS_FILE: trace2, NODE_OPTIONS: `--import ${path.join(ROOT, 'test/support/trace-loads.mjs')}` } });
+    await runCli(['build', EXAMPLE], {
+      env: { DOCKER_HOST: `unix://${tmp}/none.sock`, TRACE_LOADS_FILE: trace2, NODE_OPTIONS: `--import ${path.join(ROOT, 'test/support/trace-loads.mjs')}` },
+    });
     expect(readFileSync(trace2, 'utf8')).toContain('/dist/engine/dockerode-engine.js');
   });
 });
@@ -91,7 +95,10 @@ describe('exit codes and usage', () => {
 describe('every recipe in recipes/ validates', () => {
   it('validate recipes/**/recipe.yaml', async () => {
     const { readdirSync } = await import('node:fs');
-    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name === 'recipe.yaml' ? [path.join(d, e.name)] : []));
+    const walk = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(path.join(d, e.name)) : e.name === 'recipe.yaml' ? [path.join(d, e.name)] : [],
+      );
     const all = walk(path.join(ROOT, 'recipes'));
     expect(all.length).toBeGreaterThanOrEqual(3);
     const r = await runCli(['validate', ...all]);

@@ -10,7 +10,10 @@ import { ROOT } from '../support/cli.js';
 
 describe('the compiled support data', () => {
   it('is what parsing and checking the YAML gives', () => {
-    const yaml = parseSupportData(readFileSync(path.join(ROOT, 'base-images/support-matrix.yaml'), 'utf8'), readFileSync(path.join(ROOT, 'base-images/base-images.yaml'), 'utf8'));
+    const yaml = parseSupportData(
+      readFileSync(path.join(ROOT, 'base-images/support-matrix.yaml'), 'utf8'),
+      readFileSync(path.join(ROOT, 'base-images/base-images.yaml'), 'utf8'),
+    );
     expect(JSON.parse(JSON.stringify(compileSupportData().data))).toEqual(JSON.parse(JSON.stringify(yaml)));
   });
 

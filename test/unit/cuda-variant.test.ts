@@ -57,7 +57,9 @@ describe('reading names', () => {
   it('dist-info folders, dpkg status (installed only), ELF SONAME and NEEDED', () => {
     expect(distInfoOf('cupy_cuda12x-13.6.0.dist-info')).toEqual({ name: 'cupy-cuda12x', version: '13.6.0' });
     expect(distInfoOf('not-a-dist')).toBeNull();
-    expect(dpkgPackages('Package: a\nStatus: install ok installed\nVersion: 1\n\nPackage: b\nStatus: deinstall ok config-files\nVersion: 2\n')).toEqual([{ name: 'a', version: '1' }]);
+    expect(dpkgPackages('Package: a\nStatus: install ok installed\nVersion: 1\n\nPackage: b\nStatus: deinstall ok config-files\nVersion: 2\n')).toEqual([
+      { name: 'a', version: '1' },
+    ]);
     const so = readFileSync(path.join(ROOT, 'test/fixtures/elf/libstub-cudart12.so'));
     expect(elfDynamic(so)).toMatchObject({ soname: 'libcudart.so.12', machine: 62 });
     // Truncated before its strings: no answer rather than a wrong one.
@@ -111,7 +113,12 @@ describe('overlay delta (issue 24, point 3)', () => {
     expect(d.shadowed.map((x) => `${x.name} ${x.version}`)).toEqual(['torch 2.10.0']);
     expect(d.added.map((x) => x.name)).toEqual(['ai-dynamo']);
     expect(overlayViolations(d, [])).toHaveLength(4);
-    expect(overlayViolations(d, [{ name: 'lib*', reason: 'r' }, { name: 'Triton', reason: 'r' }])).toEqual([
+    expect(
+      overlayViolations(d, [
+        { name: 'lib*', reason: 'r' },
+        { name: 'Triton', reason: 'r' },
+      ]),
+    ).toEqual([
       `python numpy downgraded: 2.1.0 -> 1.26.4 (${site})`,
       `python torch 2.10.0 installed again at /opt/dynamo/venv/lib/python3.12/site-packages, beside the engine's 2.9.0 at ${site}`,
     ]);

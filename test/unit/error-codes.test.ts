@@ -7,7 +7,8 @@ import { ROOT } from '../support/cli.js';
 // The error codes are a closed list (errors.ts): the compiler refuses a code that is not in it;
 // this checks the list has no code nothing throws any more.
 
-const files = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? files(path.join(d, n)) : n.endsWith('.ts') ? [path.join(d, n)] : []));
+const files = (d: string): string[] =>
+  readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? files(path.join(d, n)) : n.endsWith('.ts') ? [path.join(d, n)] : []));
 const source = files(path.join(ROOT, 'src'))
   .filter((f) => !f.endsWith(`${path.sep}errors.ts`))
   .map((f) => readFileSync(f, 'utf8'))

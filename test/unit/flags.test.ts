@@ -30,16 +30,43 @@ describe('flag table', () => {
   it('the fast path replays exactly the flags marked replay', () => {
     const { bare, withValue } = replayableSpellings();
     expect([...bare].sort()).toEqual(['--allow-unsupported', '--json', '--locked', '--no-test', '--quiet', '-q']);
-    expect([...withValue].sort()).toEqual(['--base-image', '--build-arg', '--builder', '--gpu', '--gpu-devices', '--gpu-request', '--jobs', '--network', '--platform', '--tag', '--target', '--variant', '-j', '-t']);
+    expect([...withValue].sort()).toEqual([
+      '--base-image',
+      '--build-arg',
+      '--builder',
+      '--gpu',
+      '--gpu-devices',
+      '--gpu-request',
+      '--jobs',
+      '--network',
+      '--platform',
+      '--tag',
+      '--target',
+      '--variant',
+      '-j',
+      '-t',
+    ]);
     expect(replayable(['build', 'r.yaml', '-q', '--tag', 'x:1'])).toBe(true);
     // Not replayable: flags whose result differs (or that do work), and flags it does not know.
-    for (const extra of [['--no-cache'], ['--push'], ['--cache-from', 'x'], ['--secret', 'id=a,env=B'], ['--junit', 'j.xml'], ['--progress', 'json'], ['--some-new-flag'], ['--gpu', 'require']]) expect(replayable(['build', 'r.yaml', ...extra]), extra.join(' ')).toBe(false);
+    for (const extra of [
+      ['--no-cache'],
+      ['--push'],
+      ['--cache-from', 'x'],
+      ['--secret', 'id=a,env=B'],
+      ['--junit', 'j.xml'],
+      ['--progress', 'json'],
+      ['--some-new-flag'],
+      ['--gpu', 'require'],
+    ])
+      expect(replayable(['build', 'r.yaml', ...extra]), extra.join(' ')).toBe(false);
   });
 
   it('value checks come from the table: a bad --jobs or --base-image is refused by commander with what is valid', async () => {
     const errs: string[] = [];
     const p = makeProgram({ out: () => undefined, err: (t) => void errs.push(t), isTTY: false }, () => undefined);
     await expect(p.parseAsync(['build', 'r.yaml', '--jobs', '0'], { from: 'user' })).rejects.toThrow(/must be a positive whole number/);
-    await expect(makeProgram(noop, () => undefined).parseAsync(['plan', 'r.yaml', '--base-image', 'Bad Ref'], { from: 'user' })).rejects.toThrow(/not a valid image reference/);
+    await expect(makeProgram(noop, () => undefined).parseAsync(['plan', 'r.yaml', '--base-image', 'Bad Ref'], { from: 'user' })).rejects.toThrow(
+      /not a valid image reference/,
+    );
   });
 });

@@ -24,7 +24,11 @@ function recipesUnder(dir: string): string[] {
 const recipes = [...recipesUnder(path.join(ROOT, 'recipes')), ...recipesUnder(path.join(ROOT, 'test', 'fixtures', 'good'))].map((p) => path.relative(ROOT, p));
 
 function goldenName(rel: string): string {
-  return path.dirname(rel).replace(/^recipes\//, '').replace(/^test\/fixtures\/good\//, 'fixtures/').replaceAll('/', '__');
+  return path
+    .dirname(rel)
+    .replace(/^recipes\//, '')
+    .replace(/^test\/fixtures\/good\//, 'fixtures/')
+    .replaceAll('/', '__');
 }
 
 // Each golden's plan digest, by golden name: the identities, in one table (normalised out of the
@@ -40,7 +44,9 @@ describe('golden Dockerfiles and plans', () => {
   it('has no golden file left from a recipe that is gone or renamed', () => {
     const names = new Set(recipes.map(goldenName));
     const stale = [
-      ...readdirSync(path.join(ROOT, 'test', 'golden')).filter((f) => /\.(Dockerfile|plan\.json)$/.test(f)).map((f) => f.replace(/(\.classic)?\.(Dockerfile|plan\.json)$/, '')),
+      ...readdirSync(path.join(ROOT, 'test', 'golden'))
+        .filter((f) => /\.(Dockerfile|plan\.json)$/.test(f))
+        .map((f) => f.replace(/(\.classic)?\.(Dockerfile|plan\.json)$/, '')),
       ...readdirSync(path.join(ROOT, 'test', 'golden', 'variants')).map((f) => f.replace(/__[^_]+\.Dockerfile$/, '')),
     ].filter((n) => !names.has(n));
     expect(stale).toEqual([]);
@@ -57,7 +63,9 @@ describe('golden Dockerfiles and plans', () => {
     for (const v of exp.variants) {
       const { plan } = await planRecipe(path.join(ROOT, rel), { variant: v.axes });
       digests.set(`variants/${goldenName(rel)}__${v.id}`, plan.digest);
-      await expect(normaliseDigests(renderDockerfile(dockerfileFromPlan(plan, 'runtime', { buildkit: true, stepNetwork: planFetches(plan) })), { plan: plan.digest })).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', 'variants', `${goldenName(rel)}__${v.id}.Dockerfile`));
+      await expect(
+        normaliseDigests(renderDockerfile(dockerfileFromPlan(plan, 'runtime', { buildkit: true, stepNetwork: planFetches(plan) })), { plan: plan.digest }),
+      ).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', 'variants', `${goldenName(rel)}__${v.id}.Dockerfile`));
     }
   });
 
@@ -68,7 +76,9 @@ describe('golden Dockerfiles and plans', () => {
     const norm = (text: string) => normaliseDigests(text, { plan: plan.digest });
     // As BuildKit gets it (cache mounts, each RUN's network where the build has one); the classic
     // builder's differs only in those (below).
-    await expect(norm(renderDockerfile(dockerfileFromPlan(plan, 'dev', { buildkit: true, stepNetwork: planFetches(plan) })))).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.Dockerfile`));
+    await expect(norm(renderDockerfile(dockerfileFromPlan(plan, 'dev', { buildkit: true, stepNetwork: planFetches(plan) })))).toMatchFileSnapshot(
+      path.join(ROOT, 'test', 'golden', `${name}.Dockerfile`),
+    );
     const classic = renderDockerfile(dockerfileFromPlan(plan, 'dev', { buildkit: false }));
     expect(classic).not.toContain('--mount=type=cache');
     expect(classic).not.toContain('--network=');
@@ -78,7 +88,7 @@ describe('golden Dockerfiles and plans', () => {
     await expect(norm(`${JSON.stringify(normalised, null, 2)}\n`)).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.plan.json`));
   });
 
-  it('keeps every golden\'s plan digest in one table (test/golden/digests.json)', async () => {
+  it("keeps every golden's plan digest in one table (test/golden/digests.json)", async () => {
     expect(digests.size).toBeGreaterThanOrEqual(recipes.length);
     await expect(digestTable(digests)).toMatchFileSnapshot(DIGEST_TABLE);
   });
@@ -90,7 +100,8 @@ describe('golden Dockerfiles and plans', () => {
     delete rest['digest'];
     const grown = { ...plan, digest: `sha256:${sha256Hex(canonicalJson({ ...rest, aNewKey: 'its default' }))}` };
     expect(grown.digest).not.toBe(plan.digest);
-    const render = (p: typeof plan) => normaliseDigests(renderDockerfile(dockerfileFromPlan(p, 'dev', { buildkit: true, stepNetwork: planFetches(p) })), { plan: p.digest });
+    const render = (p: typeof plan) =>
+      normaliseDigests(renderDockerfile(dockerfileFromPlan(p, 'dev', { buildkit: true, stepNetwork: planFetches(p) })), { plan: p.digest });
     expect(render(grown)).toBe(render(plan));
     expect(renderDockerfile(dockerfileFromPlan(grown, 'dev', { buildkit: true }))).toContain(grown.digest);
   });

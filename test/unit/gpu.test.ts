@@ -23,7 +23,10 @@ describe('driver check (table)', () => {
   ])('driver %s, minimum %s for CUDA %s -> ok %s', (driver, min, cuda, ok) => {
     const v = checkDriver(driver, min, cuda);
     expect(v.ok).toBe(ok);
-    if (!ok) expect(v.detail).toBe(`the host's NVIDIA driver ${driver} is older than ${min}, the minimum for CUDA ${cuda} (this image): update the driver to ${min} or newer, or use a variant built for an older CUDA`);
+    if (!ok)
+      expect(v.detail).toBe(
+        `the host's NVIDIA driver ${driver} is older than ${min}, the minimum for CUDA ${cuda} (this image): update the driver to ${min} or newer, or use a variant built for an older CUDA`,
+      );
   });
 
   it('an unreadable version is not a verdict', () => {
@@ -63,12 +66,26 @@ describe('CDI spec folders', () => {
 });
 
 /** An engine in memory: only what detectGpu uses. Start refuses the GPU ways it is told to refuse. */
-function fakeEngine(info: Partial<EngineInfo['gpu']> & { local?: boolean; kind?: 'docker' | 'podman' }, accepts: ('nvidia' | 'cdi')[]): { engine: Engine; probes: ContainerSpec[] } {
+function fakeEngine(
+  info: Partial<EngineInfo['gpu']> & { local?: boolean; kind?: 'docker' | 'podman' },
+  accepts: ('nvidia' | 'cdi')[],
+): { engine: Engine; probes: ContainerSpec[] } {
   const probes: ContainerSpec[] = [];
   // Podman starts the container and drops the request: its inspect shows none.
   const drops = info.kind === 'podman';
   const engine = {
-    info: async () => ({ endpoint: 'fake', serverVersion: '0', kind: info.kind ?? 'docker', apiVersion: '1.45', os: 'linux', arch: 'amd64', buildkit: true, runNetwork: true, local: info.local ?? false, gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [], ...info } }),
+    info: async () => ({
+      endpoint: 'fake',
+      serverVersion: '0',
+      kind: info.kind ?? 'docker',
+      apiVersion: '1.45',
+      os: 'linux',
+      arch: 'amd64',
+      buildkit: true,
+      runNetwork: true,
+      local: info.local ?? false,
+      gpu: { runtimes: [], nvidiaRuntime: false, cdiDevices: [], cdiSpecDirs: [], ...info },
+    }),
     createContainer: async (spec: ContainerSpec) => {
       probes.push(spec);
       return {

@@ -41,7 +41,7 @@ describe('matrix values meet the rules of the field they stand for', () => {
 describe('matrix --format github: commands a CI shell can run safely', () => {
   // A recipe folder whose name is shell syntax. Folder names cannot hold "/" and
   // control characters are refused, so ";", "$( )", quotes and spaces are what is left to try.
-  const evil = path.join(tmp, "a;touch PWNED;$(touch PWNED2) 'q' \"d\"");
+  const evil = path.join(tmp, 'a;touch PWNED;$(touch PWNED2) \'q\' "d"');
   mkdirSync(evil, { recursive: true });
   cpSync(path.join(ROOT, 'recipes/examples/echo-matrix'), evil, { recursive: true });
 
@@ -105,11 +105,14 @@ describe('reserved labels and paths that read as syntax', () => {
     expect(() => renderDockerfile(dockerfileFromPlan(forged))).toThrow(/starts with "-"/);
   });
 
-  it.each(['https://x/$(touch /pwned)', 'https://x/" ; touch /pwned ; "', 'https://x/`id`'])('the renderer refuses an apt repository URI %j that a forged plan carries', async (uri) => {
-    const { plan } = await planRecipe(path.join(ROOT, 'recipes/examples/echo-python/recipe.yaml'));
-    const forged = { ...plan, aptRepositories: [{ name: 'x', uri, suite: './', components: [], key: 'keys/x.gpg', fingerprints: [], priority: 100 }] };
-    expect(() => renderDockerfile(dockerfileFromPlan(forged))).toThrow(/cannot be written safely/);
-  });
+  it.each(['https://x/$(touch /pwned)', 'https://x/" ; touch /pwned ; "', 'https://x/`id`'])(
+    'the renderer refuses an apt repository URI %j that a forged plan carries',
+    async (uri) => {
+      const { plan } = await planRecipe(path.join(ROOT, 'recipes/examples/echo-python/recipe.yaml'));
+      const forged = { ...plan, aptRepositories: [{ name: 'x', uri, suite: './', components: [], key: 'keys/x.gpg', fingerprints: [], priority: 100 }] };
+      expect(() => renderDockerfile(dockerfileFromPlan(forged))).toThrow(/cannot be written safely/);
+    },
+  );
 });
 
 describe('text the recipe reader must accept', () => {

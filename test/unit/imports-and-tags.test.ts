@@ -11,7 +11,12 @@ import { ROOT } from '../support/cli.js';
 // and the hash-checked requirements when the Dynamo wheels come from the recipe's folder.
 
 describe('publish.tags with when', () => {
-  const tags = ['{version}-cuda{cuda_major}', { tag: '{version}', when: { cuda: '12.9' } }, { tag: '{version}-py', when: { python: '3.11' } }, { tag: 'x', when: { cuda: '13.0', python: '3.12' } }];
+  const tags = [
+    '{version}-cuda{cuda_major}',
+    { tag: '{version}', when: { cuda: '12.9' } },
+    { tag: '{version}-py', when: { python: '3.11' } },
+    { tag: 'x', when: { cuda: '13.0', python: '3.12' } },
+  ];
   it.each([
     ['12.9', '3.12', ['{version}-cuda{cuda_major}', '{version}']],
     ['13.0', '3.12', ['{version}-cuda{cuda_major}', 'x']],
@@ -20,7 +25,7 @@ describe('publish.tags with when', () => {
   ] as const)('cuda %s, python %s -> %j', (cuda, python, want) => {
     expect(variantTags(tags, cuda, python).map((t) => t.tag)).toEqual(want);
   });
-  it('keeps each tag\'s index in the recipe (for issue positions)', () => {
+  it("keeps each tag's index in the recipe (for issue positions)", () => {
     expect(variantTags(tags, '13.0', '3.12').map((t) => t.index)).toEqual([0, 3]);
   });
 });
@@ -54,28 +59,59 @@ describe('imports', () => {
     const refs = [plain.base.runtime, ...plain.imports.map((i) => i.image)];
     const digest = (i: number) => `sha256:${String(i).repeat(64).slice(0, 64)}`;
     const images = Object.fromEntries(refs.map((r, i) => [r, digest(i + 1)]));
-    writeFileSync(path.join(dir, 'recipe.lock.yaml'), `lockVersion: 1\nimages:\n${Object.entries(images).map(([k, v]) => `  "${k}": "${v}"`).join('\n')}\n`);
+    writeFileSync(
+      path.join(dir, 'recipe.lock.yaml'),
+      `lockVersion: 1\nimages:\n${Object.entries(images)
+        .map(([k, v]) => `  "${k}": "${v}"`)
+        .join('\n')}\n`,
+    );
     const locked = (await planRecipe(recipe, { variant: { cuda: '12.9' }, locked: true })).plan;
     expect(locked.imports.map((i) => i.image)).toEqual(plain.imports.map((i) => `${i.image}@${images[i.image]}`));
     expect(locked.digest).not.toBe(plain.digest);
 
     const nats = plain.imports[1]!.image;
-    writeFileSync(path.join(dir, 'recipe.lock.yaml'), `lockVersion: 1\nimages:\n${Object.entries(images).filter(([k]) => k !== nats).map(([k, v]) => `  "${k}": "${v}"`).join('\n')}\n`);
+    writeFileSync(
+      path.join(dir, 'recipe.lock.yaml'),
+      `lockVersion: 1\nimages:\n${Object.entries(images)
+        .filter(([k]) => k !== nats)
+        .map(([k, v]) => `  "${k}": "${v}"`)
+        .join('\n')}\n`,
+    );
     const r = await tryPlanRecipe(recipe, { variant: { cuda: '12.9' }, locked: true });
     expect(r.ok).toBe(false);
     const issue = !r.ok ? r.issues.find((i) => i.code === 'lock.missing') : undefined;
     expect(issue?.path).toEqual(['imports', 1, 'image']);
-    expect(issue?.line).toBe(readFileSync(recipe, 'utf8').split('\n').findIndex((l) => l.includes(nats)) + 1);
+    expect(issue?.line).toBe(
+      readFileSync(recipe, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes(nats)) + 1,
+    );
   });
 });
 
-describe('Dynamo wheels from the recipe\'s folder', () => {
+describe("Dynamo wheels from the recipe's folder", () => {
   it('go into the hash-checked requirements with their extras', async () => {
     const { plan } = await planRecipe(path.join(ROOT, 'recipes/examples/python-deps/recipe.yaml'));
     const forged = {
       ...plan,
       dynamo: { version: '1.1.1', requirements: ['ai-dynamo[vllm]==1.1.1', 'ai-dynamo-runtime==1.1.1'], indexUrl: null, secret: null, nixl: null, ucx: null },
-      inputs: [...plan.inputs, { role: 'dynamo-wheel' as const, source: 'w/ai_dynamo-1.1.1-py3-none-any.whl', contextPath: 'w/ai_dynamo-1.1.1-py3-none-any.whl', sha256: 'a'.repeat(64), size: 1 }, { role: 'dynamo-wheel' as const, source: 'w/ai_dynamo_runtime-1.1.1-py3-none-any.whl', contextPath: 'w/ai_dynamo_runtime-1.1.1-py3-none-any.whl', sha256: 'b'.repeat(64), size: 1 }],
+      inputs: [
+        ...plan.inputs,
+        {
+          role: 'dynamo-wheel' as const,
+          source: 'w/ai_dynamo-1.1.1-py3-none-any.whl',
+          contextPath: 'w/ai_dynamo-1.1.1-py3-none-any.whl',
+          sha256: 'a'.repeat(64),
+          size: 1,
+        },
+        {
+          role: 'dynamo-wheel' as const,
+          source: 'w/ai_dynamo_runtime-1.1.1-py3-none-any.whl',
+          contextPath: 'w/ai_dynamo_runtime-1.1.1-py3-none-any.whl',
+          sha256: 'b'.repeat(64),
+          size: 1,
+        },
+      ],
     };
     const lock = requirementsLock(forged)!;
     expect(lock).toContain(`ai-dynamo[vllm]==1.1.1 --hash=sha256:${'a'.repeat(64)}`);
@@ -85,7 +121,7 @@ describe('Dynamo wheels from the recipe\'s folder', () => {
 });
 
 describe('a per-platform binary under a platform axis', () => {
-  it('each variant planned from one loaded recipe gets its own platform\'s file', async () => {
+  it("each variant planned from one loaded recipe gets its own platform's file", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-per-arch-axis-'));
     try {
       const sha: Record<string, string> = {};

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { checkJson, type JsonCheck } from '../../src/smoke/checks.js';
 
 // serve tests' JSON checks (issue 23, point 5): each check at a dotted path, problems in words.
-const doc = { object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hi there' } }], usage: { completion_tokens: 8 }, none: null };
+const doc = {
+  object: 'chat.completion',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'hi there' } }],
+  usage: { completion_tokens: 8 },
+  none: null,
+};
 
 describe('checkJson', () => {
   it.each<[JsonCheck, string[]]>([

@@ -5,7 +5,13 @@ import type { ContainerSummary } from '../../src/engine/port.js';
 // Issue 19, point 9: which containers a classic build left behind are removed.
 
 const now = 10 * LIVE_GRACE_MS;
-const c = (state: ContainerSummary['state'], exitCode: number, ageMs: number): ContainerSummary => ({ id: `${state}-${exitCode}-${ageMs}`, state, exitCode, createdMs: now - ageMs, finishedMs: state === 'exited' ? now - ageMs : null });
+const c = (state: ContainerSummary['state'], exitCode: number, ageMs: number): ContainerSummary => ({
+  id: `${state}-${exitCode}-${ageMs}`,
+  state,
+  exitCode,
+  createdMs: now - ageMs,
+  finishedMs: state === 'exited' ? now - ageMs : null,
+});
 
 describe('staleStepContainers', () => {
   it.each([

@@ -9,7 +9,9 @@ import { runMain } from '../support/capture.js';
 // field path it must produce; the line marked "# <-- error" is where the error must point.
 
 const BAD = path.join(ROOT, 'test', 'fixtures', 'bad');
-const fixtures = readdirSync(BAD).filter((f) => f.endsWith('.yaml')).sort();
+const fixtures = readdirSync(BAD)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 function expectation(file: string) {
   const text = readFileSync(path.join(BAD, file), 'utf8');

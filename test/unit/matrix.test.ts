@@ -30,7 +30,13 @@ ${extra}`;
 describe('matrix expansion through the support matrix', () => {
   it.each([
     ['vllm', '0.19.0', '{ cuda: ["12.8", "12.9", "13.0", "13.1"] }', ['cuda12.9', 'cuda13.0'], ['cuda12.8', 'cuda13.1']],
-    ['trtllm', '1.3.0rc11', '{ cuda: ["12.9", "13.0", "13.1"], platform: [linux/amd64, linux/arm64] }', ['cuda13.1-amd64', 'cuda13.1-arm64'], ['cuda12.9-amd64', 'cuda12.9-arm64', 'cuda13.0-amd64', 'cuda13.0-arm64']],
+    [
+      'trtllm',
+      '1.3.0rc11',
+      '{ cuda: ["12.9", "13.0", "13.1"], platform: [linux/amd64, linux/arm64] }',
+      ['cuda13.1-amd64', 'cuda13.1-arm64'],
+      ['cuda12.9-amd64', 'cuda12.9-arm64', 'cuda13.0-amd64', 'cuda13.0-arm64'],
+    ],
     // The upstream images are Python 3.12 only (3.10-3.12 is the wheels' range).
     ['trtllm', '1.3.0rc11', '{ cuda: ["13.1"], python: ["3.10", "3.11", "3.12"] }', ['cuda13.1-py3.12'], ['cuda13.1-py3.10', 'cuda13.1-py3.11']],
     ['sglang', '0.5.10.post1', '{ cuda: ["12.9", "13.0"], exclude: [{ cuda: "13.0" }] }', ['cuda12.9'], ['cuda13.0']],
@@ -97,7 +103,10 @@ describe('matrix outputs for recipes/ (golden files)', () => {
   it('bake: targets and a default group, rendered from the plans', async () => {
     const r = await runMain(['matrix', 'recipes', '--format', 'bake']);
     expect(r.code, r.err).toBe(0);
-    const bake = JSON.parse(r.out) as { group: { default: { targets: string[] } }; target: Record<string, { context: string; 'dockerfile-inline': string; platforms: string[]; tags: string[] }> };
+    const bake = JSON.parse(r.out) as {
+      group: { default: { targets: string[] } };
+      target: Record<string, { context: string; 'dockerfile-inline': string; platforms: string[]; tags: string[] }>;
+    };
     expect(bake.group.default.targets).toEqual(Object.keys(bake.target));
     for (const name of Object.keys(bake.target)) expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
     const t = bake.target['vllm-runtime_dynamo1_6_2']!;
@@ -114,7 +123,9 @@ describe('matrix outputs for recipes/ (golden files)', () => {
 
   it('--shard splits the variants and --explain names the exclusions', async () => {
     const all = JSON.parse((await runMain(['matrix', 'recipes'])).out).variants.map((v: { id: string }) => v.id);
-    const parts = await Promise.all([1, 2, 3].map(async (i) => JSON.parse((await runMain(['matrix', 'recipes', '--shard', `${i}/3`])).out).variants.map((v: { id: string }) => v.id)));
+    const parts = await Promise.all(
+      [1, 2, 3].map(async (i) => JSON.parse((await runMain(['matrix', 'recipes', '--shard', `${i}/3`])).out).variants.map((v: { id: string }) => v.id)),
+    );
     expect(parts.flat().sort()).toEqual([...all].sort());
     const ex = await runMain(['matrix', 'recipes/examples/echo-matrix', '--explain']);
     expect(ex.err).toMatch(/excluded echo-matrix\/\S+ \(recipes\/examples\/echo-matrix\/recipe.yaml\): /);

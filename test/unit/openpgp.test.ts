@@ -16,10 +16,16 @@ describe('readOpenPgpKey', () => {
   it('reads an armored and a binary key, with the fingerprint gpg gives', () => {
     expect(readOpenPgpKey(asc, 'k.asc')).toEqual({ ok: true, format: 'armored', fingerprints: [FPR] });
     expect(readOpenPgpKey(gpg, 'k.gpg')).toMatchObject({ ok: true, format: 'binary' });
-    expect(readOpenPgpKey(Buffer.concat([gpg, gpg]), 'k.gpg')).toMatchObject({ ok: true, fingerprints: expect.arrayContaining([expect.stringMatching(/^[0-9A-F]{40}$/)]) });
+    expect(readOpenPgpKey(Buffer.concat([gpg, gpg]), 'k.gpg')).toMatchObject({
+      ok: true,
+      fingerprints: expect.arrayContaining([expect.stringMatching(/^[0-9A-F]{40}$/)]),
+    });
   });
 
-  const damagedCrc = Buffer.from(asc.toString('latin1').replace(/\n=(....)\n/, (_m, c: string) => `\n=${c === 'AAAA' ? 'AAAB' : 'AAAA'}\n`), 'latin1');
+  const damagedCrc = Buffer.from(
+    asc.toString('latin1').replace(/\n=(....)\n/, (_m, c: string) => `\n=${c === 'AAAA' ? 'AAAB' : 'AAAA'}\n`),
+    'latin1',
+  );
   const truncated = gpg.subarray(0, gpg.length - 10);
   const v3 = Buffer.from([0x99, 0x00, 0x06, 3, 0, 0, 0, 0, 1]);
   const literal = Buffer.from([0xcb, 0x03, 0x62, 0x00, 0x00]);

@@ -36,12 +36,17 @@ describe('pin', () => {
     expect(JSON.parse(again.stdout).changes).toEqual([]);
   });
 
-  it('files[].sha256 (issue 23, point 3): a file\'s digest, a folder\'s over its listing as sha256sum writes it; validate checks both and names pin', async () => {
+  it("files[].sha256 (issue 23, point 3): a file's digest, a folder's over its listing as sha256sum writes it; validate checks both and names pin", async () => {
     const d = path.join(dir, 'acme');
     cpSync(path.join(ROOT, 'recipes/examples/acme-c'), d, { recursive: true });
     const recipe = path.join(d, 'recipe.yaml');
     const zero = 'a'.repeat(64);
-    writeFileSync(recipe, readFileSync(recipe, 'utf8').replace('    destination: /opt/acme/lib/libacme.so.1\n', `    destination: /opt/acme/lib/libacme.so.1\n    sha256: ${zero}\n`).replace('    destination: /etc/acme\n', `    destination: /etc/acme\n    sha256: ${zero}\n`));
+    writeFileSync(
+      recipe,
+      readFileSync(recipe, 'utf8')
+        .replace('    destination: /opt/acme/lib/libacme.so.1\n', `    destination: /opt/acme/lib/libacme.so.1\n    sha256: ${zero}\n`)
+        .replace('    destination: /etc/acme\n', `    destination: /etc/acme\n    sha256: ${zero}\n`),
+    );
     const bad = await runCli(['validate', recipe]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/files\[0\]\.sha256: sha256 mismatch for lib\/libacme\.so\.1/);
@@ -51,9 +56,17 @@ describe('pin', () => {
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { changes: { field: string }[] }).changes.map((c) => c.field)).toEqual(['files.0.sha256', 'files.1.sha256']);
     // The folder digest is what coreutils computes over the same listing.
-    const shell = execFileSync('sh', ['-c', 'find . -type f -printf "%P\\n" | LC_ALL=C sort | xargs sha256sum | sha256sum'], { cwd: path.join(d, 'conf.d') }).toString().split(' ')[0];
+    const shell = execFileSync('sh', ['-c', 'find . -type f -printf "%P\\n" | LC_ALL=C sort | xargs sha256sum | sha256sum'], { cwd: path.join(d, 'conf.d') })
+      .toString()
+      .split(' ')[0];
     expect(readFileSync(recipe, 'utf8')).toContain(`sha256: ${shell}`);
-    expect(readFileSync(recipe, 'utf8')).toContain(`sha256: ${execFileSync('sha256sum', [path.join(d, 'lib/libacme.so.1')]).toString().split(' ')[0]}`);
+    expect(readFileSync(recipe, 'utf8')).toContain(
+      `sha256: ${
+        execFileSync('sha256sum', [path.join(d, 'lib/libacme.so.1')])
+          .toString()
+          .split(' ')[0]
+      }`,
+    );
     expect((await runCli(['validate', recipe])).code).toBe(0);
     // One byte in one config file: the folder's digest no longer matches.
     const conf = readdirSync(path.join(d, 'conf.d'), { recursive: true, withFileTypes: true }).find((e) => e.isFile())!;

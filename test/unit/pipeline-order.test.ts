@@ -20,7 +20,15 @@ process.env['DYNAMO_IMAGE_CACHE_DIR'] = path.join(ROOT, '.dynamo-image', 'unit-c
 const RECIPE = path.join(ROOT, 'recipes/examples/echo-python/recipe.yaml');
 
 function options(over: Partial<BuildAndTestOptions> = {}): BuildAndTestOptions {
-  return { target: 'runtime', builder: 'buildkit', signal: new AbortController().signal, progress: quietProgress, test: true, smoke: { gpu: 'off', jobs: 1 }, ...over };
+  return {
+    target: 'runtime',
+    builder: 'buildkit',
+    signal: new AbortController().signal,
+    progress: quietProgress,
+    test: true,
+    smoke: { gpu: 'off', jobs: 1 },
+    ...over,
+  };
 }
 
 describe('tags only after the smoke tests pass', () => {
@@ -38,7 +46,10 @@ describe('tags only after the smoke tests pass', () => {
     const engine = new FakeEngine();
     engine.run = (spec) => ((spec.entrypoint ?? [])[0] === 'echo-engine' ? { exitCode: 0, stdout: 'echo-engine 0.1.0' } : { exitCode: 0, stdout: '' });
     // Only the first command test: the others need a real image.
-    const one = { ...planned, plan: { ...planned.plan, smoke: { ...planned.plan.smoke, tests: planned.plan.smoke.tests.filter((t) => t.kind === 'command' && !t.gpu).slice(0, 1) } } };
+    const one = {
+      ...planned,
+      plan: { ...planned.plan, smoke: { ...planned.plan.smoke, tests: planned.plan.smoke.tests.filter((t) => t.kind === 'command' && !t.gpu).slice(0, 1) } },
+    };
     const r = await buildAndTest(engine, one, options());
     expect(r.smoke).toMatchObject({ ran: true, failed: 0 });
     const firstTag = engine.calls.findIndex((c) => c.startsWith('tag '));
@@ -52,9 +63,29 @@ describe('smoke tests: timeouts and cancel remove their containers', () => {
   it('a test that never ends fails at its timeout, and its container is removed', async () => {
     const engine = new FakeEngine();
     const { plan } = await planRecipe(RECIPE);
-    const image = (await engine.build({ context: (await import('node:stream')).Readable.from([]), dockerfile: 'x', buildArgs: {}, labels: {}, cacheFrom: [], builder: 'buildkit', network: 'none', signal: new AbortController().signal, onEvent: () => undefined })).imageId;
+    const image = (
+      await engine.build({
+        context: (await import('node:stream')).Readable.from([]),
+        dockerfile: 'x',
+        buildArgs: {},
+        labels: {},
+        cacheFrom: [],
+        builder: 'buildkit',
+        network: 'none',
+        signal: new AbortController().signal,
+        onEvent: () => undefined,
+      })
+    ).imageId;
     engine.run = () => ({ hang: true });
-    const rep = await runSmokeTests(engine, { image, tests: [{ kind: 'command', name: 'hangs', gpu: false, timeout: '300ms', command: ['sleep', 'inf'], exitCode: 0 }], limits: plan.smoke.limits, timeout: '10s', gpu: 'off', jobs: 1, signal: new AbortController().signal });
+    const rep = await runSmokeTests(engine, {
+      image,
+      tests: [{ kind: 'command', name: 'hangs', gpu: false, timeout: '300ms', command: ['sleep', 'inf'], exitCode: 0 }],
+      limits: plan.smoke.limits,
+      timeout: '10s',
+      gpu: 'off',
+      jobs: 1,
+      signal: new AbortController().signal,
+    });
     expect(rep.results[0]).toMatchObject({ status: 'failed', reason: 'timed out after 300ms; the container was removed' });
     expect(engine.containers.size).toBe(0);
   });
@@ -62,12 +93,26 @@ describe('smoke tests: timeouts and cancel remove their containers', () => {
   it('a cancel (Ctrl-C) mid-test rejects with its reason and leaves no container', async () => {
     const engine = new FakeEngine();
     const { plan } = await planRecipe(RECIPE);
-    const image = (await engine.build({ context: (await import('node:stream')).Readable.from([]), dockerfile: 'x', buildArgs: {}, labels: {}, cacheFrom: [], builder: 'buildkit', network: 'none', signal: new AbortController().signal, onEvent: () => undefined })).imageId;
+    const image = (
+      await engine.build({
+        context: (await import('node:stream')).Readable.from([]),
+        dockerfile: 'x',
+        buildArgs: {},
+        labels: {},
+        cacheFrom: [],
+        builder: 'buildkit',
+        network: 'none',
+        signal: new AbortController().signal,
+        onEvent: () => undefined,
+      })
+    ).imageId;
     engine.run = () => ({ hang: true });
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error('SIGINT')), 200);
     const tests = [1, 2, 3].map((i) => ({ kind: 'command' as const, name: `t${i}`, gpu: false, command: ['sleep', 'inf'], exitCode: 0 }));
-    await expect(runSmokeTests(engine, { image, tests, limits: plan.smoke.limits, timeout: '10s', gpu: 'off', jobs: 3, signal: ac.signal })).rejects.toThrow('SIGINT');
+    await expect(runSmokeTests(engine, { image, tests, limits: plan.smoke.limits, timeout: '10s', gpu: 'off', jobs: 3, signal: ac.signal })).rejects.toThrow(
+      'SIGINT',
+    );
     expect(engine.calls.filter((c) => c.startsWith('create '))).toHaveLength(3);
     expect(engine.containers.size).toBe(0);
   });
@@ -78,7 +123,8 @@ describe('publish: every tag checked before the first push; mutable tags last', 
   const seen: string[] = [];
   const manifests = new Map<string, { digest: string; config: string }>();
   // Content-addressed, as a registry is: a manifest's digest is the sha256 of the bytes served.
-  const body = (config: string) => JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { digest: config } });
+  const body = (config: string) =>
+    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { digest: config } });
   const entry = (config: string) => ({ digest: `sha256:${createHash('sha256').update(body(config)).digest('hex')}`, config });
   let host = '';
   let server: http.Server;
@@ -87,7 +133,7 @@ describe('publish: every tag checked before the first push; mutable tags last', 
       seen.push(`${req.method} ${req.url}`);
       if (req.url === '/v2/') return void res.writeHead(200).end('{}');
       const m = /^\/v2\/(.+)\/manifests\/(.+)$/.exec(req.url ?? '');
-      const hit = m ? manifests.get(`${m[1]}:${m[2]}`) ?? [...manifests.values()].find((x) => x.digest === m[2]) : undefined;
+      const hit = m ? (manifests.get(`${m[1]}:${m[2]}`) ?? [...manifests.values()].find((x) => x.digest === m[2])) : undefined;
       if (!hit) return void res.writeHead(404).end();
       res.writeHead(200, { 'docker-content-digest': hit.digest, 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' });
       res.end(req.method === 'HEAD' ? undefined : body(hit.config));
@@ -102,7 +148,19 @@ describe('publish: every tag checked before the first push; mutable tags last', 
     const p = { ...plan, publish: { registry: host, tags: ['{version}', '{version}-py'], mutableTags: ['latest'] } };
     const target = publishTarget(p, { registry: host });
     const engine = new FakeEngine();
-    const imageId = (await engine.build({ context: (await import('node:stream')).Readable.from([]), dockerfile: 'x', buildArgs: {}, labels: {}, cacheFrom: [], builder: 'buildkit', network: 'none', signal: new AbortController().signal, onEvent: () => undefined })).imageId;
+    const imageId = (
+      await engine.build({
+        context: (await import('node:stream')).Readable.from([]),
+        dockerfile: 'x',
+        buildArgs: {},
+        labels: {},
+        cacheFrom: [],
+        builder: 'buildkit',
+        network: 'none',
+        signal: new AbortController().signal,
+        onEvent: () => undefined,
+      })
+    ).imageId;
     // The registry already has `latest` (another image): it is mutable, so it moves, last.
     manifests.set('echo-python:latest', entry(`sha256:${'b'.repeat(64)}`));
     seen.length = 0;
@@ -115,10 +173,19 @@ describe('publish: every tag checked before the first push; mutable tags last', 
     // The pushes are verified against the registry afterwards: make them land.
     engine.pushDigest = entry(imageId).digest;
     const land = setInterval(() => {
-      for (const t of ['0.1.0', '0.1.0-py', 'latest']) if (engine.calls.includes(`push ${host}/echo-python:${t}`)) manifests.set(`echo-python:${t}`, { digest: engine.pushDigest, config: imageId });
+      for (const t of ['0.1.0', '0.1.0-py', 'latest'])
+        if (engine.calls.includes(`push ${host}/echo-python:${t}`)) manifests.set(`echo-python:${t}`, { digest: engine.pushDigest, config: imageId });
     }, 1);
     try {
-      const pushed = await publishImage({ engine, imageId, target, creds: { source: 'none', secret: null }, policy: { attempts: 1, baseMs: 0 }, signal: new AbortController().signal, note: () => undefined });
+      const pushed = await publishImage({
+        engine,
+        imageId,
+        target,
+        creds: { source: 'none', secret: null },
+        policy: { attempts: 1, baseMs: 0 },
+        signal: new AbortController().signal,
+        note: () => undefined,
+      });
       expect(pushed.map((x) => x.reference.split(':').pop())).toEqual(['0.1.0', '0.1.0-py', 'latest']);
     } finally {
       clearInterval(land);
@@ -131,9 +198,29 @@ describe('publish: every tag checked before the first push; mutable tags last', 
     const p = { ...plan, publish: { registry: host, tags: ['{version}', '{version}-held'], mutableTags: [] } };
     manifests.set('echo-python:0.1.0-held', entry(`sha256:${'f'.repeat(64)}`));
     const engine = new FakeEngine();
-    const imageId = (await engine.build({ context: (await import('node:stream')).Readable.from([]), dockerfile: 'x', buildArgs: {}, labels: {}, cacheFrom: [], builder: 'buildkit', network: 'none', signal: new AbortController().signal, onEvent: () => undefined })).imageId;
+    const imageId = (
+      await engine.build({
+        context: (await import('node:stream')).Readable.from([]),
+        dockerfile: 'x',
+        buildArgs: {},
+        labels: {},
+        cacheFrom: [],
+        builder: 'buildkit',
+        network: 'none',
+        signal: new AbortController().signal,
+        onEvent: () => undefined,
+      })
+    ).imageId;
     await expect(
-      publishImage({ engine, imageId, target: publishTarget(p, { registry: host }), creds: { source: 'none', secret: null }, policy: { attempts: 1, baseMs: 0 }, signal: new AbortController().signal, note: () => undefined }),
+      publishImage({
+        engine,
+        imageId,
+        target: publishTarget(p, { registry: host }),
+        creds: { source: 'none', secret: null },
+        policy: { attempts: 1, baseMs: 0 },
+        signal: new AbortController().signal,
+        note: () => undefined,
+      }),
     ).rejects.toMatchObject({ code: 'publish.tag-exists' });
     expect(engine.calls.filter((c) => c.startsWith('push') || c.startsWith('tag'))).toEqual([]);
   });
@@ -145,7 +232,12 @@ describe('matrix --fail-fast', () => {
     expect(entries.length).toBe(3);
     const engine = new FakeEngine();
     engine.failBuild = 'RUN failed';
-    const outcomes = await buildVariants(engine, entries, recipeDirs, { jobs: 1, failFast: true, signal: new AbortController().signal, optionsFor: (_e, signal) => options({ test: false, signal }) });
+    const outcomes = await buildVariants(engine, entries, recipeDirs, {
+      jobs: 1,
+      failFast: true,
+      signal: new AbortController().signal,
+      optionsFor: (_e, signal) => options({ test: false, signal }),
+    });
     expect(outcomes.map((o) => o.result)).toEqual(['failed', 'cancelled', 'cancelled']);
     expect(engine.calls.filter((c) => c.startsWith('build'))).toHaveLength(1);
   });
@@ -154,7 +246,11 @@ describe('matrix --fail-fast', () => {
     const { entries, recipeDirs } = await expandRecipes([path.join(ROOT, 'recipes/examples/echo-matrix/recipe.yaml')]);
     const engine = new FakeEngine();
     engine.failBuild = 'RUN failed';
-    const outcomes = await buildVariants(engine, entries, recipeDirs, { jobs: 2, signal: new AbortController().signal, optionsFor: (_e, signal) => options({ test: false, signal }) });
+    const outcomes = await buildVariants(engine, entries, recipeDirs, {
+      jobs: 2,
+      signal: new AbortController().signal,
+      optionsFor: (_e, signal) => options({ test: false, signal }),
+    });
     expect(outcomes.map((o) => o.result)).toEqual(['failed', 'failed', 'failed']);
   });
 });

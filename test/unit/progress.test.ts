@@ -33,12 +33,24 @@ describe('progress without a terminal', () => {
     const p = plainProgress((l) => lines.push(l), { github: true, now });
     for (const e of events.slice(0, 5)) p.event(e);
     p.close();
-    expect(lines.filter((l) => l.startsWith('::'))).toEqual(['::group::[framework 1/3] FROM base', '::endgroup::', '::group::[framework 2/3] RUN pip install', '::endgroup::']);
+    expect(lines.filter((l) => l.startsWith('::'))).toEqual([
+      '::group::[framework 1/3] FROM base',
+      '::endgroup::',
+      '::group::[framework 2/3] RUN pip install',
+      '::endgroup::',
+    ]);
   });
 
   it('counts the Dockerfile steps and their cache hits, leaving out internal ones and FROM', () => {
     expect(countSteps(events)).toEqual({ total: 1, cached: 0 });
-    expect(countSteps([...events, { type: 'step', id: 'c', name: '[runtime 3/5] COPY --from=framework /a /a', state: 'cached' }, { type: 'step', id: 'd', name: 'exporting cache', state: 'done' }, { type: 'step', id: 'e', name: '[2/21] RUN x', state: 'cached' }])).toEqual({ total: 3, cached: 2 });
+    expect(
+      countSteps([
+        ...events,
+        { type: 'step', id: 'c', name: '[runtime 3/5] COPY --from=framework /a /a', state: 'cached' },
+        { type: 'step', id: 'd', name: 'exporting cache', state: 'done' },
+        { type: 'step', id: 'e', name: '[2/21] RUN x', state: 'cached' },
+      ]),
+    ).toEqual({ total: 3, cached: 2 });
   });
 
   it.each([
@@ -73,8 +85,19 @@ describe('progress on a terminal', () => {
 describe('issue 11, point 7: progress like buildx', () => {
   const steps = (n: number): BuildEvent[] =>
     Array.from({ length: n }, (_, i) => [
-      { type: 'step' as const, id: `s${i}`, name: `[runtime ${i + 1}/${n}] RUN step number ${i + 1} with a rather long command line that does not fit`, state: 'running' as const },
-      { type: 'step' as const, id: `s${i}`, name: `[runtime ${i + 1}/${n}] RUN step number ${i + 1} with a rather long command line that does not fit`, state: 'done' as const, durationMs: 100 * i },
+      {
+        type: 'step' as const,
+        id: `s${i}`,
+        name: `[runtime ${i + 1}/${n}] RUN step number ${i + 1} with a rather long command line that does not fit`,
+        state: 'running' as const,
+      },
+      {
+        type: 'step' as const,
+        id: `s${i}`,
+        name: `[runtime ${i + 1}/${n}] RUN step number ${i + 1} with a rather long command line that does not fit`,
+        state: 'done' as const,
+        durationMs: 100 * i,
+      },
     ]).flat();
 
   it('tty: never taller or wider than the terminal while live; one summary of every step at the end', async () => {
@@ -94,7 +117,10 @@ describe('issue 11, point 7: progress like buildx', () => {
       const summary = all.slice(live.length).replace(/\x1b\[\d+F\x1b\[0J/g, '');
       // Each live frame: at most rows - 2 lines, each at most columns - 1 wide.
       for (const f of frames.slice(0, -1)) {
-        const lines = f.replace(/\x1b\[\d+F\x1b\[0J/g, '').split('\n').filter(Boolean);
+        const lines = f
+          .replace(/\x1b\[\d+F\x1b\[0J/g, '')
+          .split('\n')
+          .filter(Boolean);
         if (lines.length > 1) expect(lines.length).toBeLessThanOrEqual(8);
         for (const l of lines) expect([...l].length).toBeLessThanOrEqual(39);
       }
@@ -140,9 +166,22 @@ describe('issue 11, point 7: progress like buildx', () => {
     const got: BuildEvent[] = [];
     const t = new BuildTracker((e) => got.push(e));
     t.handle({ stream: 'Step 1/2 : RUN apt-get install -y curl\n' });
-    for (const part of ['E', ':', ' Unable to locate package curl', '\nRead', 'ing package lists... 50%\rReading package lists... Done', '\n', 'last line without newline']) t.handle({ stream: part });
+    for (const part of [
+      'E',
+      ':',
+      ' Unable to locate package curl',
+      '\nRead',
+      'ing package lists... 50%\rReading package lists... Done',
+      '\n',
+      'last line without newline',
+    ])
+      t.handle({ stream: part });
     t.flush();
-    expect(got.filter((e) => e.type === 'log').map((e) => (e as { line: string }).line)).toEqual(['E: Unable to locate package curl', 'Reading package lists... Done', 'last line without newline']);
+    expect(got.filter((e) => e.type === 'log').map((e) => (e as { line: string }).line)).toEqual([
+      'E: Unable to locate package curl',
+      'Reading package lists... Done',
+      'last line without newline',
+    ]);
   });
 });
 

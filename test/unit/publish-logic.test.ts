@@ -37,15 +37,24 @@ describe('tag templates', () => {
   const vars = { version: '1.4.0', version_major: '1', version_minor: '1.4', cuda: '13.0', cuda_major: '13', framework: 'vllm', engine_version: '0.19.0' };
   it.each([
     [['{version}'], ['1.4.0']],
-    [['{version}', '{version}-cuda{cuda_major}'], ['1.4.0', '1.4.0-cuda13']],
-    [['{version}-{framework}{engine_version}', 'latest'], ['1.4.0-vllm0.19.0', 'latest']],
+    [
+      ['{version}', '{version}-cuda{cuda_major}'],
+      ['1.4.0', '1.4.0-cuda13'],
+    ],
+    [
+      ['{version}-{framework}{engine_version}', 'latest'],
+      ['1.4.0-vllm0.19.0', 'latest'],
+    ],
     [['{version}', '{version}'], ['1.4.0']],
   ])('%j -> %j', (templates, want) => {
     expect(renderTags(templates, vars)).toEqual({ ok: true, tags: want });
   });
 
   it('names what is missing', () => {
-    expect(renderTags(['{version}-{git_sha}'], vars)).toEqual({ ok: false, problems: ['"{version}-{git_sha}" needs {git_sha}, which this build has no value for (not a git checkout)'] });
+    expect(renderTags(['{version}-{git_sha}'], vars)).toEqual({
+      ok: false,
+      problems: ['"{version}-{git_sha}" needs {git_sha}, which this build has no value for (not a git checkout)'],
+    });
   });
 
   it.each([
@@ -79,7 +88,10 @@ describe('credentials, found the way the docker CLI finds them', () => {
 
   it('credHelpers win over auths, and credsStore is the fallback; helpers get the host on stdin', async () => {
     const helper = path.join(dir, 'docker-credential-fake');
-    writeFileSync(helper, '#!/bin/sh\nread host\nif [ "$host" = "helped.example" ]; then echo "{\\"Username\\":\\"h\\",\\"Secret\\":\\"s-$host\\"}"; else echo "credentials not found in native keychain"; exit 1; fi\n');
+    writeFileSync(
+      helper,
+      '#!/bin/sh\nread host\nif [ "$host" = "helped.example" ]; then echo "{\\"Username\\":\\"h\\",\\"Secret\\":\\"s-$host\\"}"; else echo "credentials not found in native keychain"; exit 1; fi\n',
+    );
     chmodSync(helper, 0o755);
     write({ credHelpers: { 'helped.example': 'fake' }, auths: { 'helped.example': { auth: Buffer.from('a:b').toString('base64') } }, credsStore: 'fake' });
     const c = await findCredentials('helped.example', env());
@@ -105,7 +117,13 @@ describe('credentials, found the way the docker CLI finds them', () => {
 
 describe('extraTagTargets: -t with --push (issue 22, point 5)', () => {
   it.each([
-    [['127.0.0.1:5000/a/b:1', '127.0.0.1:5000/a/b:2', 'reg.example.com/c:x'], [['127.0.0.1:5000', 'a/b', ['1', '2']], ['reg.example.com', 'c', ['x']]]],
+    [
+      ['127.0.0.1:5000/a/b:1', '127.0.0.1:5000/a/b:2', 'reg.example.com/c:x'],
+      [
+        ['127.0.0.1:5000', 'a/b', ['1', '2']],
+        ['reg.example.com', 'c', ['x']],
+      ],
+    ],
     [['127.0.0.1:5000/a:1', '127.0.0.1:5000/a:1'], [['127.0.0.1:5000', 'a', ['1']]]],
   ] as const)('%j', (refs, want) => {
     const got = extraTagTargets([...refs]).map((t) => [t.registry, t.repository, t.tags.map((x) => x.tag)]);

@@ -46,8 +46,16 @@ describe('python is optional when nothing Python is installed', () => {
   });
 
   it.each([
-    ['a wheel engine', 'base:\n  image: dynamo-image-base/debian-python:bookworm\nengine:\n  framework: custom\n  version: 1.0.0\n  wheel: { path: e-1.0.0-py3-none-any.whl, sha256: "' + 'a'.repeat(64) + '" }'],
-    ['dependency wheels on an engine in its base', `${engineInBase}\ndependencies:\n  wheels:\n    - { path: d-1.0-py3-none-any.whl, sha256: "${'b'.repeat(64)}" }`],
+    [
+      'a wheel engine',
+      'base:\n  image: dynamo-image-base/debian-python:bookworm\nengine:\n  framework: custom\n  version: 1.0.0\n  wheel: { path: e-1.0.0-py3-none-any.whl, sha256: "' +
+        'a'.repeat(64) +
+        '" }',
+    ],
+    [
+      'dependency wheels on an engine in its base',
+      `${engineInBase}\ndependencies:\n  wheels:\n    - { path: d-1.0-py3-none-any.whl, sha256: "${'b'.repeat(64)}" }`,
+    ],
     ['vllm (matched by Python version)', 'base:\n  cuda: "12.9"\ndynamo: "1.1.1"\nengine:\n  framework: vllm\n  version: "0.19.0"\n  image: {}'],
   ])('%s without python: recipe.python-missing at python', async (_what, body) => {
     expect(await issues(body)).toContain('recipe.python-missing python');

@@ -5,7 +5,9 @@ const H = (c: string) => `sha256:${c.repeat(64)}`;
 
 describe('requirements files for hash-checking mode', () => {
   it('reads pinned lines, continuations, extras, markers and comments', () => {
-    const r = parseRequirements(`# a comment\nTally_Count==0.3.1 \\\n    --hash=${H('a')} \\\n    --hash=${H('b')}\n\nfoo[bar,baz]==1.0 ; python_version >= "3.10" --hash=${H('c')}  # trailing comment\n`);
+    const r = parseRequirements(
+      `# a comment\nTally_Count==0.3.1 \\\n    --hash=${H('a')} \\\n    --hash=${H('b')}\n\nfoo[bar,baz]==1.0 ; python_version >= "3.10" --hash=${H('c')}  # trailing comment\n`,
+    );
     expect(r.problems).toEqual([]);
     expect(r.packages).toEqual([
       { name: 'tally-count', version: '0.3.1', hashes: ['a'.repeat(64), 'b'.repeat(64)], line: 2 },

@@ -70,9 +70,24 @@ describe('version resolution against the support matrix', () => {
   // Refusals: the message names the problem and the hint the nearest supported combinations.
   it.each([
     [{ framework: 'trtllm', engine: '1.3.0rc11', dynamo: '1.1.1', cuda: '12.9' }, 'base.cuda', 'trtllm 1.3.0rc11 needs CUDA 13.1, not 12.9', 'supported:'],
-    [{ framework: 'trtllm', engine: '1.3.0rc11', dynamo: '1.1.1', cuda: '13.1', python: '3.11', source: 'index: {}' }, 'python', 'trtllm 1.3.0rc11 does not support Python 3.11', 'supported: Python 3.10, 3.12'],
-    [{ framework: 'trtllm', engine: '1.3.0rc11', dynamo: '1.1.1', cuda: '13.1', python: '3.10' }, 'python', 'trtllm 1.3.0rc11 does not support Python 3.10 in its upstream image', 'supported: Python 3.12'],
-    [{ framework: 'vllm', engine: '0.16.0', dynamo: '1.1.1', cuda: '12.9' }, 'engine.version', 'that Dynamo release was tested with vllm 0.19.0', 'vllm 0.16.0 (Dynamo 1.0.0-1.0.2'],
+    [
+      { framework: 'trtllm', engine: '1.3.0rc11', dynamo: '1.1.1', cuda: '13.1', python: '3.11', source: 'index: {}' },
+      'python',
+      'trtllm 1.3.0rc11 does not support Python 3.11',
+      'supported: Python 3.10, 3.12',
+    ],
+    [
+      { framework: 'trtllm', engine: '1.3.0rc11', dynamo: '1.1.1', cuda: '13.1', python: '3.10' },
+      'python',
+      'trtllm 1.3.0rc11 does not support Python 3.10 in its upstream image',
+      'supported: Python 3.12',
+    ],
+    [
+      { framework: 'vllm', engine: '0.16.0', dynamo: '1.1.1', cuda: '12.9' },
+      'engine.version',
+      'that Dynamo release was tested with vllm 0.19.0',
+      'vllm 0.16.0 (Dynamo 1.0.0-1.0.2',
+    ],
     [{ framework: 'vllm', engine: '0.19.0', dynamo: '2.0.0', cuda: '12.9' }, 'dynamo', 'no Dynamo release matches "2.0.0"', 'vllm 0.19.0 (Dynamo 1.1.0-1.1.1'],
     [{ framework: 'sglang', engine: '0.5.9', dynamo: '1.0.0', cuda: '13.1' }, 'base.cuda', 'sglang 0.5.9 needs CUDA 12.9 or 13.0, not 13.1', 'supported'],
     [{ framework: 'vllm', engine: '~0.13', dynamo: '0.9.1', cuda: '12.9' }, 'engine.version', 'not a tested combination', 'vllm 0.14.1'],
@@ -89,7 +104,10 @@ describe('version resolution against the support matrix', () => {
   });
 
   it('--allow-unsupported turns a refusal into a recorded warning and still pins', () => {
-    const { resolution, issues } = resolve({ framework: 'trtllm', engine: '1.3.0rc11', dynamo: '1.1.1', cuda: '12.9', python: '3.12', source: 'index: {}' }, true);
+    const { resolution, issues } = resolve(
+      { framework: 'trtllm', engine: '1.3.0rc11', dynamo: '1.1.1', cuda: '12.9', python: '3.12', source: 'index: {}' },
+      true,
+    );
     expect(resolution?.status, JSON.stringify(issues)).toBe('unsupported');
     expect(resolution?.engineVersion).toBe('1.3.0rc11');
     expect(issues).toHaveLength(1);

@@ -14,9 +14,13 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 const validate = ajv.compile(schema);
 
 function recipesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? recipesUnder(path.join(dir, e.name)) : e.name === 'recipe.yaml' ? [path.join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? recipesUnder(path.join(dir, e.name)) : e.name === 'recipe.yaml' ? [path.join(dir, e.name)] : [],
+  );
 }
-const good = [...recipesUnder(path.join(ROOT, 'recipes')), ...recipesUnder(path.join(ROOT, 'test', 'fixtures', 'good'))].map((p) => path.relative(ROOT, p)).sort();
+const good = [...recipesUnder(path.join(ROOT, 'recipes')), ...recipesUnder(path.join(ROOT, 'test', 'fixtures', 'good'))]
+  .map((p) => path.relative(ROOT, p))
+  .sort();
 
 describe('schema/recipe.schema.json through ajv (draft 2020-12)', () => {
   it('covers the built-ins and the examples', () => {
@@ -32,9 +36,17 @@ describe('schema/recipe.schema.json through ajv (draft 2020-12)', () => {
   it.each([
     ['an unknown key', { backend: { entrypoint: ['x'], entrypiont: ['y'] } }, '/backend'],
     ['a relative import path', { imports: [{ image: 'devel', paths: ['usr/bin/x'] }] }, '/imports/0/paths/0'],
-    ['a per-architecture digest for an unknown architecture', { engine: { framework: 'custom', version: '1.0.0', binary: { path: 'bin/{arch}/e', sha256: { riscv64: 'a'.repeat(64) }, installPath: '/e' } } }, '/engine/binary/sha256'],
+    [
+      'a per-architecture digest for an unknown architecture',
+      { engine: { framework: 'custom', version: '1.0.0', binary: { path: 'bin/{arch}/e', sha256: { riscv64: 'a'.repeat(64) }, installPath: '/e' } } },
+      '/engine/binary/sha256',
+    ],
     ['a tag condition with an unknown axis', { publish: { tags: [{ tag: '{version}', when: { platform: 'linux/amd64' } }] } }, '/publish/tags/0'],
-    ['a secret id with a space', { dynamo: '1.1.1', dynamoSource: { index: { url: 'https://pypi.org/simple', secret: 'my secret' } } }, '/dynamoSource/index/secret'],
+    [
+      'a secret id with a space',
+      { dynamo: '1.1.1', dynamoSource: { index: { url: 'https://pypi.org/simple', secret: 'my secret' } } },
+      '/dynamoSource/index/secret',
+    ],
   ])('refuses %s', (_what, patch, where) => {
     const base = parse(readFileSync(path.join(ROOT, 'recipes/examples/echo-binary/recipe.yaml'), 'utf8')) as Record<string, unknown>;
     const doc = { ...base, ...patch, backend: { ...(base.backend as object), ...((patch as { backend?: object }).backend ?? {}) } };

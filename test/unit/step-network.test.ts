@@ -38,7 +38,13 @@ describe('chooseNetwork', () => {
   });
 
   it.each([
-    ['mixed, old BuildKit', mixed, undefined, old, /step "offline" asked for no network, but step "online" needs the network, and BuildKit in this engine \(Docker 20\.10\.24/],
+    [
+      'mixed, old BuildKit',
+      mixed,
+      undefined,
+      old,
+      /step "offline" asked for no network, but step "online" needs the network, and BuildKit in this engine \(Docker 20\.10\.24/,
+    ],
     ['mixed, classic', mixed, undefined, classic, /and the classic builder gives one network to every step: it would run on the default network/],
     ['apt and an offline step, classic', apt, undefined, classic, /but the apt install needs the network/],
     ['--network host and an offline step, old BuildKit', offline, 'host', old, /but --network host, .*host network/],
@@ -85,7 +91,10 @@ describe('an engine whose frontend does not know RUN --network', () => {
   it('is named as the environment (exit 3), with what to use instead', async () => {
     const { translateBuildFailure } = await import('../../src/engine/translate.js');
     const { OperationError } = await import('../../src/errors.js');
-    const e = translateBuildFailure(new OperationError('build.failed', 'failed to create LLB definition: dockerfile parse error line 2: Unknown flag: network'), []);
+    const e = translateBuildFailure(
+      new OperationError('build.failed', 'failed to create LLB definition: dockerfile parse error line 2: Unknown flag: network'),
+      [],
+    );
     expect(e.code).toBe('engine.no-run-network');
     expect(e.exitCode).toBe(3);
     expect(e.hint).toContain('Docker 23.0 or later');

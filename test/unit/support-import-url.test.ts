@@ -77,7 +77,13 @@ function dataDir(name: string) {
   mkdirSync(dir, { recursive: true });
   copyFileSync(path.join(ROOT, 'base-images/support-matrix.yaml'), path.join(dir, 'support-matrix.yaml'));
   copyFileSync(path.join(ROOT, 'base-images/base-images.yaml'), path.join(dir, 'base-images.yaml'));
-  return { dir, sha: () => createHash('sha256').update(readFileSync(path.join(dir, 'support-matrix.yaml'))).digest('hex') };
+  return {
+    dir,
+    sha: () =>
+      createHash('sha256')
+        .update(readFileSync(path.join(dir, 'support-matrix.yaml')))
+        .digest('hex'),
+  };
 }
 
 describe('support import from a URL', () => {

@@ -22,7 +22,8 @@ function dataDir(name: string): { dir: string; file: string; sha: () => string }
   return { dir, file, sha: () => createHash('sha256').update(readFileSync(file)).digest('hex') };
 }
 
-const fixture = () => JSON.parse(readFileSync(FIXTURE, 'utf8')) as { releases: Record<string, unknown>[]; cudaHistory: Record<string, unknown>[] } & Record<string, unknown>;
+const fixture = () =>
+  JSON.parse(readFileSync(FIXTURE, 'utf8')) as { releases: Record<string, unknown>[]; cudaHistory: Record<string, unknown>[] } & Record<string, unknown>;
 function variant(name: string, edit: (j: ReturnType<typeof fixture>) => unknown): string {
   const f = path.join(tmp, `${name}.json`);
   writeFileSync(f, JSON.stringify(edit(fixture())));
@@ -44,8 +45,18 @@ describe('dynamo-image support import', () => {
   it('one more release: --check exits 1 and --dry-run writes nothing; the import adds it, keeps the notes, and a second import changes no byte', async () => {
     const d = dataDir('newer');
     const newer = variant('newer', (j) => {
-      j.releases.unshift({ version: 'v1.7.1', kind: 'patch', pins: { sglang: '0.5.23', trtllm: '1.4.0rc3', vllm: '0.33.1', nixlSglang: '1.5.2', nixlTrtllm: '1.5.2', nixlVllm: '1.5.0' }, ucx: '1.22.x' });
-      for (const [backend, toolkit] of [['SGLang', '13.0'], ['TensorRT-LLM', '13.1'], ['vLLM', '13.0']]) j.cudaHistory.unshift({ version: '1.7.1', backend, toolkit, minDriver: '580.xx+' });
+      j.releases.unshift({
+        version: 'v1.7.1',
+        kind: 'patch',
+        pins: { sglang: '0.5.23', trtllm: '1.4.0rc3', vllm: '0.33.1', nixlSglang: '1.5.2', nixlTrtllm: '1.5.2', nixlVllm: '1.5.0' },
+        ucx: '1.22.x',
+      });
+      for (const [backend, toolkit] of [
+        ['SGLang', '13.0'],
+        ['TensorRT-LLM', '13.1'],
+        ['vLLM', '13.0'],
+      ])
+        j.cudaHistory.unshift({ version: '1.7.1', backend, toolkit, minDriver: '580.xx+' });
       return j;
     });
     const before = d.sha();
@@ -72,16 +83,59 @@ describe('dynamo-image support import', () => {
 
   const big = path.join(tmp, 'big.json');
   it.each([
-    ['not JSON', () => variant('notjson', () => 0).replace(/$/, '') && (writeFileSync(path.join(tmp, 'notjson.json'), '{"releases": ['), path.join(tmp, 'notjson.json')), '$: is not JSON'],
+    [
+      'not JSON',
+      () => variant('notjson', () => 0).replace(/$/, '') && (writeFileSync(path.join(tmp, 'notjson.json'), '{"releases": ['), path.join(tmp, 'notjson.json')),
+      '$: is not JSON',
+    ],
     ['releases not an array', () => variant('notarray', (j) => ({ ...j, releases: {} })), '$.releases: must be an array'],
-    ['a pin of the wrong type', () => variant('type', (j) => ((j.releases[0]!['pins'] as Record<string, unknown>)['vllm'] = 5, j)), '$.releases[0].pins.vllm: 5 is not a PEP 440 version'],
-    ['an unknown framework', () => variant('fw', (j) => (j.cudaHistory[0]!['backend'] = 'MagicLLM', j)), '$.cudaHistory[0].backend: "MagicLLM" is not a framework this tool knows'],
-    ['an unknown pin', () => variant('pin', (j) => ((j.releases[0]!['pins'] as Record<string, unknown>)['nixlMagic'] = '1.0', j)), '$.releases[0].pins.nixlMagic: is not a framework or NIXL pin'],
-    ['a version that is not PEP 440', () => variant('pep440', (j) => (j.releases[0]!['version'] = 'v1.x-final', j)), '$.releases[0].version: "v1.x-final" is not a PEP 440 version'],
-    ['a duplicated release', () => variant('dup', (j) => (j.releases.splice(1, 0, { ...j.releases[0]! }), j)), '$.releases[1].version: 1.7.0 is listed twice (also $.releases[0])'],
-    ['a toolkit that is not MAJOR.MINOR', () => variant('tk', (j) => (j.cudaHistory[0]!['toolkit'] = '13', j)), '$.cudaHistory[0].toolkit: "13" is not a CUDA toolkit version'],
-    ['a new release with no CUDA', () => variant('nocuda', (j) => (j.releases.unshift({ version: 'v2.0.0', kind: 'stable', pins: { sglang: '1', trtllm: '1', vllm: '1', nixlSglang: '1', nixlTrtllm: '1', nixlVllm: '1' } }), j)), '$.cudaHistory: has no CUDA toolkit for vllm, sglang, trtllm in 2.0.0'],
-    ['an unknown kind', () => variant('kind', (j) => (j.releases[0]!['kind'] = 'nightly', j)), '$.releases[0].kind: "nightly" is not a release kind'],
+    [
+      'a pin of the wrong type',
+      () => variant('type', (j) => (((j.releases[0]!['pins'] as Record<string, unknown>)['vllm'] = 5), j)),
+      '$.releases[0].pins.vllm: 5 is not a PEP 440 version',
+    ],
+    [
+      'an unknown framework',
+      () => variant('fw', (j) => ((j.cudaHistory[0]!['backend'] = 'MagicLLM'), j)),
+      '$.cudaHistory[0].backend: "MagicLLM" is not a framework this tool knows',
+    ],
+    [
+      'an unknown pin',
+      () => variant('pin', (j) => (((j.releases[0]!['pins'] as Record<string, unknown>)['nixlMagic'] = '1.0'), j)),
+      '$.releases[0].pins.nixlMagic: is not a framework or NIXL pin',
+    ],
+    [
+      'a version that is not PEP 440',
+      () => variant('pep440', (j) => ((j.releases[0]!['version'] = 'v1.x-final'), j)),
+      '$.releases[0].version: "v1.x-final" is not a PEP 440 version',
+    ],
+    [
+      'a duplicated release',
+      () => variant('dup', (j) => (j.releases.splice(1, 0, { ...j.releases[0]! }), j)),
+      '$.releases[1].version: 1.7.0 is listed twice (also $.releases[0])',
+    ],
+    [
+      'a toolkit that is not MAJOR.MINOR',
+      () => variant('tk', (j) => ((j.cudaHistory[0]!['toolkit'] = '13'), j)),
+      '$.cudaHistory[0].toolkit: "13" is not a CUDA toolkit version',
+    ],
+    [
+      'a new release with no CUDA',
+      () =>
+        variant(
+          'nocuda',
+          (j) => (
+            j.releases.unshift({
+              version: 'v2.0.0',
+              kind: 'stable',
+              pins: { sglang: '1', trtllm: '1', vllm: '1', nixlSglang: '1', nixlTrtllm: '1', nixlVllm: '1' },
+            }),
+            j
+          ),
+        ),
+      '$.cudaHistory: has no CUDA toolkit for vllm, sglang, trtllm in 2.0.0',
+    ],
+    ['an unknown kind', () => variant('kind', (j) => ((j.releases[0]!['kind'] = 'nightly'), j)), '$.releases[0].kind: "nightly" is not a release kind'],
     ['a 50 MB file', () => (writeFileSync(big, Buffer.alloc(50 << 20, 0x20)), big), '$: is 52428800 bytes, more than release data ever is'],
   ])('refuses %s, naming the JSON path, and changes nothing', async (_name, make, says) => {
     const d = dataDir(`bad-${_name.replace(/\W+/g, '-')}`);
@@ -116,7 +170,12 @@ describe('dynamo-image support list / show', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('no Dynamo release shipped vllm ==0.33.0 on CUDA 12.9; newest vllm on CUDA 12.9: 0.20.1 (Dynamo 1.2.1)');
     const range = await runCli(['support', 'find', '--engine', 'sglang>=0.5.21']);
-    expect(range.stdout.trim().split('\n').map((l) => l.split(/\s+/)[1])).toEqual(['1.7.0', '1.6.2', '1.6.1', '1.6.0']);
+    expect(
+      range.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[1]),
+    ).toEqual(['1.7.0', '1.6.2', '1.6.1', '1.6.0']);
     expect((await runCli(['support', 'find', '--engine', 'magic==1'])).code).toBe(2);
   });
 });

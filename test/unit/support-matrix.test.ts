@@ -86,11 +86,16 @@ describe('accepted as the source says (status per CUDA toolkit)', () => {
     ['trtllm', '1.4.0rc2', '1.7.0', '13.1', 'supported'],
   ])('%s %s with Dynamo %s on CUDA %s: %s', (fw, engine, dynamo, cuda, status) => {
     const { resolution, issues } = resolve(fw, engine, dynamo, cuda);
-    expect(issues.filter((i) => i.severity === 'error'), JSON.stringify(issues)).toEqual([]);
+    expect(
+      issues.filter((i) => i.severity === 'error'),
+      JSON.stringify(issues),
+    ).toEqual([]);
     expect(resolution?.engineVersion).toBe(engine);
     expect(resolution?.dynamoVersion).toBe(dynamo);
     expect(resolution?.status).toBe(status);
-    expect(resolution?.row?.source).toMatch(/ai-dynamo\/dynamo (fern\/assets\/releases\.json \(updated 2026-11-23\)|docs\/reference\/(support-matrix|release-artifacts)\.md@00552b233629)/);
+    expect(resolution?.row?.source).toMatch(
+      /ai-dynamo\/dynamo (fern\/assets\/releases\.json \(updated 2026-11-23\)|docs\/reference\/(support-matrix|release-artifacts)\.md@00552b233629)/,
+    );
   });
 });
 
@@ -129,9 +134,13 @@ describe('refused as the source says', () => {
 
   // 6. The images are Python 3.12; 3.10-3.12 is the wheels' range.
   it('Python: an upstream-image recipe must be 3.12; a wheel install may be 3.10', () => {
-    expect(resolve('vllm', '0.19.0', '1.1.1', '12.9', { python: '3.10' }).issues.find((i) => i.severity === 'error')?.message).toContain('does not support Python 3.10 in its upstream image');
+    expect(resolve('vllm', '0.19.0', '1.1.1', '12.9', { python: '3.10' }).issues.find((i) => i.severity === 'error')?.message).toContain(
+      'does not support Python 3.10 in its upstream image',
+    );
     // (The base image table may still say which OS has Python 3.10: that is another check.)
-    expect(resolve('vllm', '0.19.0', '1.1.1', '12.9', { python: '3.10', source: 'index: {}' }).issues.filter((i) => i.code === 'matrix.unsupported')).toEqual([]);
+    expect(resolve('vllm', '0.19.0', '1.1.1', '12.9', { python: '3.10', source: 'index: {}' }).issues.filter((i) => i.code === 'matrix.unsupported')).toEqual(
+      [],
+    );
   });
 });
 
@@ -147,14 +156,18 @@ describe('upstream engine images, as each upstream names them per CUDA family (i
     ['trtllm', '1.4.0rc2', '1.7.0', '13.1', 'nvcr.io/nvidia/tensorrt-llm/release:1.4.0rc2'],
   ])('%s %s (Dynamo %s) on CUDA %s: %s', (fw, engine, dynamo, cuda, image) => {
     const { resolution, issues } = resolve(fw, engine, dynamo, cuda);
-    expect(issues.filter((i) => i.severity === 'error'), JSON.stringify(issues)).toEqual([]);
+    expect(
+      issues.filter((i) => i.severity === 'error'),
+      JSON.stringify(issues),
+    ).toEqual([]);
     expect(resolution?.base.runtime).toBe(image);
   });
 });
 
 describe('the data itself', () => {
-  it('every release cites its sources (a commit, or the release data\'s date), and disagreements are written down', () => {
-    for (const key of Object.keys(data.matrix.sources)) expect(data.matrix.sources[key]!.commit ?? data.matrix.sources[key]!.updated).toMatch(/^([0-9a-f]{40}|\d{4}-\d{2}-\d{2})$/);
+  it("every release cites its sources (a commit, or the release data's date), and disagreements are written down", () => {
+    for (const key of Object.keys(data.matrix.sources))
+      expect(data.matrix.sources[key]!.commit ?? data.matrix.sources[key]!.updated).toMatch(/^([0-9a-f]{40}|\d{4}-\d{2}-\d{2})$/);
     for (const r of data.matrix.releases) {
       expect(data.matrix.sources[r.source], r.dynamo).toBeDefined();
       expect(data.matrix.sources[r.cudaSource], r.dynamo).toBeDefined();
@@ -180,8 +193,7 @@ describe('the data itself', () => {
       if (older.has(v.dynamo)) {
         expect(v).toMatchObject({ architectures: ['amd64'] });
         expect(v.tag).toBeUndefined();
-      }
-      else expect(v).toMatchObject({ architectures: ['amd64', 'arm64'], tag: '-efa' });
+      } else expect(v).toMatchObject({ architectures: ['amd64', 'arm64'], tag: '-efa' });
     }
     // Per release, the CUDA of the variant is one its framework ships on.
     for (const v of efa) expect(data.rows.some((r) => r.dynamo === v.dynamo && r.framework === v.framework && r.cuda === v.cuda)).toBe(true);
@@ -189,7 +201,41 @@ describe('the data itself', () => {
 
   it('releases from 0.6.0 to 1.7.0, patch releases included; NIXL per framework and UCX from the release data', () => {
     const all = data.matrix.releases.map((r) => r.dynamo);
-    for (const v of ['1.7.0', '1.6.2', '1.6.1', '1.6.0', '1.5.1', '1.5.0', '1.4.2', '1.4.1', '1.4.0', '1.3.1', '1.3.0', '1.2.1', '1.2.0', '0.6.0', '0.6.1', '0.6.1.post1', '0.7.0', '0.7.0.post1', '0.7.0.post2', '0.7.1', '0.8.0', '0.8.1', '0.8.1.post1', '0.8.1.post2', '0.8.1.post3', '0.9.0', '0.9.1', '1.0.0', '1.0.1', '1.0.2', '1.1.0', '1.1.1']) expect(all).toContain(v);
+    for (const v of [
+      '1.7.0',
+      '1.6.2',
+      '1.6.1',
+      '1.6.0',
+      '1.5.1',
+      '1.5.0',
+      '1.4.2',
+      '1.4.1',
+      '1.4.0',
+      '1.3.1',
+      '1.3.0',
+      '1.2.1',
+      '1.2.0',
+      '0.6.0',
+      '0.6.1',
+      '0.6.1.post1',
+      '0.7.0',
+      '0.7.0.post1',
+      '0.7.0.post2',
+      '0.7.1',
+      '0.8.0',
+      '0.8.1',
+      '0.8.1.post1',
+      '0.8.1.post2',
+      '0.8.1.post3',
+      '0.9.0',
+      '0.9.1',
+      '1.0.0',
+      '1.0.1',
+      '1.0.2',
+      '1.1.0',
+      '1.1.1',
+    ])
+      expect(all).toContain(v);
     const r170 = data.rows.filter((r) => r.dynamo === '1.7.0');
     expect(Object.fromEntries(r170.map((r) => [r.framework, `${r.engine} cuda ${r.cuda} nixl ${r.nixl} ucx ${r.ucx}`]))).toEqual({
       vllm: '0.33.0 cuda 13.0 nixl 1.5.0 ucx 1.22.x',

@@ -28,12 +28,16 @@ function actionlint(file: string): { code: number; out: string } {
 describe('workflows pass actionlint', () => {
   it('there is at least one', () => expect(files.length).toBeGreaterThan(0));
 
-  it.each(files)('%s', (f) => {
-    const r = actionlint(path.join('.github', 'workflows', f));
-    expect(r.out).toContain('All workflow files passed lint checks');
-    expect(r.code, r.out).toBe(0);
-    // actionlint (a node program) takes 2-6 s on a loaded 2-core runner: not a timing check.
-  }, 30_000);
+  it.each(files)(
+    '%s',
+    (f) => {
+      const r = actionlint(path.join('.github', 'workflows', f));
+      expect(r.out).toContain('All workflow files passed lint checks');
+      expect(r.code, r.out).toBe(0);
+      // actionlint (a node program) takes 2-6 s on a loaded 2-core runner: not a timing check.
+    },
+    30_000,
+  );
 
   it('actionlint does find problems (the linter is live)', () => {
     const bad = path.join(tmp, 'bad.yml');
@@ -66,8 +70,19 @@ describe('the example workflow on a fresh checkout', () => {
     expect(recipes && base).toBeTruthy();
     const checkout = path.join(tmp, 'checkout');
     execFileSync('sh', ['-c', `mkdir -p "${checkout}" && git -C "${ROOT}" archive HEAD recipes base-images | tar -x -C "${checkout}"`]);
-    const out = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'dynamo-image.js'), 'matrix', ...recipes!.split(' '), '--base-image', base!, '--format', 'github'], { cwd: checkout, env: { ...process.env, DYNAMO_IMAGE_CACHE_DIR: path.join(tmp, 'cache') } }).toString();
+    const out = execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'dynamo-image.js'), 'matrix', ...recipes!.split(' '), '--base-image', base!, '--format', 'github'],
+      { cwd: checkout, env: { ...process.env, DYNAMO_IMAGE_CACHE_DIR: path.join(tmp, 'cache') } },
+    ).toString();
     const { include } = JSON.parse(out) as { include: { id: string; recipe: string }[] };
-    expect(include.map((e) => e.id).sort()).toEqual(['echo-binary', 'echo-matrix/cuda12.9', 'echo-matrix/cuda13.0', 'echo-matrix/cuda13.1', 'echo-python', 'python-deps']);
+    expect(include.map((e) => e.id).sort()).toEqual([
+      'echo-binary',
+      'echo-matrix/cuda12.9',
+      'echo-matrix/cuda13.0',
+      'echo-matrix/cuda13.1',
+      'echo-python',
+      'python-deps',
+    ]);
   });
 });

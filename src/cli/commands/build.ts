@@ -1,23 +1,16 @@
-import path from 'node:path';
-import { BUILD_KEY_LABEL } from '../../builder/run-build.js';
-import { recordNoChange, stampOf } from '../../fast/no-change.js';
-import { PACKAGE_ROOT } from '../../support/load.js';
-import { lockPathFor } from '../../plan/lock-file.js';
-import { testRecordPath } from '../../smoke/records.js';
 import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { planRecipe, type PlannedRecipe } from '../../plan/make-plan.js';
-import { buildPlatforms, platformBuilds, type PlatformResult } from '../../pipeline/platforms.js';
+import { planRecipe } from '../../plan/make-plan.js';
+import { buildPlatforms, platformBuilds } from '../../pipeline/platforms.js';
 import { checkTags, cliBuildSession, parseBuildArgs, summarize, type BuildCliOptions } from '../build-options.js';
 import { checkOutputPath, printIssues, type Output } from '../output.js';
+import { recordReplay } from '../no-change-record.js';
 import { interruptSignal } from '../signals.js';
 import { variantOption } from '../variant-option.js';
 
 // `build` of one recipe: flags -> buildPlatforms (one image, or one per platform) -> the summary;
 // an up-to-date run leaves a record for the no-change fast path. (`--matrix` and `--push` are
 // routed by cli/main.ts to build-matrix and publish.)
-
-const SUPPORT_FILES = ['support-matrix.yaml', 'base-images.yaml'];
 
 export async function runBuild(files: string[], opts: BuildCliOptions, o: Output): Promise<number> {
   checkOutputPath(opts.junit, '--junit');
@@ -26,7 +19,12 @@ export async function runBuild(files: string[], opts: BuildCliOptions, o: Output
   parseBuildArgs(opts.buildArg);
   checkTags(opts.tag);
   const variant = variantOption(opts.variant);
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
+  const planned = await planRecipe(file, {
+    allowUnsupported: opts.allowUnsupported ?? false,
+    locked: opts.locked ?? false,
+    ...(variant ? { variant } : {}),
+    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+  });
   printIssues(o, planned.warnings);
   const engine = await connectDocker();
   const { signal, dispose } = interruptSignal();
@@ -37,9 +35,15 @@ export async function runBuild(files: string[], opts: BuildCliOptions, o: Output
   const builds = platformBuilds(planned.plan, { platform: opts.platform, for: 'build' });
   const multi = builds.length > 1;
   try {
-    const done = await buildPlatforms(engine, planned, builds, (b) => session.optionsFor({ ...opts, ...(b.platform ? { platform: b.platform } : {}), ...(b.tags ? { tags: b.tags } : {}) }), (r) => {
-      if (multi && !opts.json && !opts.quiet) o.err(`${r.platform}: ${summarize(r.build)}`);
-    });
+    const done = await buildPlatforms(
+      engine,
+      planned,
+      builds,
+      (b) => session.optionsFor({ ...opts, ...(b.platform ? { platform: b.platform } : {}), ...(b.tags ? { tags: b.tags } : {}) }),
+      (r) => {
+        if (multi && !opts.json && !opts.quiet) o.err(`${r.platform}: ${summarize(r.build)}`);
+      },
+    );
     if (multi) {
       if (opts.json) o.out(JSON.stringify({ platforms: done.map((r) => ({ platform: r.platform, ...r.build, smoke: r.smoke })) }));
       return ExitCode.ok;
@@ -54,22 +58,4 @@ export async function runBuild(files: string[], opts: BuildCliOptions, o: Output
     await session.settle();
     dispose();
   }
-}
-
-/** What this up-to-date run read and printed, for the next identical one to replay. */
-async function recordReplay(file: string, planned: PlannedRecipe, opts: BuildCliOptions, r: PlatformResult, notes: string[]): Promise<void> {
-  const files = [
-    path.resolve(file),
-    ...planned.plan.inputs.map((i) => path.join(planned.recipeDir, i.source)),
-    ...SUPPORT_FILES.map((f) => path.join(PACKAGE_ROOT, 'base-images', f)),
-    ...(opts.locked ? [lockPathFor(file)] : []),
-    testRecordPath(r.build.image),
-  ];
-  await recordNoChange(opts.invocation!, {
-    files: files.map(stampOf),
-    image: { id: r.build.image, tags: r.build.tags, label: BUILD_KEY_LABEL, key: r.build.buildKey },
-    notes,
-    summary: summarize(r.build),
-    json: { ...r.build, smoke: r.smoke },
-  });
 }

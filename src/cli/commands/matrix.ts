@@ -14,7 +14,18 @@ export function parseShard(s: string | undefined): { index: number; count: numbe
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-export async function runMatrix(args: string[], opts: { format: 'json' | 'github' | 'github-merge' | 'bake'; shard?: string; explain?: boolean; allowUnsupported?: boolean; command?: string; baseImage?: string }, o: Output): Promise<number> {
+export async function runMatrix(
+  args: string[],
+  opts: {
+    format: 'json' | 'github' | 'github-merge' | 'bake';
+    shard?: string;
+    explain?: boolean;
+    allowUnsupported?: boolean;
+    command?: string;
+    baseImage?: string;
+  },
+  o: Output,
+): Promise<number> {
   const sh = parseShard(opts.shard);
   const { entries: all, excluded, recipeDirs } = await expandRecipes(args, opts);
   const entries = sh ? shard(all, sh.index, sh.count) : all;
@@ -42,7 +53,15 @@ export async function runMatrix(args: string[], opts: { format: 'json' | 'github
     o.out(
       JSON.stringify(
         {
-          variants: entries.map((e) => ({ id: e.id, recipe: e.recipe, variant: e.variant, axes: e.axes, image: e.plan.tags[0], planDigest: e.plan.digest, support: e.plan.support.status })),
+          variants: entries.map((e) => ({
+            id: e.id,
+            recipe: e.recipe,
+            variant: e.variant,
+            axes: e.axes,
+            image: e.plan.tags[0],
+            planDigest: e.plan.digest,
+            support: e.plan.support.status,
+          })),
           excluded: excluded.map((x) => ({ id: x.id, recipe: x.recipe, axes: x.axes, by: x.by, reason: x.reason })),
           ...(sh ? { shard: sh } : {}),
         },

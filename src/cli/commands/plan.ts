@@ -20,16 +20,27 @@ export function describePlan(p: Plan): string {
   for (const i of p.inputs) lines.push(`  ${i.contextPath}  ${i.size} bytes  sha256:${i.sha256}`);
   if (!p.inputs.length) lines.push('  (none)');
   lines.push(`stages     ${p.stages.map((s) => `${s.name} (from ${s.from})`).join(' -> ')}`);
-  lines.push(`user       ${p.runtime.user.name} ${p.runtime.user.uid}:${p.runtime.user.gid}, workdir ${p.runtime.workdir ?? '(the base image\'s)'}`);
-  lines.push(`entrypoint ${p.runtime.entrypoint ? JSON.stringify(p.runtime.entrypoint) : '(the base image\'s)'} cmd ${p.runtime.command ? JSON.stringify(p.runtime.command) : '(the base image\'s)'}`);
+  lines.push(`user       ${p.runtime.user.name} ${p.runtime.user.uid}:${p.runtime.user.gid}, workdir ${p.runtime.workdir ?? "(the base image's)"}`);
+  lines.push(
+    `entrypoint ${p.runtime.entrypoint ? JSON.stringify(p.runtime.entrypoint) : "(the base image's)"} cmd ${p.runtime.command ? JSON.stringify(p.runtime.command) : "(the base image's)"}`,
+  );
   lines.push(`tags       ${p.tags.join(', ')}`);
   lines.push(`smoke      ${p.smoke.tests.length} test(s)`);
   return lines.join('\n');
 }
 
-export async function runPlan(file: string, opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean; variant?: string; baseImage?: string }, o: Output): Promise<number> {
+export async function runPlan(
+  file: string,
+  opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean; variant?: string; baseImage?: string },
+  o: Output,
+): Promise<number> {
   const variant = variantOption(opts.variant);
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
+  const planned = await planRecipe(file, {
+    allowUnsupported: opts.allowUnsupported ?? false,
+    locked: opts.locked ?? false,
+    ...(variant ? { variant } : {}),
+    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+  });
   printIssues(o, planned.warnings);
   o.out(opts.json ? JSON.stringify(planned.plan, null, 2) : describePlan(planned.plan));
   return ExitCode.ok;

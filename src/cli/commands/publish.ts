@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode, ReportedFailure } from '../../errors.js';
 import { planRecipe } from '../../plan/make-plan.js';
+import { gitSha } from '../../pipeline/git.js';
 import { applyRelease, planRelease, releaseRefusal } from '../../pipeline/publish.js';
 import { PublishFailure } from '../../publish/publish.js';
 import { cliBuildSession, parseBuildArgs, type PublishCliOptions } from '../build-options.js';
@@ -14,18 +14,15 @@ import { variantOption } from '../variant-option.js';
 // `publish` (and `build --push`): flags -> planRelease (the registry, read-only) -> the dry run's
 // lines, or applyRelease -> the result.
 
-function gitSha(dir: string): string | null {
-  try {
-    return execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim() || null;
-  } catch {
-    return null;
-  }
-}
-
 export async function runPublish(file: string, opts: PublishCliOptions, o: Output): Promise<number> {
   checkOutputPath(opts.junit, '--junit');
   const variant = variantOption(opts.variant);
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
+  const planned = await planRecipe(file, {
+    allowUnsupported: opts.allowUnsupported ?? false,
+    locked: opts.locked ?? false,
+    ...(variant ? { variant } : {}),
+    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+  });
   printIssues(o, planned.warnings);
   const note = (t: string) => (opts.quiet ? undefined : o.err(t));
   const skipTests = opts.skipTests === true || opts.test === false;
@@ -54,14 +51,22 @@ export async function runPublish(file: string, opts: PublishCliOptions, o: Outpu
     const result = await applyRelease(release, {
       planned,
       connect: connectDocker,
-      buildOptions: (b) => session.optionsFor({ ...opts, ...(b.platform ? { platform: b.platform } : {}), ...(b.tags ? { tags: b.tags } : {}), test: !skipTests, ...(skipTests ? { skipTestsReason: '--skip-tests' } : {}) }),
+      buildOptions: (b) =>
+        session.optionsFor({
+          ...opts,
+          ...(b.platform ? { platform: b.platform } : {}),
+          ...(b.tags ? { tags: b.tags } : {}),
+          test: !skipTests,
+          ...(skipTests ? { skipTestsReason: '--skip-tests' } : {}),
+        }),
       signal,
       note,
     }).catch((e: unknown) => {
       if (opts.json && e instanceof PublishFailure) printPublishFailure(e, o);
       throw e;
     });
-    if (skipTests && result.kind === 'single' && result.build && !opts.quiet) o.err('warning: publishing without smoke tests (--skip-tests); the result and the image\'s test record say so');
+    if (skipTests && result.kind === 'single' && result.build && !opts.quiet)
+      o.err("warning: publishing without smoke tests (--skip-tests); the result and the image's test record say so");
     printReleaseResult(result, o, opts);
     return ExitCode.ok;
   } finally {

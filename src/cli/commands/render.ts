@@ -7,10 +7,27 @@ import { planFetches } from '../../plan/build-plan.js';
 import { planRecipe } from '../../plan/make-plan.js';
 import { checkOutputPath, printIssues, type Output } from '../output.js';
 
-export async function runRender(file: string, opts: { output?: string; target: Target; builder?: 'buildkit' | 'classic'; allowUnsupported?: boolean; locked?: boolean; variant?: string; baseImage?: string }, o: Output): Promise<number> {
+export async function runRender(
+  file: string,
+  opts: {
+    output?: string;
+    target: Target;
+    builder?: 'buildkit' | 'classic';
+    allowUnsupported?: boolean;
+    locked?: boolean;
+    variant?: string;
+    baseImage?: string;
+  },
+  o: Output,
+): Promise<number> {
   checkOutputPath(opts.output, '-o');
   const variant = variantOption(opts.variant);
-  const planned = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, locked: opts.locked ?? false, ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
+  const planned = await planRecipe(file, {
+    allowUnsupported: opts.allowUnsupported ?? false,
+    locked: opts.locked ?? false,
+    ...(variant ? { variant } : {}),
+    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+  });
   printIssues(o, planned.warnings);
   // As `build` renders it on a BuildKit that takes RUN --network (Docker 23+), with the network the plan needs.
   const buildkit = (opts.builder ?? 'buildkit') === 'buildkit';

@@ -14,11 +14,25 @@ import { checkOutputPath, type Output } from '../output.js';
 import { variantOption } from '../variant-option.js';
 import { interruptSignal } from '../signals.js';
 
-
 /** Runs the tests, prints the reports, records the outcome. Returns the report. */
-export async function runAndReport(args: { engine: Engine; image: string; display?: string | undefined; settings: SmokeSettings; opts: SmokeCliOptions; o: Output; signal: AbortSignal }): Promise<SmokeReport> {
+export async function runAndReport(args: {
+  engine: Engine;
+  image: string;
+  display?: string | undefined;
+  settings: SmokeSettings;
+  opts: SmokeCliOptions;
+  o: Output;
+  signal: AbortSignal;
+}): Promise<SmokeReport> {
   const events = smokeEvents(args.opts, args.o);
-  const report = await testImage(args.engine, { image: args.image, ...(args.display ? { display: args.display } : {}), settings: args.settings, smoke: smokeRunOptions(args.opts), signal: args.signal, events });
+  const report = await testImage(args.engine, {
+    image: args.image,
+    ...(args.display ? { display: args.display } : {}),
+    settings: args.settings,
+    smoke: smokeRunOptions(args.opts),
+    signal: args.signal,
+    events,
+  });
   await Promise.all(events.written);
   return report;
 }
@@ -40,7 +54,8 @@ export async function runTest(target: string, opts: SmokeCliOptions, o: Output):
     engine = await connectDocker();
     // The image built from exactly this plan, whatever it is tagged.
     const found = finalImages(await engine.findImages({ [PLAN_DIGEST_LABEL]: plan.digest, [TARGET_LABEL]: 'runtime' }), plan.digest)[0];
-    if (!found) throw new UsageError(`no image built from this plan of ${target} (plan ${plan.digest.slice(0, 19)})`, `build it first: dynamo-image build ${target}`);
+    if (!found)
+      throw new UsageError(`no image built from this plan of ${target} (plan ${plan.digest.slice(0, 19)})`, `build it first: dynamo-image build ${target}`);
     image = found.id;
     display = found.tags[0] ?? `${plan.image.name}:${plan.image.version}`;
   } else {

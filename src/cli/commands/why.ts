@@ -50,15 +50,23 @@ export async function runWhy(file: string, opts: WhyOptions, o: Output): Promise
   const changes: Change[] = [];
   if (found.labels[BUILD_KEY_LABEL] !== key) {
     if (was) changes.push(...diffSummaries(was, now));
-    else changes.push({ field: 'summary', was: null, now: null, line: `${ref} carries no plan summary (built before dynamo-image recorded one, or by another builder): its plan digest ${found.labels['dev.dynamo-image.plan-digest'] ?? '(none)'}, now ${plan.digest}` });
+    else
+      changes.push({
+        field: 'summary',
+        was: null,
+        now: null,
+        line: `${ref} carries no plan summary (built before dynamo-image recorded one, or by another builder): its plan digest ${found.labels['dev.dynamo-image.plan-digest'] ?? '(none)'}, now ${plan.digest}`,
+      });
   }
   // A base rebuilt under the same tag (local images only: a registry's copy has no local base).
   if (found.where === 'engine') {
     const { connectDocker } = await import('../../engine/dockerode-engine.js');
-    for (const line of changedBases(found.labels['dev.dynamo-image.base-ids'], await localBaseIds(await connectDocker(), plan))) changes.push({ field: 'baseIds', was: null, now: null, line: `base image ${line}` });
+    for (const line of changedBases(found.labels['dev.dynamo-image.base-ids'], await localBaseIds(await connectDocker(), plan)))
+      changes.push({ field: 'baseIds', was: null, now: null, line: `base image ${line}` });
   }
   const upToDate = changes.length === 0;
-  if (opts.json) o.out(JSON.stringify({ image: ref, where: found.where, upToDate, buildKey: key, imageBuildKey: found.labels[BUILD_KEY_LABEL] ?? null, changes }));
+  if (opts.json)
+    o.out(JSON.stringify({ image: ref, where: found.where, upToDate, buildKey: key, imageBuildKey: found.labels[BUILD_KEY_LABEL] ?? null, changes }));
   else if (upToDate) o.out(`${ref} (${found.where}) is this build: build key ${key.slice(0, 19)}; nothing changed`);
   else {
     o.out(`${ref} (${found.where}) is not this build; what changed:`);

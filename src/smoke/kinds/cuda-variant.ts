@@ -18,31 +18,42 @@ function cudaWant(e: FsEntry): number | null {
 
 export async function runCudaVariant(ctx: Ctx, t: Extract<SmokeTest, { kind: 'cuda-variant' }>, signal: AbortSignal): Promise<void> {
   const declared = t.cuda ?? ctx.image.labels[CUDA_LABEL];
-  if (!declared) throw new Failure(`no CUDA version to check against: the image has no ${CUDA_LABEL} label`, { expected: 'a CUDA version', actual: 'none; set cuda on the test' });
+  if (!declared)
+    throw new Failure(`no CUDA version to check against: the image has no ${CUDA_LABEL} label`, {
+      expected: 'a CUDA version',
+      actual: 'none; set cuda on the test',
+    });
   const major = Number(declared.split('.')[0]);
   // Read from a created, never-started container: no tool in the image is needed.
   await withContainer(ctx, { ...baseSpec(ctx, { ...t, gpu: false }), entrypoint: ['/nonexistent-never-started'] }, async (c) => {
     const found: Found[] = [];
-    await c.walkFiles(cudaWant, (entry, head) => {
-      const base = entry.path.replace(/\/$/, '').slice(entry.path.replace(/\/$/, '').lastIndexOf('/') + 1);
-      if (entry.type === 'directory') {
-        const d = distInfoOf(base);
-        if (d) found.push({ kind: 'python', name: d.name, version: d.version, path: `/${entry.path.replace(/\/$/, '')}` });
-      } else if (entry.path === 'var/lib/dpkg/status') {
-        for (const p of dpkgPackages(head.toString('utf8'))) found.push({ kind: 'dpkg', name: p.name, version: p.version, path: '/var/lib/dpkg/status' });
-      } else {
-        found.push({ kind: 'library', name: base, path: `/${entry.path}` });
-        const soname = entry.type === 'file' ? elfDynamic(head)?.soname : null;
-        if (soname && soname !== base) found.push({ kind: 'library', name: soname, path: `/${entry.path}` });
-      }
-    }, signal);
+    await c.walkFiles(
+      cudaWant,
+      (entry, head) => {
+        const base = entry.path.replace(/\/$/, '').slice(entry.path.replace(/\/$/, '').lastIndexOf('/') + 1);
+        if (entry.type === 'directory') {
+          const d = distInfoOf(base);
+          if (d) found.push({ kind: 'python', name: d.name, version: d.version, path: `/${entry.path.replace(/\/$/, '')}` });
+        } else if (entry.path === 'var/lib/dpkg/status') {
+          for (const p of dpkgPackages(head.toString('utf8'))) found.push({ kind: 'dpkg', name: p.name, version: p.version, path: '/var/lib/dpkg/status' });
+        } else {
+          found.push({ kind: 'library', name: base, path: `/${entry.path}` });
+          const soname = entry.type === 'file' ? elfDynamic(head)?.soname : null;
+          if (soname && soname !== base) found.push({ kind: 'library', name: soname, path: `/${entry.path}` });
+        }
+      },
+      signal,
+    );
     const { wrong } = cudaMismatches(found, major, t.allow);
     if (wrong.length) {
       const shown = wrong.slice(0, 20).map((w) => `${w.kind} ${w.name}${w.version ? ` ${w.version}` : ''} (CUDA ${w.cudaMajor}) at ${w.path}`);
-      throw new Failure(`${wrong.length} item(s) built for another CUDA than ${major}: ${shown.join('; ')}${wrong.length > 20 ? `; and ${wrong.length - 20} more` : ''}`, {
-        expected: `only CUDA ${major} packages and libraries (or allow-listed, with a reason)`,
-        actual: shown.join('\n'),
-      });
+      throw new Failure(
+        `${wrong.length} item(s) built for another CUDA than ${major}: ${shown.join('; ')}${wrong.length > 20 ? `; and ${wrong.length - 20} more` : ''}`,
+        {
+          expected: `only CUDA ${major} packages and libraries (or allow-listed, with a reason)`,
+          actual: shown.join('\n'),
+        },
+      );
     }
   });
 }

@@ -13,9 +13,16 @@ export function runMetadata(ctx: Ctx, t: Extract<SmokeTest, { kind: 'metadata' }
     const got = img.env.find((e) => e.startsWith(`${k}=`))?.slice(k.length + 1);
     if (got !== v) problems.push({ e: `env ${k}=${v}`, a: got === undefined ? `${k} unset` : `${k}=${got}` });
   }
-  if (t.entrypoint !== undefined && !deepEqual(img.entrypoint ?? [], t.entrypoint)) problems.push({ e: `entrypoint ${JSON.stringify(t.entrypoint)}`, a: JSON.stringify(img.entrypoint) });
+  if (t.entrypoint !== undefined && !deepEqual(img.entrypoint ?? [], t.entrypoint))
+    problems.push({ e: `entrypoint ${JSON.stringify(t.entrypoint)}`, a: JSON.stringify(img.entrypoint) });
   if (t.cmd !== undefined && !deepEqual(img.cmd ?? [], t.cmd)) problems.push({ e: `cmd ${JSON.stringify(t.cmd)}`, a: JSON.stringify(img.cmd) });
-  for (const [k, v] of Object.entries(t.labels ?? {})) if (img.labels[k] !== v) problems.push({ e: `label ${k}=${v}`, a: img.labels[k] === undefined ? 'unset' : img.labels[k]! });
-  for (const p of t.exposedPorts ?? []) if (!img.exposedPorts.includes(`${p}/tcp`)) problems.push({ e: `exposed port ${p}`, a: img.exposedPorts.join(', ') || 'none' });
-  if (problems.length) throw new Failure(problems.map((p) => `expected ${p.e}, got ${p.a}`).join('; '), { expected: problems.map((p) => p.e).join('; '), actual: problems.map((p) => p.a).join('; ') });
+  for (const [k, v] of Object.entries(t.labels ?? {}))
+    if (img.labels[k] !== v) problems.push({ e: `label ${k}=${v}`, a: img.labels[k] === undefined ? 'unset' : img.labels[k]! });
+  for (const p of t.exposedPorts ?? [])
+    if (!img.exposedPorts.includes(`${p}/tcp`)) problems.push({ e: `exposed port ${p}`, a: img.exposedPorts.join(', ') || 'none' });
+  if (problems.length)
+    throw new Failure(problems.map((p) => `expected ${p.e}, got ${p.a}`).join('; '), {
+      expected: problems.map((p) => p.e).join('; '),
+      actual: problems.map((p) => p.a).join('; '),
+    });
 }

@@ -20,12 +20,29 @@ interface HttpClient {
 const NO_CLIENT = 'no HTTP client in the image (looked for python3 and curl)';
 
 /** Sends one request from the server's own network namespace; falls back to smoke.probeImage. */
-async function httpFrom(ctx: Ctx, t: SmokeTest, server: ContainerHandle, req: { port: number; path: string; method: string; body?: string | undefined; timeoutS: number }, signal: AbortSignal, client: HttpClient): Promise<HttpAnswer> {
+async function httpFrom(
+  ctx: Ctx,
+  t: SmokeTest,
+  server: ContainerHandle,
+  req: { port: number; path: string; method: string; body?: string | undefined; timeoutS: number },
+  signal: AbortSignal,
+  client: HttpClient,
+): Promise<HttpAnswer> {
   const ans = await httpFromInside(client.via, req, signal, client);
-  if (!('error' in ans) || ans.error !== NO_CLIENT || client.probe) return client.probe && 'error' in ans && ans.error === NO_CLIENT ? { error: `no HTTP client in the probe image ${ctx.opts.probeImage} either (looked for python3 and curl)` } : ans;
-  if (!ctx.opts.probeImage) return { error: `${NO_CLIENT}; set smoke.probeImage to an image that has one (it joins the server's network namespace to send the requests)` };
+  if (!('error' in ans) || ans.error !== NO_CLIENT || client.probe)
+    return client.probe && 'error' in ans && ans.error === NO_CLIENT
+      ? { error: `no HTTP client in the probe image ${ctx.opts.probeImage} either (looked for python3 and curl)` }
+      : ans;
+  if (!ctx.opts.probeImage)
+    return { error: `${NO_CLIENT}; set smoke.probeImage to an image that has one (it joins the server's network namespace to send the requests)` };
   // A container of the probe image in the server's network namespace (loopback only: the server has no network).
-  const probe = await ctx.engine.createContainer({ ...baseSpec(ctx, { ...t, gpu: false }), image: ctx.opts.probeImage, entrypoint: ['sleep'], cmd: [String(Math.ceil(parseDuration(ctx.opts.timeout) / 1000))], networkOf: server.id });
+  const probe = await ctx.engine.createContainer({
+    ...baseSpec(ctx, { ...t, gpu: false }),
+    image: ctx.opts.probeImage,
+    entrypoint: ['sleep'],
+    cmd: [String(Math.ceil(parseDuration(ctx.opts.timeout) / 1000))],
+    networkOf: server.id,
+  });
   client.probe = probe;
   try {
     await probe.start();
@@ -37,8 +54,14 @@ async function httpFrom(ctx: Ctx, t: SmokeTest, server: ContainerHandle, req: { 
   return httpFrom(ctx, t, server, req, signal, client);
 }
 
-async function httpFromInside(c: ContainerHandle, req: { port: number; path: string; method: string; body?: string | undefined; timeoutS: number }, signal: AbortSignal, client: Pick<HttpClient, 'kind'>): Promise<HttpAnswer> {
-  const missing = (r: { exitCode: number; stdout: string; stderr: string }) => r.exitCode === 126 || r.exitCode === 127 || /executable file not found|no such file or directory/i.test(r.stderr + r.stdout);
+async function httpFromInside(
+  c: ContainerHandle,
+  req: { port: number; path: string; method: string; body?: string | undefined; timeoutS: number },
+  signal: AbortSignal,
+  client: Pick<HttpClient, 'kind'>,
+): Promise<HttpAnswer> {
+  const missing = (r: { exitCode: number; stdout: string; stderr: string }) =>
+    r.exitCode === 126 || r.exitCode === 127 || /executable file not found|no such file or directory/i.test(r.stderr + r.stdout);
   if (client.kind !== 'curl') {
     const r = await c.exec(pythonHttpArgv('python3', req), signal);
     const out = parseResultLine(r.stdout) as HttpAnswer | null;
@@ -77,7 +100,14 @@ export async function runServe(ctx: Ctx, t: Extract<SmokeTest, { kind: 'serve' }
   });
 }
 
-async function serveChecks(ctx: Ctx, t: Extract<SmokeTest, { kind: 'serve' }>, c: ContainerHandle, client: HttpClient, readyDeadline: number, signal: AbortSignal): Promise<void> {
+async function serveChecks(
+  ctx: Ctx,
+  t: Extract<SmokeTest, { kind: 'serve' }>,
+  c: ContainerHandle,
+  client: HttpClient,
+  readyDeadline: number,
+  signal: AbortSignal,
+): Promise<void> {
   {
     const readyPath = t.readyPath ?? t.path;
     let last = '';
@@ -104,7 +134,11 @@ async function serveChecks(ctx: Ctx, t: Extract<SmokeTest, { kind: 'serve' }>, c
       last = 'status' in ans ? `HTTP ${ans.status}` : ans.error;
       if (Date.now() > readyDeadline) {
         const logs = await c.logs();
-        throw new Failure(`not ready after ${t.readyTimeout} (last answer: ${last})`, { expected: `GET ${readyPath} answers${t.readyPath ? ' 2xx' : ''}`, actual: last, tail: tailLines(`${logs.stdout}\n${logs.stderr}`) });
+        throw new Failure(`not ready after ${t.readyTimeout} (last answer: ${last})`, {
+          expected: `GET ${readyPath} answers${t.readyPath ? ' 2xx' : ''}`,
+          actual: last,
+          tail: tailLines(`${logs.stdout}\n${logs.stderr}`),
+        });
       }
       await sleep(250, signal);
     }
