@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import semver from 'semver';
+import valid from 'semver/functions/valid.js';
 import { SECRET_ID_RE } from '../domain/secrets.js';
 import { PLATFORMS } from '../domain/platforms.js';
 import { parseSpecifier } from '../versions/pep440.js';
@@ -83,7 +83,7 @@ export const imageName = z
 
 export const semverString = z
   .string()
-  .refine((v) => semver.valid(v) === v, {
+  .refine((v) => valid(v) === v, {
     error: 'must be a semantic version such as 1.4.0 or 1.4.0-rc.1 (tags start with it)',
   })
   .refine((v) => v.length <= 100, { error: 'must be at most 100 characters: tags start with it, and registries allow 128 for a whole tag' });

@@ -1,4 +1,4 @@
-import semver from 'semver';
+import parse from 'semver/functions/parse.js';
 import type { Issue } from '../errors.js';
 
 // Tag templates -> tags. Pure. The first tag starts with the image's semver: Dynamo's Kubernetes
@@ -30,7 +30,7 @@ export interface TagSource {
 }
 
 export function tagVariables(plan: TagSource, extra: { gitSha?: string | null; platform?: string | null }): Partial<Record<TagVariable, string>> {
-  const v = semver.parse(plan.image.version)!;
+  const v = parse(plan.image.version)!;
   const vars: Partial<Record<TagVariable, string>> = {
     version: plan.image.version,
     version_major: String(v.major),
