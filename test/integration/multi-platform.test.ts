@@ -179,8 +179,27 @@ describe('multi-platform images', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).pushed[0].reference).toBe(`${reg.host}/${ex.name}:0.1.0-${platform.split('/')[1]}`);
     }
+    // The merge as a plan first (issue 21): data, versioned; nothing put in the registry.
+    const dryMerge = await runCli(['publish', ex.recipe, '--merge', '--dry-run', '--json']);
+    expect(dryMerge.code, dryMerge.stderr).toBe(0);
+    const mergePlan = JSON.parse(dryMerge.stdout).release;
+    expect(mergePlan).toMatchObject({ version: 1, kind: 'merge', registry: reg.host, repository: ex.name });
+    expect(mergePlan.platforms.map((x: { platform: string }) => x.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(mergePlan.lists.map((l: { tag: string; action: string }) => [l.tag, l.action])).toContainEqual(['0.1.0', 'put']);
+    expect((await fetch(`http://${reg.host}/v2/${ex.name}/manifests/0.1.0`, { method: 'HEAD' })).status).toBe(404);
     const m = await runCli(['publish', ex.recipe, '--merge', '--json']);
     expect(m.code, m.stderr).toBe(0);
+    expect(JSON.parse(m.stdout).manifestList).toBe(mergePlan.manifestList);
+    // Every platform and list in place: the per-platform release plan says nothing is left to do.
+    const dry = await runCli(['publish', ex.recipe, '--dry-run', '--json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = JSON.parse(dry.stdout).release;
+    expect(plan).toMatchObject({ version: 1, kind: 'platforms' });
+    expect(plan.platforms.map((x: { platform: string; upToDate: boolean }) => [x.platform, x.upToDate])).toEqual([
+      ['linux/amd64', true],
+      ['linux/arm64', true],
+    ]);
+    expect(plan.lists.every((l: { action: string }) => l.action === 'unchanged')).toBe(true);
     const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${reg.host}/${ex.name}:0.1.0`]).toString());
     expect(raw.manifests.map((x: { platform: { architecture: string } }) => x.platform.architecture)).toEqual(['amd64', 'arm64']);
     expect(JSON.parse(m.stdout).manifestList).toBe(

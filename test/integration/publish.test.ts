@@ -113,6 +113,14 @@ describe('an open registry', () => {
     expect(r.stdout).toContain(`push ${reg.host}/${ex.name}:3.0.0: absent`);
     expect(r.stdout).toContain(`push ${reg.host}/${ex.name}:latest: absent`);
     expect(r.stdout).toContain(`verify ${reg.host}/${ex.name}:3.0.0 resolves to the pushed digest`);
+    const j = await runCli(['publish', ex.recipe, '--dry-run', '--json']);
+    expect(j.code, j.stderr).toBe(0);
+    const release = JSON.parse(j.stdout).release;
+    expect(release).toMatchObject({ version: 1, kind: 'single', registry: reg.host, repository: ex.name, build: true });
+    const steps = release.steps.map((s: { tag: string; action: string }) => [s.tag, s.action]);
+    expect(steps).toContainEqual(['3.0.0', 'push']);
+    expect(steps).toContainEqual(['latest', 'push']);
+    expect(steps.every(([, a]: [string, string]) => a === 'push')).toBe(true);
     const tags = await fetch(`http://${reg.host}/v2/${ex.name}/tags/list`);
     expect(tags.status).toBe(404);
   });
