@@ -16,17 +16,30 @@ export function containerId(id: string): string {
 }
 
 /** A multiplexed container stream (exec, logs) read to its end through the output cap. */
-export async function readCapped(docker: Dockerode, stream: Readable, signal?: AbortSignal): Promise<{ stdout: string; stderr: string }> {
+export async function readCapped(
+  docker: Dockerode,
+  stream: Readable,
+  signal?: AbortSignal,
+  /** Ends the read once `at` has passed and nothing came for `idleMs` (a follow the engine never ends). */
+  settle?: { at: number; idleMs: number },
+): Promise<{ stdout: string; stderr: string }> {
   const out = new PassThrough();
   const err = new PassThrough();
   const kept = { out: new CappedOutput(), err: new CappedOutput() };
-  out.on('data', (d: Buffer) => kept.out.push(d));
-  err.on('data', (d: Buffer) => kept.err.push(d));
+  let last = Date.now();
+  out.on('data', (d: Buffer) => ((last = Date.now()), kept.out.push(d)));
+  err.on('data', (d: Buffer) => ((last = Date.now()), kept.err.push(d)));
   docker.modem.demuxStream(stream, out, err);
+  const watch = settle
+    ? setInterval(() => {
+        const now = Date.now();
+        if (now > settle.at && now - last > settle.idleMs) stream.destroy();
+      }, 100)
+    : null;
   await new Promise<void>((resolve, reject) => {
     stream.on('end', resolve);
     stream.on('close', resolve);
-    stream.on('error', reject);
+    stream.on('error', (e) => (stream.destroyed && settle ? resolve() : reject(e)));
     signal?.addEventListener(
       'abort',
       () => {
@@ -35,6 +48,8 @@ export async function readCapped(docker: Dockerode, stream: Readable, signal?: A
       },
       { once: true },
     );
+  }).finally(() => {
+    if (watch) clearInterval(watch);
   });
   return { stdout: kept.out.text(), stderr: kept.err.text() };
 }
@@ -96,9 +111,13 @@ export async function createContainerHandle(docker: Dockerode, spec: ContainerSp
       return { exitCode: r.StatusCode };
     },
     async logs() {
-      // Streamed (follow, up to now), so a huge log is read through the cap, never held whole.
-      const stream = await (c.logs({ stdout: true, stderr: true, follow: true, until: Math.floor(Date.now() / 1000) + 1 }) as unknown as Promise<Readable>);
-      return readCapped(docker, stream);
+      // Streamed (follow, up to now), so a huge log is read through the cap, never held whole. The
+      // engine ends a follow at `until` only when the next line arrives (moby#37391): a server that
+      // logs nothing more would hold the read open (28 s seen), so it ends once `until` has passed
+      // and nothing came for half a second.
+      const until = Math.floor(Date.now() / 1000) + 1;
+      const stream = await (c.logs({ stdout: true, stderr: true, follow: true, until }) as unknown as Promise<Readable>);
+      return readCapped(docker, stream, undefined, { at: until * 1000, idleMs: 500 });
     },
     async inspect() {
       const i = await c.inspect();
