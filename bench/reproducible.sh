@@ -79,8 +79,10 @@ a.forEach((l, i) => {
 });
 EOF
   echo "config differences (created, history times):"
-  diff <(tar -xOf "$work/a/image.tar" "$(tar -tf "$work/a/image.tar" | grep -E '^[0-9a-f]{64}\.json$' | head -1)" | node -e 'const c = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(JSON.stringify({ created: c.created, history: c.history.map((h) => h.created) }, null, 1))') \
-    <(tar -xOf "$work/b/image.tar" "$(tar -tf "$work/b/image.tar" | grep -E '^[0-9a-f]{64}\.json$' | head -1)" | node -e 'const c = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(JSON.stringify({ created: c.created, history: c.history.map((h) => h.created) }, null, 1))') | head -12 || true
+  # manifest.json names the config (sha256.json on Docker 20.10, blobs/sha256/... on 25+).
+  cfg() { tar -xOf "$1" "$(tar -xOf "$1" manifest.json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8"))[0].Config)')" |
+    node -e 'const c = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(JSON.stringify({ created: c.created, history: c.history.map((h) => h.created) }, null, 1))'; }
+  diff <(cfg "$work/a/image.tar") <(cfg "$work/b/image.tar") | head -12 || true
 fi
 mkdir -p "$REPO/bench/results"
 printf '{"benchmark":"reproducible","recipe":"%s","a":"%s","b":"%s","result":"%s","date":"%s"}\n' "$recipe" "${ids[0]}" "${ids[1]}" "$result" "$(date -u +%FT%TZ)" >"$REPO/bench/results/reproducible.json"
