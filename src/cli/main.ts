@@ -129,22 +129,10 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
     .option('--command <cmd>', 'github: the command each entry runs', 'npx dynamo-image publish')
     .addOption(flag('baseImage'))
     .addOption(flag('allowUnsupported'))
-    .action(
-      async (
-        args: string[],
-        opts: {
-          format: 'json' | 'github' | 'github-merge' | 'bake';
-          shard?: string;
-          explain?: boolean;
-          allowUnsupported?: boolean;
-          command?: string;
-          baseImage?: string;
-        },
-      ) => {
-        const { runMatrix } = await import('./commands/matrix.js');
-        setExit(await runMatrix(args, opts, o));
-      },
-    );
+    .action(async (args: string[], opts: import('./commands/matrix.js').MatrixCliOptions) => {
+      const { runMatrix } = await import('./commands/matrix.js');
+      setExit(await runMatrix(args, opts, o));
+    });
 
   add(
     program

@@ -21,6 +21,7 @@ import {
   secretId,
   semverString,
   singleLine,
+  checkArchDigest,
 } from './values.js';
 import { Smoke } from './smoke-schema.js';
 import { AptRepositories, Backend, Files, Imports, Publish, Steps } from './sections.js';
@@ -76,21 +77,7 @@ export const Engine = z.strictObject({
         .describe('its digest; for a path with {arch}, one per architecture: { amd64: ..., arm64: ... }'),
       installPath: absolutePath,
     })
-    .superRefine((b, ctx) => {
-      const perArch = b.path.includes('{arch}');
-      if (perArch && typeof b.sha256 === 'string')
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sha256'],
-          message: "must map each architecture to its file's digest, e.g. { amd64: ..., arm64: ... }: the path has {arch}",
-        });
-      if (!perArch && typeof b.sha256 !== 'string')
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sha256'],
-          message: 'must be one digest: the path has no {arch} (write bin/{arch}/NAME for one file per platform)',
-        });
-    })
+    .superRefine((b, ctx) => checkArchDigest(ctx, b.path, b.sha256, 'path', ' (write bin/{arch}/NAME for one file per platform)'))
     .optional()
     .describe('a prebuilt executable (one file, or one per platform)'),
   image: z

@@ -20,6 +20,7 @@ import {
   releaseTaggedRef,
   secretId,
   singleLine,
+  checkArchDigest,
 } from './values.js';
 
 export * from './values.js';
@@ -202,15 +203,8 @@ export const Files = z
           .describe('owner in the image (default root), e.g. "1000:0"'),
       })
       .superRefine((f, ctx) => {
+        checkArchDigest(ctx, f.source, f.sha256, 'source');
         const perArch = f.source.includes('{arch}');
-        if (perArch && typeof f.sha256 === 'string')
-          ctx.addIssue({
-            code: 'custom',
-            path: ['sha256'],
-            message: "must map each architecture to its file's digest, e.g. { amd64: ..., arm64: ... }: the source has {arch}",
-          });
-        if (!perArch && f.sha256 !== undefined && typeof f.sha256 !== 'string')
-          ctx.addIssue({ code: 'custom', path: ['sha256'], message: 'must be one digest: the source has no {arch}' });
         if (perArch && f.source.endsWith('/'))
           ctx.addIssue({ code: 'custom', path: ['source'], message: 'a folder cannot be per platform ({arch}): name each file' });
       }),

@@ -212,3 +212,16 @@ export const AXIS_SCHEMAS = { cuda: cudaVersionSchema, platform: platformSchema,
 
 /** Keys the tool writes itself; a recipe label may not use them. */
 export const RESERVED_LABEL_PREFIX = 'dev.dynamo-image.';
+
+/** A path with {arch} takes one digest per architecture, a path without one digest (`field` names the path in messages). */
+export function checkArchDigest(ctx: z.RefinementCtx, p: string, sha256: unknown, field: 'path' | 'source', single = ''): void {
+  const perArch = p.includes('{arch}');
+  if (perArch && typeof sha256 === 'string')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sha256'],
+      message: `must map each architecture to its file's digest, e.g. { amd64: ..., arm64: ... }: the ${field} has {arch}`,
+    });
+  if (!perArch && sha256 !== undefined && typeof sha256 !== 'string')
+    ctx.addIssue({ code: 'custom', path: ['sha256'], message: `must be one digest: the ${field} has no {arch}${single}` });
+}

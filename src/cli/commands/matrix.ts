@@ -14,18 +14,16 @@ export function parseShard(s: string | undefined): { index: number; count: numbe
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-export async function runMatrix(
-  args: string[],
-  opts: {
-    format: 'json' | 'github' | 'github-merge' | 'bake';
-    shard?: string;
-    explain?: boolean;
-    allowUnsupported?: boolean;
-    command?: string;
-    baseImage?: string;
-  },
-  o: Output,
-): Promise<number> {
+export interface MatrixCliOptions {
+  format: 'json' | 'github' | 'github-merge' | 'bake';
+  shard?: string;
+  explain?: boolean;
+  allowUnsupported?: boolean;
+  command?: string;
+  baseImage?: string;
+}
+
+export async function runMatrix(args: string[], opts: MatrixCliOptions, o: Output): Promise<number> {
   const sh = parseShard(opts.shard);
   const { entries: all, excluded, recipeDirs } = await expandRecipes(args, opts);
   const entries = sh ? shard(all, sh.index, sh.count) : all;
