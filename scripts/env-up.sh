@@ -211,9 +211,16 @@ else
   log "could not fetch Debian trixie's dockerd (see $STATE_DIR/newer-engine.log); its tests will fail"
   tail -n 5 "$STATE_DIR/newer-engine.log" >&2 || true
 fi
+# --- 6. The clients that check a signed release: cosign, oras, pyspdxtools (Debian sid) -------------
+if AUDIT=$(DEBIAN_MIRROR="$MIRROR" bash "$REPO_ROOT/scripts/audit-tools.sh" "$STATE_DIR" 2>"$STATE_DIR/audit-tools.log"); then
+  log "release checkers: $AUDIT (cosign, oras, pyspdxtools)"
+else
+  log "could not fetch cosign/oras/pyspdxtools (see $STATE_DIR/audit-tools.log); the signed-release tests will fail"
+  tail -n 5 "$STATE_DIR/audit-tools.log" >&2 || true
+fi
 
 else
-  log "for the tests only, not made now (env-up.sh --all): the stand-ins' OS, the arm64 base, the llama.cpp base, a newer engine"
+  log "for the tests only, not made now (env-up.sh --all): the stand-ins' OS, the arm64 base, the llama.cpp base, a newer engine, cosign/oras/pyspdxtools"
 fi
 
 log "ready"

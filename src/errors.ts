@@ -46,6 +46,7 @@ export const ISSUE_CODES = [
   'input.directory',
   'input.special',
   'input.too-large',
+  'key.invalid',
   'lock.invalid',
   'lock.local-moved',
   'lock.missing',
@@ -175,12 +176,14 @@ export const ERROR_CODES = [
   'registry.too-large',
   'registry.unauthorized',
   'registry.unreachable',
+  'sign.failed',
   'smoke.failed',
   'smoke.no-image',
   'support.bad-release-data',
   'support.fetch',
   'usage',
   'validate.invalid',
+  'verify.mismatch',
   'why.no-image',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

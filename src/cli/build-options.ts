@@ -62,6 +62,8 @@ export interface PublishCliOptions extends BuildCliOptions {
   forceTags?: boolean;
   /** publish --merge: put the manifest lists together from the platforms' pushed images. */
   merge?: boolean;
+  /** publish --sign-key FILE: sign the pushed images, attach SBOM, provenance and test outcome. */
+  signKey?: string;
 }
 
 /** What commander hands `build` (its --no-cache arrives as cache: false). */

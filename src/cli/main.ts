@@ -141,6 +141,10 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
       .argument('[recipe]', 'recipe file', 'recipe.yaml'),
     ...[flag('registry'), flag('progress'), flag('force', { help: 'move existing immutable tags to this image' })],
     new Option('--skip-tests', 'publish without running the smoke tests (the result says so)'),
+    new Option(
+      '--sign-key <file>',
+      'sign each pushed image and attach its SBOM (SPDX 2.3), provenance (SLSA v1) and test outcome, as cosign reads them (a cosign or PKCS#8 ECDSA key; password from COSIGN_PASSWORD)',
+    ),
     flag('platform', { help: 'a recipe for several platforms: build and push this one only (under TAG-ARCH), as a CI job on a runner of that architecture' }),
     new Option(
       '--merge',
@@ -209,6 +213,20 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
     .action(async (opts: { engine?: string; cuda?: string; json?: boolean }) => {
       const { runSupportFind } = await import('./commands/support-find.js');
       setExit(runSupportFind(opts, o));
+    });
+
+  program
+    .command('verify')
+    .description("check an image's signature, provenance, SBOM and test outcome in its registry against a public key, and (--recipe) against a recipe")
+    .argument('<image>', 'REGISTRY/REPOSITORY:TAG or @sha256:...')
+    .requiredOption('--key <file>', 'the public key (cosign.pub: PEM) the release was signed with')
+    .option('--recipe <file>', 'also check the image came from this recipe: its sha256, its plan and every pinned input')
+    .addOption(flag('variant'))
+    .addOption(flag('json', { help: 'print the verdict as JSON on stdout' }))
+    .addOption(flag('allowUnsupported'))
+    .action(async (image: string, opts: import('./commands/verify.js').VerifyOptions) => {
+      const { runVerify } = await import('./commands/verify.js');
+      setExit(await runVerify(image, opts, o));
     });
 
   program

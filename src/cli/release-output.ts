@@ -69,6 +69,7 @@ export function printReleaseResult(r: ReleaseResult, o: Output, opts: { json?: b
           testsSkipped: r.testsSkipped,
           credentials: r.credentials,
           registryUpToDate: r.registryUpToDate,
+          ...(r.attached ? { attached: r.attached } : {}),
         }),
       );
     else if (!opts.quiet) {
@@ -95,6 +96,7 @@ export function printReleaseResult(r: ReleaseResult, o: Output, opts: { json?: b
           credentials: r.credentials,
           pushed: refs(r.pushed, 'pushed'),
           unchanged: refs(r.pushed, 'unchanged'),
+          ...(r.attached ? { attached: r.attached } : {}),
         }),
       );
     else if (!opts.quiet) {
@@ -113,6 +115,7 @@ export function printReleaseResult(r: ReleaseResult, o: Output, opts: { json?: b
         credentials: r.credentials,
         pushed: refs(r.pushed, 'pushed'),
         unchanged: refs(r.pushed, 'unchanged'),
+        ...(r.attached ? { attached: r.attached } : {}),
       }),
     );
   else if (!opts.quiet) for (const p of r.pushed) o.err(`${p.action === 'pushed' ? 'published' : 'already there'} ${p.reference}@${p.digest}`);

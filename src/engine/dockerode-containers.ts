@@ -238,11 +238,27 @@ export async function createContainerHandle(docker: Dockerode, spec: ContainerSp
       }
     },
     async remove() {
-      try {
-        await c.remove({ force: true, v: true });
-      } catch (e) {
-        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      // Podman 4.3 answers 500 "container state improper: stopped" (or 409 "removal in progress")
+      // when a force-remove meets a container that is exiting on its own; a moment later it goes.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await c.remove({ force: true, v: true });
+          return;
+        } catch (e) {
+          const { statusCode, message } = e as { statusCode?: number; message?: string };
+          if (statusCode === 404) return;
+          if (attempt >= REMOVE_ATTEMPTS || !isRemoveRace(statusCode, String(message ?? ''))) throw e;
+          await new Promise((r) => setTimeout(r, 150 * attempt));
+        }
       }
     },
   };
+}
+
+const REMOVE_ATTEMPTS = 6;
+
+/** A removal that lost a race with the container's own exit (Podman 4.3), worth another try. */
+export function isRemoveRace(statusCode: number | undefined, message: string): boolean {
+  if (statusCode === 409) return /in progress/i.test(message);
+  return statusCode === 500 && /state improper|could not be stopped|in progress/i.test(message);
 }

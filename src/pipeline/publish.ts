@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/port.js';
+import { OperationError } from '../errors.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { findCredentials, type Credentials } from '../publish/credentials.js';
 import { buildIndex, checkIndexTags, platformTarget, putIndex } from '../publish/manifest-list.js';
@@ -9,6 +10,9 @@ import { testsDigest, type BuildAndTestOptions, type SmokeSummary } from './buil
 import type { BuildOutcome } from '../builder/run-build.js';
 import { buildPlatforms, type PlatformBuild } from './platforms.js';
 import { listRefusal, releaseRefusal, type PreparedRelease } from './release-plan.js';
+import { attestRelease, signOnly, type Attached } from './attest.js';
+import type { Signer } from '../attest/keys.js';
+import type { RegistryClient } from '../publish/registry-client.js';
 
 export * from './release-plan.js';
 
@@ -28,6 +32,8 @@ export interface ApplyReleaseOptions {
   signal: AbortSignal;
   note: (text: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** `--sign-key`: sign each pushed image and attach its SBOM, provenance and test outcome. */
+  signer?: Signer;
 }
 
 export type ReleaseResult =
@@ -40,6 +46,7 @@ export type ReleaseResult =
       pushed: PushedTag[];
       buildKey: string;
       registryUpToDate: boolean;
+      attached?: Attached[];
     }
   | {
       kind: 'platforms';
@@ -49,6 +56,7 @@ export type ReleaseResult =
       testsSkipped: boolean;
       credentials: string;
       registryUpToDate: boolean;
+      attached?: { platform: string | null; digest: string; attached: Attached[] }[];
     }
   | { kind: 'merge'; manifestList: string; platforms: { platform: string; digest: string }[]; lists: PushedTag[] };
 
@@ -119,8 +127,18 @@ export async function applyRelease(prepared: PreparedRelease, opts: ApplyRelease
     if (!plan.build) {
       // Nothing to upload: every tag holds this build already, or gets its manifest copied.
       const pushed = await applyPublish(publishPlan, { target, creds, client, policy: retryPolicy(), signal: opts.signal, note: opts.note });
+      const attached = opts.signer
+        ? await signPushed(opts, client, target.repository, {
+            digest: pushed[0]!.digest,
+            imageId: null,
+            platform: plan.platform,
+            buildKey: plan.buildKey,
+            builder: null,
+          })
+        : undefined;
       return {
         kind: 'single',
+        ...(attached ? { attached } : {}),
         build: null,
         smoke: { ran: false, reason: 'not built: the registry holds this build' },
         testsSkipped: !plan.tests.run,
@@ -145,8 +163,19 @@ export async function applyRelease(prepared: PreparedRelease, opts: ApplyRelease
         note: opts.note,
         ...(opts.env ? { env: opts.env } : {}),
       });
+      const attached = opts.signer
+        ? await signPushed(opts, client, target.repository, {
+            digest: pushed[0]!.digest,
+            imageId: r!.build.image,
+            platform: plan.platform,
+            buildKey: plan.buildKey,
+            builder: r!.build.builder,
+            engine,
+          })
+        : undefined;
       return {
         kind: 'single',
+        ...(attached ? { attached } : {}),
         build: r!.build,
         smoke: r!.smoke,
         testsSkipped: !plan.tests.run,
@@ -185,6 +214,23 @@ export async function applyRelease(prepared: PreparedRelease, opts: ApplyRelease
     });
     results.push({ platform: p.platform, image: r!.build.image, digest: pushed[0]!.digest, action: pushed[0]!.action, smoke: r!.smoke });
   }
+  const attached: NonNullable<Extract<ReleaseResult, { kind: 'platforms' }>['attached']> = [];
+  if (opts.signer)
+    for (const r of results) {
+      const p = plan.platforms.find((x) => x.platform === r.platform)!;
+      attached.push({
+        platform: r.platform,
+        digest: r.digest,
+        attached: await signPushed(opts, client, target.repository, {
+          digest: r.digest,
+          imageId: r.image,
+          platform: r.platform,
+          buildKey: p.buildKey,
+          builder: null,
+          ...(engine ? { engine } : {}),
+        }),
+      });
+    }
   const index = await buildIndex(
     client,
     target.repository,
@@ -193,8 +239,11 @@ export async function applyRelease(prepared: PreparedRelease, opts: ApplyRelease
   const check = await checkIndexTags(client, target, index.digest, plan.force);
   if (check.refused.length) throw listRefusal(check.refused, 'the platform images were pushed under their own tags; the publish tags were not moved');
   const lists = await putIndex(client, target, index, check.current);
+  if (opts.signer)
+    attached.push({ platform: null, digest: index.digest, attached: await signOnly(client, target.repository, index.digest, opts.signer, opts.note) });
   return {
     kind: 'platforms',
+    ...(opts.signer ? { attached } : {}),
     manifestList: index.digest,
     platforms: results,
     lists,
@@ -202,4 +251,43 @@ export async function applyRelease(prepared: PreparedRelease, opts: ApplyRelease
     credentials: creds.source,
     registryUpToDate: results.every((r) => r.action === 'unchanged') && lists.every((t) => t.action === 'unchanged'),
   };
+}
+
+/**
+ * Signs one pushed image and attaches its statements. The SBOM is read from the image itself: an
+ * image the registry already held is looked up on the engine by its build key.
+ */
+async function signPushed(
+  opts: ApplyReleaseOptions,
+  client: RegistryClient,
+  repository: string,
+  p: { digest: string; imageId: string | null; platform: string | null; buildKey: string; builder: 'buildkit' | 'classic' | null; engine?: Engine },
+): Promise<Attached[]> {
+  const engine = p.engine ?? (await opts.connect());
+  let imageId = p.imageId;
+  if (!imageId) {
+    const found = await engine.findImages({ 'dev.dynamo-image.build-key': p.buildKey });
+    imageId = found[0]?.id ?? null;
+  }
+  if (!imageId)
+    throw new OperationError(
+      'sign.failed',
+      `${client.domain}/${repository}@${p.digest.slice(0, 19)} holds this build, but this engine has no image of it to read the SBOM from`,
+      { hint: 'build it here first (dynamo-image build), then publish --sign-key again' },
+    );
+  const info = p.platform || opts.planned.plan.platforms[0] ? null : await engine.info();
+  return attestRelease(engine, {
+    planned: opts.planned,
+    client,
+    repository,
+    digest: p.digest,
+    imageId,
+    platform: p.platform ?? opts.planned.plan.platforms[0] ?? `${info!.os}/${info!.arch}`,
+    buildKey: p.buildKey,
+    buildArgs: {},
+    builder: p.builder,
+    signer: opts.signer!,
+    signal: opts.signal,
+    note: opts.note,
+  });
 }

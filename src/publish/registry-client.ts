@@ -196,8 +196,9 @@ export class RegistryClient {
     return this.basicAsked ? this.basic() : null;
   }
 
-  private async request(
-    method: 'GET' | 'HEAD' | 'PUT',
+  /** One request with auth and retries (also used by referrers.ts for blobs and referrers). */
+  async request(
+    method: 'GET' | 'HEAD' | 'PUT' | 'POST',
     pathAndQuery: string,
     scope: string,
     headers: Record<string, string> = {},
@@ -226,7 +227,7 @@ export class RegistryClient {
   }
 
   /** A Docker-Content-Digest header, checked: absent is null, anything but a digest is an error. */
-  private digestHeader(res: Response, what: string): string | null {
+  digestHeader(res: Response, what: string): string | null {
     const d = res.headers.get('docker-content-digest');
     if (d === null) return null;
     if (!DIGEST_RE.test(d))

@@ -17,7 +17,7 @@ const LAYERS: string[][] = [
   ['support'],
   ['matrix'],
   ['plan'],
-  ['dockerfile', 'context'],
+  ['dockerfile', 'context', 'attest'],
   ['outputs', 'engine'],
   ['builder', 'smoke'],
   ['publish'],

@@ -16,7 +16,7 @@ describe('flag table', () => {
     const build = program.commands.find((c) => c.name() === 'build')!;
     expect(build.options.map((o) => o.long).filter((l) => !table.has(l!))).toEqual([]);
     const publish = program.commands.find((c) => c.name() === 'publish')!;
-    expect(publish.options.map((o) => o.long).filter((l) => !table.has(l!))).toEqual(['--skip-tests', '--merge', '--dry-run']);
+    expect(publish.options.map((o) => o.long).filter((l) => !table.has(l!))).toEqual(['--skip-tests', '--sign-key', '--merge', '--dry-run']);
   });
 
   it('a shared option is spelled the same everywhere (one declaration)', () => {

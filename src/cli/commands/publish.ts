@@ -5,6 +5,7 @@ import { planRecipe } from '../../plan/make-plan.js';
 import { gitSha } from '../../pipeline/git.js';
 import { applyRelease, planRelease, releaseRefusal } from '../../pipeline/publish.js';
 import { PublishFailure } from '../../publish/publish.js';
+import { signerFrom } from '../key-files.js';
 import { cliBuildSession, parseBuildArgs, type PublishCliOptions } from '../build-options.js';
 import { checkOutputPath, printIssues, type Output } from '../output.js';
 import { printPublishFailure, printReleasePlan, printReleaseResult } from '../release-output.js';
@@ -26,6 +27,8 @@ export async function runPublish(file: string, opts: PublishCliOptions, o: Outpu
   printIssues(o, planned.warnings);
   const note = (t: string) => (opts.quiet ? undefined : o.err(t));
   const skipTests = opts.skipTests === true || opts.test === false;
+  // The key is opened before anything is built: a wrong password fails now, not after the push.
+  const signer = opts.signKey ? signerFrom(opts.signKey) : undefined;
   const release = await planRelease(planned, {
     registry: opts.registry,
     gitSha: gitSha(path.dirname(path.resolve(file))),
@@ -61,6 +64,7 @@ export async function runPublish(file: string, opts: PublishCliOptions, o: Outpu
         }),
       signal,
       note,
+      ...(signer ? { signer } : {}),
     }).catch((e: unknown) => {
       if (opts.json && e instanceof PublishFailure) printPublishFailure(e, o);
       throw e;
