@@ -157,7 +157,7 @@ async function attachStatements(
   const existing = await ourStatements(client, repository, digest, signer);
   const out: Attached[] = [];
   for (const st of statements) {
-    const same = existing.find((e) => e.statement.predicateType === st.predicateType && JSON.stringify(e.statement) === JSON.stringify(st));
+    const same = existing.find((e) => sameClaim(e.statement, st));
     if (same) {
       out.push({ predicateType: st.predicateType, manifest: same.manifest, action: 'unchanged' });
       continue;
@@ -174,6 +174,16 @@ async function attachStatements(
     out.push({ predicateType: st.predicateType, manifest: manifest.digest, action: 'pushed' });
   }
   return out;
+}
+
+/**
+ * Does an attached statement already say this? A provenance's run details (which engine, which
+ * builder pushed it) may differ on a re-publish of the same build: its build definition decides.
+ */
+export function sameClaim(a: Statement, b: Statement): boolean {
+  if (a.predicateType !== b.predicateType || JSON.stringify(a.subject) !== JSON.stringify(b.subject)) return false;
+  const core = (s: Statement) => (s.predicateType === SLSA_PREDICATE ? (s.predicate as { buildDefinition?: unknown }).buildDefinition : s.predicate);
+  return JSON.stringify(core(a)) === JSON.stringify(core(b));
 }
 
 export function shortType(t: string): string {

@@ -29,6 +29,7 @@ export default function setup(): void {
   const missing = [
     ...['dynamo-image-standin/os:bookworm', 'dynamo-image-base/debian-python:bookworm-arm64', 'dynamo-image-base/debian-llamacpp:sid'].filter((r) => !has(r)),
     ...(existsSync(path.join(state, 'trixie', 'dockerd')) ? [] : ['a newer engine']),
+    ...(existsSync(path.join(state, 'audit', 'bin', 'pyspdxtools')) ? [] : ['cosign, oras, pyspdxtools']),
   ];
   if (missing.length) {
     process.stderr.write(`integration setup: making what only the tests need (${missing.join(', ')}): env-up.sh --all\n`);
