@@ -219,7 +219,11 @@ describe('publish --sign-key', () => {
   });
 
   it('a foreign image re-tagged as the release fails: no signature for its digest', async () => {
-    execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', 'docker-daemon:dynamo-image-base/debian:bookworm', `docker://${ref}`], { stdio: 'pipe' });
+    // skopeo reads the engine the tests use (CI's is on its own socket, named by DOCKER_HOST).
+    const daemon = process.env.DOCKER_HOST ? ['--src-daemon-host', process.env.DOCKER_HOST] : [];
+    execFileSync('skopeo', ['copy', '-q', ...daemon, '--dest-tls-verify=false', 'docker-daemon:dynamo-image-base/debian:bookworm', `docker://${ref}`], {
+      stdio: 'pipe',
+    });
     expect((await cosign(['verify', '--key', pub(), ref])).code).not.toBe(0);
     const v = await runCli(['verify', ref, '--key', pub(), '--json']);
     expect(v.code).toBe(1);
