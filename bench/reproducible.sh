@@ -78,11 +78,24 @@ a.forEach((l, i) => {
   console.log(`layer ${i} differs (${la.length - 1} entries): e.g.\n  ${diff.join('\n  ')}`);
 });
 EOF
-  echo "config differences (created, history times):"
+  echo "config differences (each field that differs):"
   # manifest.json names the config (sha256.json on Docker 20.10, blobs/sha256/... on 25+).
-  cfg() { tar -xOf "$1" "$(tar -xOf "$1" manifest.json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8"))[0].Config)')" |
-    node -e 'const c = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(JSON.stringify({ created: c.created, history: c.history.map((h) => h.created) }, null, 1))'; }
-  diff <(cfg "$work/a/image.tar") <(cfg "$work/b/image.tar") | head -12 || true
+  cfg() { tar -xOf "$1" "$(tar -xOf "$1" manifest.json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8"))[0].Config)')"; }
+  cfg "$work/a/image.tar" >"$work/a/config.json"
+  cfg "$work/b/image.tar" >"$work/b/config.json"
+  node - "$work/a/config.json" "$work/b/config.json" <<'EOF'
+const { readFileSync } = require('node:fs');
+const [a, b] = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')));
+const walk = (x, y, at) => {
+  if (JSON.stringify(x) === JSON.stringify(y)) return;
+  if (x && y && typeof x === 'object' && typeof y === 'object') {
+    for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) walk(x[k], y[k], `${at}.${k}`);
+    return;
+  }
+  console.log(`  ${at}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`.slice(0, 300));
+};
+walk(a, b, 'config');
+EOF
 fi
 mkdir -p "$REPO/bench/results"
 printf '{"benchmark":"reproducible","recipe":"%s","a":"%s","b":"%s","result":"%s","date":"%s"}\n' "$recipe" "${ids[0]}" "${ids[1]}" "$result" "$(date -u +%FT%TZ)" >"$REPO/bench/results/reproducible.json"

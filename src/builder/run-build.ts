@@ -211,7 +211,7 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
   const entries = contextEntries(plan, planned.recipeDir, dockerfile);
   // Loaded here, not at the top: an up-to-date build never packs a context (nor loads tar-stream).
   const { packContext } = await import('../context/pack.js');
-  const packed = packContext(entries, contextMtime());
+  const packed = packContext(entries, plan.sourceDateEpoch !== undefined ? new Date(plan.sourceDateEpoch * 1000) : contextMtime());
   const events: BuildEvent[] = [];
   // A changed input file aborts the build on the engine, not only our side of the stream.
   const ac = new AbortController();
@@ -225,7 +225,13 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
     // cache ("concurrent map iteration and map write" in remotecache normalize; moby/buildkit#2041,
     // seen in CI with build --matrix --jobs 2): such builds go without it, and say so.
     const inlineRace = opts.concurrent === true && info.kind === 'docker' && apiBelow(info.apiVersion, '1.42');
-    if (builder === 'buildkit' && inlineRace)
+    // A reproducible build (SOURCE_DATE_EPOCH) goes without it too: BuildKit's cache metadata
+    // differs between two builders of the same layers (measured: bench/reproducible.sh).
+    const reproducible = plan.sourceDateEpoch !== undefined;
+    const inline = builder === 'buildkit' && !inlineRace && !reproducible;
+    if (builder === 'buildkit' && reproducible)
+      opts.progress.note('inline cache off for this build: SOURCE_DATE_EPOCH is set, and the cache metadata BuildKit writes into the image differs from one builder to the next; this image cannot serve as --cache-from');
+    else if (builder === 'buildkit' && inlineRace)
       opts.progress.note(
         `inline cache off for this build: Docker ${info.serverVersion}'s BuildKit crashes when concurrent builds export it (moby/buildkit#2041); this image cannot serve as --cache-from (build it alone, or on Docker 23+, for that)`,
       );
@@ -239,7 +245,9 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
       // A per-platform input: the classic builder does not set TARGETARCH itself.
       buildArgs: {
         ...(opts.buildArgs ?? {}),
-        ...(builder === 'buildkit' && !inlineRace ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
+        // BuildKit (0.11+) sets the config's `created` and history times from it.
+        ...(reproducible ? { SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) } : {}),
+        ...(inline ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
         ...(builder === 'classic' && plan.inputs.some((i) => i.platform) ? { TARGETARCH: (opts.platform ?? plan.platforms[0]!).split('/')[1]! } : {}),
       },
       labels: {

@@ -2,6 +2,7 @@ import { BUILDER_LABEL, PLAN_DIGEST_LABEL, REQUIREMENTS_FILE, requirementsLock }
 import type { Plan } from '../plan/types.js';
 import type { DockerfileAst, Instruction, Stage } from './ast.js';
 import { RenderError, shellQuote } from './render.js';
+import { withClampedTimes } from './reproducible.js';
 import { aptInstall, aptSources, BUILD_TOOLS, indexArgs, keyringOf, pipInto, step, type RenderOptions } from './steps.js';
 
 export type { RenderOptions } from './steps.js';
@@ -19,6 +20,10 @@ const STAGING = `${DYNAMO}/staging`;
 const ENGINE_STAGING = `${DYNAMO}/staging-engine`;
 /** Large files (models): each staged here and copied into the runtime image as its own layer. */
 const LARGE_STAGING = `${DYNAMO}/staging-large`;
+/** Where the n-th large file is staged: under its full path; reproducible builds give each its own tree. */
+function stagedLarge(plan: Plan, n: number): string {
+  return plan.sourceDateEpoch !== undefined ? `${LARGE_STAGING}/${n}` : LARGE_STAGING;
+}
 /** A `files` entry of one file at least this big gets its own layer (a model, a tokenizer). */
 export const LARGE_FILE_BYTES = 256 * 1024;
 
@@ -63,11 +68,12 @@ function frameworkStage(plan: Plan, o: RenderOptions): Stage {
   const args = Object.entries(plan.buildArgs);
   for (const [name, value] of args) body.push({ kind: 'arg', name, default: value });
   // Large files first, each with its own mode and owner: nothing after them re-runs their steps.
-  for (const f of largeFiles(plan)) {
-    copyFile(body, f, `${LARGE_STAGING}${f.destination!}`);
+  for (const [n, f] of largeFiles(plan).entries()) {
+    const staged = `${stagedLarge(plan, n)}${f.destination!}`;
+    copyFile(body, f, staged);
     const fix = [
-      ...(f.mode !== undefined ? [`chmod ${shellQuote(f.mode)} ${LARGE_STAGING}${f.destination!}`] : []),
-      ...(f.owner !== undefined ? [`chown ${shellQuote(f.owner)} ${LARGE_STAGING}${f.destination!}`] : []),
+      ...(f.mode !== undefined ? [`chmod ${shellQuote(f.mode)} ${staged}`] : []),
+      ...(f.owner !== undefined ? [`chown ${shellQuote(f.owner)} ${staged}`] : []),
     ];
     if (fix.length) body.push({ kind: 'run', shell: fix });
   }
@@ -174,6 +180,7 @@ function finishFramework(plan: Plan, body: Instruction[], o: RenderOptions): Sta
 function runtimeStage(plan: Plan, o: RenderOptions): Stage {
   const rt = plan.runtime;
   const { uid, gid, name } = rt.user;
+  const reproducible = plan.sourceDateEpoch !== undefined;
   const body: Instruction[] = [];
   const pkgs = [...(plan.base.pythonIncluded || rt.venv === null ? [] : ['python3']), ...plan.systemPackages];
   // Extra repositories: each signing key copied from the context (pinned), each list file written
@@ -194,6 +201,7 @@ function runtimeStage(plan: Plan, o: RenderOptions): Stage {
       ...(rt.workdir ? [`mkdir -p ${shellQuote(rt.workdir)}`, `chown ${uid}:${gid} ${shellQuote(rt.workdir)}`, `chmod 0775 ${shellQuote(rt.workdir)}`] : []),
       // Files a login shell creates stay group-writable (umask is a shell builtin, not a variable).
       ...(rt.groupWritable ? ['mkdir -p /etc/profile.d', "echo 'umask 002' > /etc/profile.d/00-umask.sh"] : []),
+      ...(reproducible && rt.venv !== null ? [`mkdir -p ${rt.venv}`, ...(rt.groupWritable ? [`chown ${uid}:${gid} ${rt.venv}`] : [])] : []),
     ],
   });
   // Files from other images (JIT tools from the devel image, nats-server, etcd, uv, NIXL/UCX):
@@ -201,9 +209,16 @@ function runtimeStage(plan: Plan, o: RenderOptions): Stage {
   for (const im of plan.imports)
     for (const p of im.paths) body.push({ kind: 'copy', from: im.image, sources: [p.source], dest: p.destination, sourceForm: 'glob' });
   // Large files (models), a layer each, biggest first: they are the biggest and change least.
-  for (const f of largeFiles(plan)) body.push({ kind: 'copy', from: 'framework', sources: [`${LARGE_STAGING}${f.destination!}`], dest: f.destination! });
+  // Reproducible: each from its own tree onto / (a COPY to a new name sets its parent's time).
+  for (const [n, f] of largeFiles(plan).entries()) {
+    if (reproducible) body.push({ kind: 'copy', from: 'framework', sources: [`${stagedLarge(plan, n)}/`], dest: '/' });
+    else body.push({ kind: 'copy', from: 'framework', sources: [`${LARGE_STAGING}${f.destination!}`], dest: f.destination! });
+  }
   if (rt.venv !== null) {
-    body.push({ kind: 'copy', from: 'framework', sources: [rt.venv], dest: rt.venv, ...(rt.groupWritable ? { chown: `${uid}:${gid}` } : {}) });
+    const chown = rt.groupWritable ? { chown: `${uid}:${gid}` } : {};
+    // Reproducible: into the folder the RUN above made, which then takes the source folder's time.
+    if (reproducible) body.push({ kind: 'copy', from: 'framework', sources: [`${rt.venv}/`], dest: `${rt.venv}/`, ...chown });
+    else body.push({ kind: 'copy', from: 'framework', sources: [rt.venv], dest: rt.venv, ...chown });
     body.push({
       kind: 'env',
       vars: [
@@ -283,6 +298,8 @@ export function dockerfileFromPlan(plan: Plan, target: Target = 'dev', o: Render
   // Classic builds: every RUN's container carries this label (from the stage's config), so the
   // one an engine crash leaves behind is found and removed by the next build (builder/leftovers.ts).
   if (!o.buildkit) for (const s of stages.slice(0, 2)) s.body.unshift({ kind: 'label', labels: [[BUILDER_LABEL, 'classic']] });
+  const epoch = plan.sourceDateEpoch;
+  if (epoch !== undefined) for (let i = 0; i < stages.length; i++) stages[i] = withClampedTimes(stages[i]!, epoch, i === 0 ? DYNAMO : undefined);
   const perStep = o.buildkit && o.stepNetwork === true;
   for (let i = 0; i < stages.length; i++) stages[i] = withStepNetwork(stages[i]!, perStep);
   return {

@@ -17,6 +17,8 @@ export const BUILDER_LABEL = `${LABEL_PREFIX}.builder`;
 export const BUILD_KEY_LABEL = `${LABEL_PREFIX}.build-key`;
 
 export interface BuildPlanArgs {
+  /** SOURCE_DATE_EPOCH: clamp every timestamp the build writes to it (reproducible digests). */
+  sourceDateEpoch?: number;
   recipe: Recipe;
   /** Display path of the recipe (not part of the digest). */
   recipeFile: string;
@@ -48,6 +50,7 @@ export function buildPlan({
   imagePins = {},
   localImages = {},
   requirementPackages = [],
+  sourceDateEpoch,
 }: BuildPlanArgs): Plan {
   const e = recipe.engine;
   let source: Plan['engine']['source'];
@@ -176,6 +179,7 @@ export function buildPlan({
       venv,
     },
     buildArgs: { ...recipe.buildArgs },
+    ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
     labels,
     // Each matrix variant gets its own local tag; publish tags come from the templates.
     tags: [`${recipe.name}:${recipe.version}${variant?.id ? `-${variant.id}` : ''}`],

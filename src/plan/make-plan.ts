@@ -43,6 +43,14 @@ export interface PlanOptions {
   cache?: DigestCache;
   /** `--base-image REF`: the base image instead of the recipe's `base.image` (CI runners, mirrors). */
   baseImage?: string;
+  /** Clamp timestamps to this (default: the SOURCE_DATE_EPOCH environment variable, when set). */
+  sourceDateEpoch?: number;
+}
+
+/** SOURCE_DATE_EPOCH as reproducible-builds.org defines it: whole seconds; anything else is unset. */
+export function envSourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const s = env['SOURCE_DATE_EPOCH'];
+  return s !== undefined && /^\d{1,12}$/.test(s) ? Number(s) : undefined;
 }
 
 export type PlanOutcome = { ok: true; planned: PlannedRecipe } | { ok: false; issues: Issue[] };
@@ -294,6 +302,7 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     recipe = { ...recipe, smoke: { ...recipe.smoke, tests: pins.tests } };
   }
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
+  const epoch = opts.sourceDateEpoch ?? envSourceDateEpoch();
   const plan = buildPlan({
     recipe,
     recipeFile: file,
@@ -304,6 +313,7 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     imagePins,
     localImages,
     requirementPackages,
+    ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
   });
   const refIssues = [...referenceLimits(plan, file, where), ...layerLimits(plan, file, where)];
   if (refIssues.length) return { ok: false, issues: [...issues, ...refIssues] };

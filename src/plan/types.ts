@@ -109,6 +109,11 @@ export interface Plan {
     venv: string | null;
   };
   buildArgs: Record<string, string>;
+  /**
+   * SOURCE_DATE_EPOCH (seconds) the build clamps every timestamp to: file times in each RUN's
+   * layer, the context's files, the image config's `created` (BuildKit). Absent when not set.
+   */
+  sourceDateEpoch?: number;
   labels: Record<string, string>;
   tags: string[];
   /** probeImage: sends serve tests' requests from the server's network namespace (an image without python3 or curl). */
