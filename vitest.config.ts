@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// SOURCE_DATE_EPOCH changes every plan (reproducible builds); the tests set it where they mean it.
+delete process.env['SOURCE_DATE_EPOCH'];
+
 export default defineConfig({
   test: {
     // In CI a JSON report too, from which .ci/run prints a plain 'N passed, N failed' line.

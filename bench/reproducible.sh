@@ -92,9 +92,11 @@ const walk = (x, y, at) => {
     for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) walk(x[k], y[k], `${at}.${k}`);
     return;
   }
-  console.log(`  ${at}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`.slice(0, 300));
+  out.push(`  ${at}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`.slice(0, 300));
 };
+const out = [];
 walk(a, b, 'config');
+console.log(out.slice(0, 10).join('\n') + (out.length > 10 ? `\n  ... and ${out.length - 10} more` : ''));
 EOF
 fi
 mkdir -p "$REPO/bench/results"

@@ -46,6 +46,7 @@ export const ISSUE_CODES = [
   'input.directory',
   'input.special',
   'input.too-large',
+  'env.source-date-epoch',
   'key.invalid',
   'lock.invalid',
   'lock.local-moved',

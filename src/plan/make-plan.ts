@@ -47,10 +47,23 @@ export interface PlanOptions {
   sourceDateEpoch?: number;
 }
 
-/** SOURCE_DATE_EPOCH as reproducible-builds.org defines it: whole seconds; anything else is unset. */
+/** SOURCE_DATE_EPOCH as reproducible-builds.org defines it: whole seconds since 1970 (unset or empty: none). */
 export function envSourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const s = env['SOURCE_DATE_EPOCH'];
-  return s !== undefined && /^\d{1,12}$/.test(s) ? Number(s) : undefined;
+  return s !== undefined && /^\d{1,11}$/.test(s) ? Number(s) : undefined;
+}
+
+/** A SOURCE_DATE_EPOCH that is set but is no such number: an error, not a build that is silently not reproducible. */
+export function sourceDateEpochIssue(env: NodeJS.ProcessEnv = process.env): Issue | null {
+  const s = env['SOURCE_DATE_EPOCH'];
+  if (s === undefined || s === '' || envSourceDateEpoch(env) !== undefined) return null;
+  return {
+    code: 'env.source-date-epoch',
+    severity: 'error',
+    path: ['SOURCE_DATE_EPOCH'],
+    message: `${JSON.stringify(s.slice(0, 40))} is not a time in whole seconds since 1970-01-01 UTC`,
+    hint: 'e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct), or unset it',
+  };
 }
 
 export type PlanOutcome = { ok: true; planned: PlannedRecipe } | { ok: false; issues: Issue[] };
@@ -301,6 +314,8 @@ export async function planLoaded(loaded: LoadedRecipe, opts: PlanOptions = {}): 
     issues.push(...pins.issues);
     recipe = { ...recipe, smoke: { ...recipe.smoke, tests: pins.tests } };
   }
+  const epochIssue = opts.sourceDateEpoch === undefined ? sourceDateEpochIssue() : null;
+  if (epochIssue) issues.push(epochIssue);
   if (!resolution || issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   const epoch = opts.sourceDateEpoch ?? envSourceDateEpoch();
   const plan = buildPlan({

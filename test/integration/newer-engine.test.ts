@@ -93,6 +93,30 @@ describe('Docker Engine 26 (Debian trixie)', () => {
     expect(docker(['-H', engine.host, 'ps', '-aq']).stdout.trim()).toBe('');
   });
 
+  // Reproducible digests (bench/reproducible.sh compares two fresh engines; this is the quick
+  // guard): with SOURCE_DATE_EPOCH, a rebuild with no cache seconds later is the same image.
+  it('SOURCE_DATE_EPOCH: a rebuild without cache is the same image id; its config and every file the build wrote carry the epoch', async () => {
+    const ex = privateExample('recipes/examples/echo-python', 'sde26');
+    cleanups.push(ex.cleanup, () => docker(['-H', engine.host, 'rmi', '-f', `${ex.name}:0.1.0`]));
+    const renv = { ...env, SOURCE_DATE_EPOCH: '1700000000' };
+    const a = await runCli(['build', ex.recipe, '--builder', 'buildkit', '--no-test', '--json'], { env: renv });
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stderr).toContain('inline cache off for this build: SOURCE_DATE_EPOCH is set');
+    await new Promise((r) => setTimeout(r, 1500));
+    const b = await runCli(['build', ex.recipe, '--builder', 'buildkit', '--no-test', '--no-cache', '--json'], { env: renv });
+    expect(b.code, b.stderr).toBe(0);
+    const id = JSON.parse(a.stdout).image;
+    expect(JSON.parse(b.stdout).image).toBe(id);
+    expect(docker(['-H', engine.host, 'inspect', '--format', '{{.Created}}', id]).stdout.trim()).toBe('2023-11-14T22:13:20Z');
+    // Nothing in the image is newer than the epoch but what the base brought (its files are older).
+    const newer = docker(['-H', engine.host, 'run', '--rm', '--network', 'none', '--entrypoint', 'find', id, '/opt/dynamo', '/etc/echo-engine', '/workspace', '-newermt', '@1700000000']);
+    expect(newer.stdout.trim()).toBe('');
+    // Without it, the same recipe is another image (the times of the build).
+    const c = await runCli(['build', ex.recipe, '--builder', 'buildkit', '--no-test', '--json'], { env });
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout).image).not.toBe(id);
+  });
+
   it('--gpu-devices 0 becomes the CDI name nvidia.com/gpu=0', async () => {
     const t = await runCli(['test', 'recipes/examples/echo-python/recipe.yaml', '--gpu', 'require', '--gpu-devices', '0', '--json'], { env });
     expect(t.code, t.stderr).toBe(0);

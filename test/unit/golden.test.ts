@@ -46,7 +46,7 @@ describe('golden Dockerfiles and plans', () => {
     const stale = [
       ...readdirSync(path.join(ROOT, 'test', 'golden'))
         .filter((f) => /\.(Dockerfile|plan\.json)$/.test(f))
-        .map((f) => f.replace(/(\.classic)?\.(Dockerfile|plan\.json)$/, '')),
+        .map((f) => f.replace(/(\.classic|\.reproducible)?\.(Dockerfile|plan\.json)$/, '')),
       ...readdirSync(path.join(ROOT, 'test', 'golden', 'variants')).map((f) => f.replace(/__[^_]+\.Dockerfile$/, '')),
     ].filter((n) => !names.has(n));
     expect(stale).toEqual([]);
@@ -86,6 +86,15 @@ describe('golden Dockerfiles and plans', () => {
     // Machine paths normalised: the plan names the recipe by its path from the repository root.
     const normalised = { ...plan, recipe: { ...plan.recipe, file: rel } };
     await expect(norm(`${JSON.stringify(normalised, null, 2)}\n`)).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${name}.plan.json`));
+  });
+
+  // SOURCE_DATE_EPOCH: each RUN clamps what it wrote, the framework's trees are closed at the
+  // epoch, the venv and each large file are copied as trees onto existing folders.
+  it.each(['recipes/examples/echo-python/recipe.yaml', 'recipes/examples/llamacpp-server/recipe.yaml'])('%s, reproducible', async (rel) => {
+    const { plan } = await planRecipe(path.join(ROOT, rel), { sourceDateEpoch: 1700000000 });
+    expect(plan.sourceDateEpoch).toBe(1700000000);
+    const text = normaliseDigests(renderDockerfile(dockerfileFromPlan(plan, 'runtime', { buildkit: true, stepNetwork: planFetches(plan) })), { plan: plan.digest });
+    await expect(text).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${goldenName(rel)}.reproducible.Dockerfile`));
   });
 
   it("keeps every golden's plan digest in one table (test/golden/digests.json)", async () => {
