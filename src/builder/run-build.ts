@@ -230,7 +230,9 @@ export async function buildImage(engine: Engine, planned: Pick<PlannedRecipe, 'p
     const reproducible = plan.sourceDateEpoch !== undefined;
     const inline = builder === 'buildkit' && !inlineRace && !reproducible;
     if (builder === 'buildkit' && reproducible)
-      opts.progress.note('inline cache off for this build: SOURCE_DATE_EPOCH is set, and the cache metadata BuildKit writes into the image differs from one builder to the next; this image cannot serve as --cache-from');
+      opts.progress.note(
+        'inline cache off for this build: SOURCE_DATE_EPOCH is set, and the cache metadata BuildKit writes into the image differs from one builder to the next; this image cannot serve as --cache-from',
+      );
     else if (builder === 'buildkit' && inlineRace)
       opts.progress.note(
         `inline cache off for this build: Docker ${info.serverVersion}'s BuildKit crashes when concurrent builds export it (moby/buildkit#2041); this image cannot serve as --cache-from (build it alone, or on Docker 23+, for that)`,

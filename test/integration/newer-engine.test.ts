@@ -109,7 +109,22 @@ describe('Docker Engine 26 (Debian trixie)', () => {
     expect(JSON.parse(b.stdout).image).toBe(id);
     expect(docker(['-H', engine.host, 'inspect', '--format', '{{.Created}}', id]).stdout.trim()).toBe('2023-11-14T22:13:20Z');
     // Nothing in the image is newer than the epoch but what the base brought (its files are older).
-    const newer = docker(['-H', engine.host, 'run', '--rm', '--network', 'none', '--entrypoint', 'find', id, '/opt/dynamo', '/etc/echo-engine', '/workspace', '-newermt', '@1700000000']);
+    const newer = docker([
+      '-H',
+      engine.host,
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--entrypoint',
+      'find',
+      id,
+      '/opt/dynamo',
+      '/etc/echo-engine',
+      '/workspace',
+      '-newermt',
+      '@1700000000',
+    ]);
     expect(newer.stdout.trim()).toBe('');
     // Without it, the same recipe is another image (the times of the build).
     const c = await runCli(['build', ex.recipe, '--builder', 'buildkit', '--no-test', '--json'], { env });

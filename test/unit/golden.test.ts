@@ -93,7 +93,9 @@ describe('golden Dockerfiles and plans', () => {
   it.each(['recipes/examples/echo-python/recipe.yaml', 'recipes/examples/llamacpp-server/recipe.yaml'])('%s, reproducible', async (rel) => {
     const { plan } = await planRecipe(path.join(ROOT, rel), { sourceDateEpoch: 1700000000 });
     expect(plan.sourceDateEpoch).toBe(1700000000);
-    const text = normaliseDigests(renderDockerfile(dockerfileFromPlan(plan, 'runtime', { buildkit: true, stepNetwork: planFetches(plan) })), { plan: plan.digest });
+    const text = normaliseDigests(renderDockerfile(dockerfileFromPlan(plan, 'runtime', { buildkit: true, stepNetwork: planFetches(plan) })), {
+      plan: plan.digest,
+    });
     await expect(text).toMatchFileSnapshot(path.join(ROOT, 'test', 'golden', `${goldenName(rel)}.reproducible.Dockerfile`));
   });
 
