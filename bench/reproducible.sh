@@ -26,6 +26,15 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$REPO"
+# A registry on 127.0.0.1 (Debian's docker-registry): each engine pushes its image, and the
+# manifest digests (what a registry, cosign and a pull by digest see) are compared too.
+port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+mkdir -p "$work/registry"
+printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$work/registry/data" "$port" >"$work/registry/config.yml"
+setsid docker-registry serve "$work/registry/config.yml" </dev/null >"$work/registry/log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 40); do curl -sf --max-time 2 "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.25; done
+digests=()
 # The images the recipe starts from, as the plan names them, saved once from the default engine.
 bases=$(node bin/dynamo-image.js plan "$recipe" --json | node -e 'const p = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log([...new Set([p.base.runtime, p.base.builder, ...p.imports.map((i) => i.image)])].join(" "))')
 # shellcheck disable=SC2086
@@ -47,12 +56,19 @@ for side in a b; do
   docker inspect --format '{{json .RootFS.Layers}}' "$id" >"$d/layers.json"
   docker history --no-trunc --format '{{.CreatedBy}}' "$id" | tac >"$d/history.txt"
   docker save -o "$d/image.tar" "$id"
-  echo "engine $side ($(docker version --format '{{.Server.Version}}')): $id"
+  docker tag "$id" "127.0.0.1:$port/repro-$side:1"
+  digest=$(docker push -q "127.0.0.1:$port/repro-$side:1" >/dev/null && docker inspect --format '{{join .RepoDigests " "}}' "$id" | tr ' ' '\n' | grep "repro-$side@" | sed 's/.*@//')
+  digests+=("$digest")
+  echo "engine $side ($(docker version --format '{{.Server.Version}}')): image id $id, pushed manifest $digest"
   unset DOCKER_HOST
 done
 if [ "${ids[0]}" = "${ids[1]}" ]; then
   echo "reproducible: both engines built ${ids[0]}"
   result=same
+  if [ "${digests[0]}" = "${digests[1]}" ]; then echo "reproducible in the registry too: both pushed ${digests[0]}"; else
+    echo "the pushed manifests differ: ${digests[0]} vs ${digests[1]} (layer compression)"
+    result=same-config-other-manifest
+  fi
 else
   result=different
   echo "not reproducible: ${ids[0]} vs ${ids[1]}"
@@ -100,4 +116,4 @@ console.log(out.slice(0, 10).join('\n') + (out.length > 10 ? `\n  ... and ${out.
 EOF
 fi
 mkdir -p "$REPO/bench/results"
-printf '{"benchmark":"reproducible","recipe":"%s","a":"%s","b":"%s","result":"%s","date":"%s"}\n' "$recipe" "${ids[0]}" "${ids[1]}" "$result" "$(date -u +%FT%TZ)" >"$REPO/bench/results/reproducible.json"
+printf '{"benchmark":"reproducible","recipe":"%s","source_date_epoch":"%s","a":"%s","b":"%s","manifest_a":"%s","manifest_b":"%s","result":"%s","date":"%s"}\n' "$recipe" "${SOURCE_DATE_EPOCH:-}" "${ids[0]}" "${ids[1]}" "${digests[0]}" "${digests[1]}" "$result" "$(date -u +%FT%TZ)" >"$REPO/bench/results/reproducible.json"
