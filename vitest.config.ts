@@ -13,6 +13,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // One worker: the other runs the integration files from the start (projects run side by
+          // side; with both workers the unit files went first and held the engine's tests 33 s).
+          maxWorkers: 1,
         },
       },
       {
