@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import path from 'node:path';
+import { COSIGN_OFFLINE, tool } from '../support/audit-tools.js';
+import { ROOT, runCli } from '../support/cli.js';
 import { privateExample } from '../support/docker.js';
 import { startPodman, type TestPodman } from '../support/podman.js';
 import { skopeoDigest, startRegistry, type TestRegistry } from '../support/registry.js';
@@ -115,6 +117,31 @@ describe('Podman 4.3 (Docker-compatible API)', () => {
       const again = await runCli(['publish', ex.recipe, '--registry', `${reg.host}/pm`, '--gpu', 'off'], { env });
       expect(again.code, again.stderr).toBe(0);
       expect(again.stderr + again.stdout).toContain('nothing built or pushed');
+    });
+
+    // Issue 25 on Podman: the SBOM's package lists come from a container Podman creates and never
+    // starts (its archive API); cosign verifies what was attached, and so does `verify`.
+    it('publish --sign-key: cosign verifies the signature and the SBOM; verify --recipe passes', async () => {
+      const keys = path.join(ROOT, 'test', 'fixtures', 'keys');
+      const r = await runCli(
+        ['publish', ex.recipe, '--registry', `${reg.host}/pm-signed`, '--gpu', 'off', '--sign-key', path.join(keys, 'cosign-pw.key'), '--json'],
+        {
+          env: { ...env, COSIGN_PASSWORD: 'correct-horse' },
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const ref = JSON.parse(r.stdout).pushed[0].reference as string;
+      const pub = path.join(keys, 'cosign-pw.pub');
+      const sig = await tool('cosign', ['verify', '--key', pub, ref, ...COSIGN_OFFLINE]);
+      expect(sig.code, sig.stderr).toBe(0);
+      const sbom = await tool('cosign', ['verify-attestation', '--key', pub, '--type', 'spdxjson', ref, ...COSIGN_OFFLINE]);
+      expect(sbom.code, sbom.stderr).toBe(0);
+      const doc = JSON.parse(Buffer.from(JSON.parse(sbom.stdout.trim().split('\n')[0]!).payload, 'base64').toString()).predicate;
+      const names = (doc.packages as { name: string }[]).map((p) => p.name);
+      expect(names.some((n) => /^echo[-_]engine$/i.test(n))).toBe(true);
+      expect(names).toContain('libc6');
+      const v = await runCli(['verify', ref, '--key', pub, '--recipe', ex.recipe], { env });
+      expect(v.code, v.stderr).toBe(0);
     });
   });
 });
