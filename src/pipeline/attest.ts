@@ -22,6 +22,9 @@ import { testsDigest } from './build-and-test.js';
 
 export const SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 
+/** Bundles read per image: four per release, many releases and keys over, far from a flood. */
+export const MAX_BUNDLES = 64;
+
 export interface Attached {
   predicateType: string;
   manifest: string;
@@ -139,7 +142,7 @@ export async function signOnly(client: RegistryClient, repository: string, diges
     subject,
     [statement({ digest }, SIGN_PREDICATE, {})],
     signer,
-    new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    isoSeconds(Date.now()),
   );
   note(`signed the manifest list ${client.domain}/${repository}@${digest.slice(0, 19)}: ${out[0]!.action}`);
   return out;
@@ -199,8 +202,10 @@ export async function ourStatements(
 ): Promise<{ manifest: string; statement: Statement }[]> {
   const { referrers } = await listReferrers(client, repository, digest);
   const out: { manifest: string; statement: Statement }[] = [];
-  for (const r of referrers) {
-    if (r.artifactType && r.artifactType !== BUNDLE_MEDIA_TYPE && r.artifactType !== 'application/vnd.oci.empty.v1+json') continue;
+  // The registry's list is untrusted: the newest MAX_BUNDLES bundles are read, not every entry of
+  // an index that names thousands (each costs a manifest and a blob request).
+  const bundles = referrers.filter((r) => !r.artifactType || r.artifactType === BUNDLE_MEDIA_TYPE || r.artifactType === 'application/vnd.oci.empty.v1+json');
+  for (const r of bundles.slice(-MAX_BUNDLES)) {
     const m = await client.manifest(repository, r.digest);
     const layer = (m?.body as { layers?: { digest?: unknown; mediaType?: unknown }[] } | undefined)?.layers?.[0];
     if (!layer || layer.mediaType !== BUNDLE_MEDIA_TYPE || typeof layer.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(layer.digest)) continue;
