@@ -136,14 +136,7 @@ export async function attestRelease(engine: Engine, a: AttestArgs): Promise<Atta
 /** The signature alone (a manifest list: each platform's image carries its own statements). */
 export async function signOnly(client: RegistryClient, repository: string, digest: string, signer: Signer, note: (t: string) => void): Promise<Attached[]> {
   const subject = await subjectOf(client, repository, digest);
-  const out = await attachStatements(
-    client,
-    repository,
-    subject,
-    [statement({ digest }, SIGN_PREDICATE, {})],
-    signer,
-    isoSeconds(Date.now()),
-  );
+  const out = await attachStatements(client, repository, subject, [statement({ digest }, SIGN_PREDICATE, {})], signer, isoSeconds(Date.now()));
   note(`signed the manifest list ${client.domain}/${repository}@${digest.slice(0, 19)}: ${out[0]!.action}`);
   return out;
 }
