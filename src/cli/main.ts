@@ -16,10 +16,9 @@ export function makeProgram(o: Output, setExit: (code: number) => void, argv: st
     .exitOverride()
     .configureOutput({ writeOut: (s) => o.out(s.trimEnd()), writeErr: (s) => o.err(s.trimEnd()) })
     .showHelpAfterError('(run with --help for usage)')
-    // A CLI parses each schema a few times: zod's JIT compilation costs more than it saves here.
-    // Loaded only when a command runs, so --version and --help stay light.
+    // zod is set up only when a command runs, so --version and --help stay light.
     .hook('preAction', async () => {
-      (await import('zod')).z.config({ jitless: true });
+      await import('./zod-config.js');
     });
 
   const add = (cmd: Command, ...options: Option[]) => options.reduce((c, x) => c.addOption(x), cmd);

@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../errors.js';
 
 // recipe.lock.yaml: the digests of the images a recipe names by tag, so `build --locked` builds

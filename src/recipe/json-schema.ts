@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Recipe } from './schema.js';
 
 /** The JSON Schema of recipes, generated from the zod schema (committed as schema/recipe.schema.json). */

@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument, visit, type Document } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Issue } from '../errors.js';
 import { locate } from './positions.js';
 import { closest } from './suggest.js';

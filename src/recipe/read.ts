@@ -1,8 +1,10 @@
-import { open, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import type { Issue, IssueCode } from '../errors.js';
 
 // Reads a recipe file with the checks a user deserves before any parsing: missing, a directory,
-// too large, empty, binary. Each becomes one clear issue, never a stack trace.
+// too large, empty, binary. Each becomes one clear issue, never a stack trace. The reads are
+// synchronous: a recipe is at most 1 MiB, and `matrix` over 500 recipes spent more time waiting for
+// the thread pool's answers (stat, open, read, close) than reading.
 
 export const MAX_RECIPE_BYTES = 1024 * 1024;
 
@@ -36,17 +38,19 @@ export async function readRecipeFile(file: string): Promise<ReadResult> {
   });
   let st;
   try {
-    st = await stat(file);
+    st = statSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return fail(...fsFailure(code, 'recipe'));
   }
   if (st.isDirectory()) {
     const inside = `${file.replace(/\/$/, '')}/recipe.yaml`;
-    const has = await stat(inside).then(
-      (s) => s.isFile(),
-      () => false,
-    );
+    let has = false;
+    try {
+      has = statSync(inside).isFile();
+    } catch {
+      // no recipe.yaml inside
+    }
     return fail(
       'file.directory',
       'is a directory, not a recipe file',
@@ -58,12 +62,7 @@ export async function readRecipeFile(file: string): Promise<ReadResult> {
     return fail('file.too-large', `is ${st.size} bytes; a recipe may be at most ${MAX_RECIPE_BYTES} bytes`, 'is this the right file?');
   let bytes: Buffer;
   try {
-    const fh = await open(file, 'r');
-    try {
-      bytes = await fh.readFile();
-    } finally {
-      await fh.close();
-    }
+    bytes = readFileSync(file);
   } catch (e) {
     return fail(...fsFailure((e as NodeJS.ErrnoException).code, 'recipe'));
   }

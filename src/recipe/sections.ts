@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV_FORMS, parseEnvValue } from './env-value.js';
 import { ARCHITECTURES } from '../domain/platforms.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { absolutePath, argv, duration, imageRef, MIN_MEMORY_BYTES, memoryBytes, pinConstraint, validRegex } from './values.js';
 
 // The smoke tests' schemas (run by `dynamo-image test` and before every tag).

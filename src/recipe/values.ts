@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import valid from 'semver/functions/valid.js';
 import { SECRET_ID_RE } from '../domain/secrets.js';
 import { PLATFORMS } from '../domain/platforms.js';

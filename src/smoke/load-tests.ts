@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InputError } from '../errors.js';
 import { parseRecipeText, schemaIssues } from '../recipe/parse.js';
 import { readRecipeFile } from '../recipe/read.js';

@@ -1,12 +1,23 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { BaseImageFile, flattenMatrix, SupportMatrixFile, type SupportData } from './schema.js';
 
-/** The folder that ships base-images/ and recipes/ (the package root). */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The folder that ships base-images/ and recipes/ (the package root): the nearest folder above this
+ * module that holds package.json and base-images/. This code runs from src/ (tests), from dist/
+ * (the library) and from a chunk of the bundled CLI (dist/bundle/), each at its own depth.
+ */
+export const PACKAGE_ROOT = packageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'base-images'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package root (package.json and base-images/) above ${from}`);
+  }
+}
 
 const loaded = new Map<string, SupportData>();
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ARCHITECTURES, type Architecture } from '../domain/platforms.js';
 import { MATRIX_FRAMEWORKS, type MatrixFramework } from '../domain/frameworks.js';
 

@@ -18,7 +18,7 @@ const traceEnv = (file: string) => ({ TRACE_LOADS_FILE: file, NODE_OPTIONS: `--i
 async function build(recipe: string, args: string[], trace: string) {
   rmSync(trace, { force: true });
   const r = await runCli(['build', recipe, ...args], { env: traceEnv(trace) });
-  const fullPath = readFileSync(trace, 'utf8').includes('/dist/cli/main.js');
+  const fullPath = readFileSync(trace, 'utf8').includes('/dist/bundle/cli.cjs');
   return { ...r, fullPath };
 }
 
