@@ -1,7 +1,7 @@
 // Helpers shared by the benchmark scripts. Benchmarks are scripts, not tests: they print figures
 // and write them to bench/results/*.json; they assert nothing.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,21 @@ export function materializeContext(recipe, target = 'runtime') {
     copyFileSync(path.join(path.dirname(recipe), i.source), path.join(dir, i.contextPath));
   }
   return { dir, plan };
+}
+
+/**
+ * `n` copies of recipes/vllm-runtime (each its own name) under a new folder, for matrix expansion at
+ * scale: 2 variants each with today's support matrix.
+ */
+export function vllmCopies(n) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-bench-matrix-'));
+  const source = readFileSync(path.join(ROOT, 'recipes/vllm-runtime/recipe.yaml'), 'utf8');
+  for (let i = 0; i < n; i++) {
+    const d = path.join(dir, `r${String(i).padStart(4, '0')}`);
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'recipe.yaml'), source.replace(/^name: .*$/m, `name: vllm-runtime-${i}`).replace(/\$schema=\S+/, ''));
+  }
+  return dir;
 }
 
 export function saveResults(name, data) {

@@ -1,21 +1,14 @@
-// Matrix expansion at scale: N copies of recipes/vllm-runtime (4 variants each after the support
+// Matrix expansion at scale: N copies of recipes/vllm-runtime (2 variants each after the support
 // matrix) under one folder, expanded by `matrix DIR --format json` (github refuses more than 256
 // jobs). Reports wall time, time per variant and peak RSS, next to one `plan` of one recipe.
 // Usage: node bench/matrix-scale.mjs [RECIPES=250] [RUNS=3]
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, ROOT, median, runMeasured, saveResults } from './lib.mjs';
+import { BIN, ROOT, median, runMeasured, saveResults, vllmCopies } from './lib.mjs';
 
 const recipes = Number(process.argv[2] ?? 250);
 const runs = Number(process.argv[3] ?? 3);
-const dir = mkdtempSync(path.join(os.tmpdir(), 'dynamo-image-bench-matrix-'));
-const source = readFileSync(path.join(ROOT, 'recipes/vllm-runtime/recipe.yaml'), 'utf8');
-for (let i = 0; i < recipes; i++) {
-  const d = path.join(dir, `r${String(i).padStart(4, '0')}`);
-  mkdirSync(d);
-  writeFileSync(path.join(d, 'recipe.yaml'), source.replace(/^name: .*$/m, `name: vllm-runtime-${i}`).replace(/\$schema=\S+/, ''));
-}
+const dir = vllmCopies(recipes);
 const env = { CI: '1', DYNAMO_IMAGE_CACHE_DIR: path.join(dir, '.cache') };
 const node = process.execPath;
 const measure = (args) => {
