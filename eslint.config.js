@@ -87,6 +87,13 @@ export default tseslint.config(
     },
   },
   {
+    // `as never` silences every type check at once; the source says what a value is instead.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: 'TSAsExpression > TSNeverKeyword', message: 'no `as never`: name the type (ARCHITECTURE.md)' }],
+    },
+  },
+  {
     // One place decides exit codes: src/cli/main.ts.
     files: ['src/**/*.ts'],
     ignores: ['src/cli/main.ts'],

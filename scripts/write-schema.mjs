@@ -1,7 +1,13 @@
-// Regenerates schema/recipe.schema.json from the zod schema. Run through `npm run schema`.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { recipeJsonSchemaText } from '../dist/recipe/json-schema.js';
+// Writes schema/recipe.schema.json (the zod schema's shape with each field's words from
+// src/recipe/field-docs/) and the README's recipe reference made from that schema. Run through
+// `npm run schema`, which builds first.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { recipeJsonSchema, withReferenceTable } from '../dist/recipe/json-schema.js';
 
+const schema = recipeJsonSchema();
 mkdirSync(new URL('../schema/', import.meta.url), { recursive: true });
-writeFileSync(new URL('../schema/recipe.schema.json', import.meta.url), recipeJsonSchemaText());
+writeFileSync(new URL('../schema/recipe.schema.json', import.meta.url), `${JSON.stringify(schema, null, 2)}\n`);
 console.log('wrote schema/recipe.schema.json');
+const readme = new URL('../README.md', import.meta.url);
+writeFileSync(readme, withReferenceTable(readFileSync(readme, 'utf8'), schema));
+console.log("wrote README.md's recipe reference");

@@ -1,4 +1,5 @@
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
+import type DockerModem from 'docker-modem';
 
 // A BuildKit session (POST /session, upgraded to HTTP/2, gRPC served from our side) that answers
 // the builder's requests for secrets (`RUN --mount=type=secret,id=ID`) and registry credentials.
@@ -6,9 +7,8 @@ import type { Duplex } from 'node:stream';
 // never reach the plan, a label, the context or a log. Messages are encoded by hand (three small
 // protobuf messages), so no .proto file has to ship.
 
-export interface SessionDialer {
-  dial(opts: Record<string, unknown>, callback: (err: Error | null, socket: Duplex) => void): void;
-}
+/** What the session needs of dockerode's modem: one hijacked request. */
+export type SessionDialer = Pick<DockerModem, 'dial'>;
 
 /** Field 1 (a string) of a protobuf message: GetSecretRequest.ID, CredentialsRequest.Host. */
 function stringField1(buf: Buffer): string {
@@ -82,7 +82,8 @@ export async function openBuildSession(
         },
         statusCodes: { 200: true, 101: true, 500: 'server error' },
       },
-      (err, s) => (err ? reject(err) : resolve(s)),
+      // A hijacked request answers with the socket itself; anything else is not a session.
+      (err, s) => (err ? reject(err) : s instanceof Duplex ? resolve(s) : reject(new Error('the engine answered POST /session without a stream'))),
     ),
   );
   const server = new grpc.Server();

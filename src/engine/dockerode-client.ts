@@ -31,6 +31,11 @@ function pushStallMs(env: NodeJS.ProcessEnv = process.env): number {
   return (Number.isFinite(s) && s > 0 ? s : 120) * 1000;
 }
 
+/** dockerode passes ping's options to the modem (an abort signal included); its types omit them. */
+interface PingWithSignal {
+  ping(opts: { abortSignal: AbortSignal }): Promise<unknown>;
+}
+
 export class DockerodeEngine implements Engine {
   constructor(
     private readonly docker: Dockerode,
@@ -88,13 +93,13 @@ export class DockerodeEngine implements Engine {
     let session: { id: string; close: () => void } | null = null;
     if (req.builder === 'buildkit' && req.secrets?.size) {
       const { openBuildSession } = await import('./build-session.js');
-      session = await openBuildSession(this.docker.modem as never, req.secrets, null);
+      session = await openBuildSession(this.docker.modem, req.secrets, null);
       opts['version'] = 2;
       opts['session'] = session.id;
     }
     let stream: Readable;
     try {
-      stream = (await this.docker.buildImage(req.context as never, opts as Dockerode.ImageBuildOptions)) as unknown as Readable;
+      stream = (await this.docker.buildImage(req.context, opts as Dockerode.ImageBuildOptions)) as unknown as Readable;
     } catch (e) {
       session?.close();
       if (req.signal.aborted) throw req.signal.reason;
@@ -111,7 +116,7 @@ export class DockerodeEngine implements Engine {
     } catch (e) {
       if (req.signal.aborted) throw req.signal.reason;
       // The stream breaks when the engine goes away: say so when it no longer answers.
-      const alive = await (this.docker.ping({ abortSignal: AbortSignal.timeout(5000) } as never) as unknown as Promise<unknown>).then(
+      const alive = await (this.docker as PingWithSignal).ping({ abortSignal: AbortSignal.timeout(5000) }).then(
         () => true,
         () => false,
       );

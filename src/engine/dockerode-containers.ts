@@ -87,7 +87,7 @@ export async function createContainerHandle(docker: Dockerode, spec: ContainerSp
     let stream: Readable;
     try {
       ex = await c.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, ...(env?.length ? { Env: env } : {}) });
-      stream = (await ex.start({ hijack: true, stdin: false, abortSignal: signal } as never)) as unknown as Readable;
+      stream = await ex.start({ hijack: true, stdin: false, abortSignal: signal });
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 409) throw new OperationError('container.not-running', `container ${c.id.slice(0, 12)} is not running`);
       throw e;

@@ -113,11 +113,12 @@ export function parseRecipeText(file: string, text: string): ParseResult {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true, merge: false });
   const issues: Issue[] = [];
-  for (const e of [...doc.errors, ...doc.warnings]) {
+  const found = [...doc.errors.map((e) => ({ e, severity: 'error' as const })), ...doc.warnings.map((e) => ({ e, severity: 'warning' as const }))];
+  for (const { e, severity } of found) {
     const p = lc.linePos(e.pos[0]);
     issues.push({
       code: e.code === 'DUPLICATE_KEY' ? 'yaml.duplicate-key' : 'yaml.syntax',
-      severity: doc.errors.includes(e as never) ? 'error' : 'warning',
+      severity,
       file,
       line: p?.line ?? 1,
       col: p?.col ?? 1,

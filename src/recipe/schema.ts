@@ -47,9 +47,9 @@ const axisEntry = z
 // ---- the recipe ---------------------------------------------------------------------------------
 
 export const Engine = z.strictObject({
-  framework: z.enum(FRAMEWORKS).describe('vllm, sglang, trtllm or custom (custom is not checked against the support matrix)'),
-  version: pep440Constraint.describe('exact version or range; resolved to one exact pin'),
-  wheel: z.strictObject({ path: relativePath, sha256 }).optional().describe('a local wheel file'),
+  framework: z.enum(FRAMEWORKS),
+  version: pep440Constraint,
+  wheel: z.strictObject({ path: relativePath, sha256 }).optional(),
   index: z
     .strictObject({
       requirement: z
@@ -57,61 +57,38 @@ export const Engine = z.strictObject({
         .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?$/, {
           error: 'must be a distribution name, optionally with extras, e.g. "vllm" or "ai-dynamo[vllm]"; the version comes from engine.version',
         })
-        .optional()
-        .describe("distribution name (default: the framework's package)"),
-      url: z
-        .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-        .optional()
-        .describe("index URL (default: the framework's index or PyPI)"),
-      secret: secretId
-        .optional()
-        .describe('build secret holding a netrc file for the index (`--secret id=ID,src=~/.netrc`): mounted for the install step only (BuildKit)'),
+        .optional(),
+      url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+      secret: secretId.optional(),
     })
-    .optional()
-    .describe('a wheel from a package index'),
+    .optional(),
   binary: z
     .strictObject({
-      path: archPath.describe('the file; with {arch} in it (bin/{arch}/server), one file per platform: amd64, arm64'),
-      sha256: z
-        .union([sha256, z.partialRecord(z.enum(ARCHITECTURES), sha256)])
-        .describe('its digest; for a path with {arch}, one per architecture: { amd64: ..., arm64: ... }'),
+      path: archPath,
+      sha256: z.union([sha256, z.partialRecord(z.enum(ARCHITECTURES), sha256)]),
       installPath: absolutePath,
     })
     .superRefine((b, ctx) => checkArchDigest(ctx, b.path, b.sha256, 'path', ' (write bin/{arch}/NAME for one file per platform)'))
-    .optional()
-    .describe('a prebuilt executable (one file, or one per platform)'),
-  image: z
-    .strictObject({ ref: imageRef.optional().describe("default: the framework's upstream image for this version and CUDA") })
-    .optional()
-    .describe('the upstream engine image, used as the runtime base'),
+    .optional(),
+  image: z.strictObject({ ref: imageRef.optional() }).optional(),
 });
 
 export const Recipe = z.strictObject({
   apiVersion: z.literal(API_VERSION),
-  name: imageName.describe('image name (last part of the repository)'),
-  version: semverString.describe('image version; the first tag starts with it'),
+  name: imageName,
+  version: semverString,
   description: singleLine.optional(),
   base: z
     .strictObject({
-      cuda: cudaVersionSchema.optional().describe('CUDA toolkit, resolved through base-images/base-images.yaml'),
-      image: imageRef.optional().describe('explicit base image instead of the table'),
-      os: z
-        .enum(OS_NAMES)
-        .optional()
-        .describe(
-          'default ubuntu24.04 with cuda (and on the upstream images of vllm, sglang and trtllm); "custom" for an explicit image or a custom engine image unless set',
-        ),
+      cuda: cudaVersionSchema.optional(),
+      image: imageRef.optional(),
+      os: z.enum(OS_NAMES).optional(),
       platforms: z.array(platformSchema).min(1).default(['linux/amd64']),
-      pythonIncluded: z.boolean().optional().describe('the base image already has python3 with venv (explicit images)'),
+      pythonIncluded: z.boolean().optional(),
     })
-    .prefault({})
-    .describe('the base image (may be left out with engine.image: the engine image is the base)'),
-  python: pythonVersionSchema
-    .optional()
-    .describe(
-      'Python of the runtime venv, MAJOR.MINOR; needed when the recipe installs a Python package (an engine wheel or index, dependencies, Dynamo) and for vllm, sglang and trtllm',
-    ),
-  dynamo: pep440Constraint.optional().describe('Dynamo runtime version; needed for vllm, sglang and trtllm'),
+    .prefault({}),
+  python: pythonVersionSchema.optional(),
+  dynamo: pep440Constraint.optional(),
   dynamoSource: z
     .strictObject({
       packages: z
@@ -121,36 +98,22 @@ export const Recipe = z.strictObject({
           }),
         )
         .min(1)
-        .default(['ai-dynamo'])
-        .describe('the Dynamo distributions, each installed at the "dynamo" version (e.g. ["ai-dynamo[vllm]", "ai-dynamo-runtime"])'),
-      index: packageIndex.optional().describe('default https://pypi.org/simple'),
-      wheels: z
-        .array(z.strictObject({ path: relativePath.refine((p) => p.endsWith('.whl'), { error: 'must be a .whl file' }), sha256 }))
-        .optional()
-        .describe('a local wheelhouse instead of an index (air-gapped): one pinned wheel per package, installed offline with --require-hashes'),
+        .default(['ai-dynamo']),
+      index: packageIndex.optional(),
+      wheels: z.array(z.strictObject({ path: relativePath.refine((p) => p.endsWith('.whl'), { error: 'must be a .whl file' }), sha256 })).optional(),
     })
     .refine((d) => !(d.index && d.wheels), { error: 'must give either index or wheels, not both' })
-    .optional()
-    .describe('where the Dynamo wheels come from (default: ai-dynamo from PyPI)'),
+    .optional(),
   engine: Engine,
   backend: Backend,
   dependencies: z
     .strictObject({
-      wheels: z
-        .array(z.strictObject({ path: relativePath.refine((p) => p.endsWith('.whl'), { error: 'must be a .whl file' }), sha256 }))
-        .default([])
-        .describe('wheels the engine needs, each pinned: installed offline with --require-hashes, every dependency named'),
-      requirements: z
-        .strictObject({ path: relativePath, sha256 })
-        .optional()
-        .describe(
-          'a pip requirements file with hashes (NAME==VERSION --hash=sha256:... for every package), installed with --require-hashes from the index below or offline from the wheels',
-        ),
-      index: packageIndex.optional().describe('where the requirements come from (default: offline, from the wheels only)'),
+      wheels: z.array(z.strictObject({ path: relativePath.refine((p) => p.endsWith('.whl'), { error: 'must be a .whl file' }), sha256 })).default([]),
+      requirements: z.strictObject({ path: relativePath, sha256 }).optional(),
+      index: packageIndex.optional(),
     })
     .refine((d) => !(d.index && !d.requirements), { error: 'must name requirements when it names an index (the wheels are installed offline)' })
-    .default({ wheels: [] })
-    .describe("Python dependencies of the engine, from the recipe's folder"),
+    .default({ wheels: [] }),
   steps: Steps,
   systemPackages: z
     .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/, { error: 'must be a Debian package name, optionally =version' }))
@@ -162,10 +125,7 @@ export const Recipe = z.strictObject({
       }),
     )
     .max(32)
-    .default([])
-    .describe(
-      'apt configuration options for every apt-get the tool runs (apt-get -o NAME=VALUE): what an archive needs, e.g. Acquire::Check-Valid-Until=false for an archive snapshot, Acquire::Retries=5',
-    ),
+    .default([]),
   aptRepositories: AptRepositories,
   imports: Imports,
   files: Files,
@@ -186,13 +146,9 @@ export const Recipe = z.strictObject({
       cuda: z.array(cudaVersionSchema).min(1, { error: 'must list at least one value (or leave the axis out)' }).optional(),
       platform: z.array(platformSchema).min(1, { error: 'must list at least one value (or leave the axis out)' }).optional(),
       python: z.array(pythonVersionSchema).min(1, { error: 'must list at least one value (or leave the axis out)' }).optional(),
-      dynamo: z
-        .array(dynamoReleaseSchema)
-        .min(1, { error: 'must list at least one value (or leave the axis out)' })
-        .optional()
-        .describe("Dynamo releases: each variant pins the engine of its release; an image whose version is its Dynamo release takes the variant's"),
-      include: z.array(axisEntry).default([]).describe("combinations to add; unnamed axes take the recipe's own values"),
-      exclude: z.array(axisEntry).default([]).describe('combinations to drop: an entry matches every variant with those values'),
+      dynamo: z.array(dynamoReleaseSchema).min(1, { error: 'must list at least one value (or leave the axis out)' }).optional(),
+      include: z.array(axisEntry).default([]),
+      exclude: z.array(axisEntry).default([]),
     })
     .optional(),
 });

@@ -8,46 +8,41 @@ import { absolutePath, argv, duration, imageRef, MIN_MEMORY_BYTES, memoryBytes, 
 export const JSON_TYPES = ['string', 'number', 'boolean', 'null', 'array', 'object'] as const;
 
 export const outputMatch = z.strictObject({
-  contains: z.string().optional().describe('the output contains this text'),
-  notContains: z.string().optional().describe('the output does not contain this text'),
-  matches: validRegex.optional().describe('the output matches this regular expression (JavaScript syntax)'),
+  contains: z.string().optional(),
+  notContains: z.string().optional(),
+  matches: validRegex.optional(),
 });
 
 export const testCommon = {
-  name: z.string().min(1).describe('shown in reports'),
-  gpu: z.boolean().default(false).describe('needs a GPU: skipped (with the reason) where the engine cannot give one, unless --gpu require'),
-  timeout: duration.optional().describe('per-test timeout (default 60s; serve: 120s)'),
+  name: z.string().min(1),
+  gpu: z.boolean().default(false),
+  timeout: duration.optional(),
 };
 
 export const CommandTest = z.strictObject({
   kind: z.literal('command'),
   ...testCommon,
-  command: argv.min(1).describe('argv run in the image (the entrypoint is replaced by command[0])'),
+  command: argv.min(1),
   exitCode: z.number().int().min(0).max(255).default(0),
   stdout: outputMatch.optional(),
   stderr: outputMatch.optional(),
   version: z
     .strictObject({
-      regex: validRegex.default('(\\d+\\.\\d+[0-9A-Za-z.+-]*)').describe('first capture group is the version'),
+      regex: validRegex.default('(\\d+\\.\\d+[0-9A-Za-z.+-]*)'),
       constraint: pinConstraint,
     })
-    .optional()
-    .describe('a version the command prints, checked against a constraint'),
+    .optional(),
 });
 
 export const PythonTest = z.strictObject({
   kind: z.literal('python'),
   ...testCommon,
   imports: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, { error: 'must be a module name' })).default([]),
-  distributions: z
-    .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be a distribution name' }), pinConstraint)
-    .default({})
-    .describe('installed distribution -> version constraint; "=={dynamo_version}", "=={engine_version}", "=={nixl_version}" check the plan\'s own pins'),
+  distributions: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be a distribution name' }), pinConstraint).default({}),
   python: z
     .string()
     .regex(/^\/?[A-Za-z0-9._\/-]+$/)
-    .default('python3')
-    .describe('interpreter to run'),
+    .default('python3'),
 });
 
 export const FileTest = z.strictObject({
@@ -88,12 +83,11 @@ export const ServeTest = z.strictObject({
     .regex(/^\/[\x21-\x7e]*$/, { error: 'must start with / and hold no spaces' })
     .default('/'),
   method: z.enum(['GET', 'POST']).default('GET'),
-  body: z.string().optional().describe('request body (POST)'),
+  body: z.string().optional(),
   readyPath: z
     .string()
     .regex(/^\/[\x21-\x7e]*$/)
-    .optional()
-    .describe('polled until it answers 2xx before the probe'),
+    .optional(),
   readyTimeout: duration.default('60s'),
   expect: z
     .strictObject({
@@ -103,35 +97,31 @@ export const ServeTest = z.strictObject({
         .array(
           z
             .strictObject({
-              path: z.string().min(1).describe('dotted path, e.g. choices.0.text'),
-              equals: z.unknown().optional().describe('the value there equals this (JSON equality)'),
-              exists: z.boolean().optional().describe('true: the path is there; false: it is not'),
-              type: z.enum(JSON_TYPES).optional().describe("the value's JSON type"),
-              matches: validRegex.optional().describe('the value is a string matching this regular expression'),
+              path: z.string().min(1),
+              equals: z.unknown().optional(),
+              exists: z.boolean().optional(),
+              type: z.enum(JSON_TYPES).optional(),
+              matches: validRegex.optional(),
               length: z
                 .union([z.number().int().min(0), z.strictObject({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })])
-                .optional()
-                .describe('the length of the array or string there: exact, or {min, max}'),
+                .optional(),
             })
             .refine((j) => ['equals', 'exists', 'type', 'matches', 'length'].some((k) => k in j), {
               error: 'needs a check: equals, exists, type, matches or length',
             }),
         )
-        .optional()
-        .describe('checks on the JSON answer, each at a path'),
+        .optional(),
     })
-    .default({ status: 200 })
-    .describe('what the answer must be (default: status 200)'),
-  args: argv.optional().describe('command arguments for the entrypoint (default: the image CMD)'),
+    .default({ status: 200 }),
+  args: argv.optional(),
 });
 
 /** A check's deliberate exceptions: each a name (a glob) and the reason it is there on purpose. */
-export function allowList(nameMax: number, name: string, reason: string, list: string) {
+export function allowList(nameMax: number) {
   return z
-    .array(z.strictObject({ name: z.string().min(1).max(nameMax).describe(name), reason: z.string().min(1).max(500).describe(reason) }))
+    .array(z.strictObject({ name: z.string().min(1).max(nameMax), reason: z.string().min(1).max(500) }))
     .max(200)
-    .default([])
-    .describe(list);
+    .default([]);
 }
 
 export const CudaVariantTest = z.strictObject({
@@ -140,49 +130,26 @@ export const CudaVariantTest = z.strictObject({
   cuda: z
     .string()
     .regex(/^\d{1,2}(\.\d{1,2})?$/, { error: 'must be a CUDA version, e.g. "13.0" or "13"' })
-    .optional()
-    .describe('the CUDA the image is for (default: its dev.dynamo-image.cuda-version label)'),
-  allow: allowList(
-    200,
-    'a distribution, package or library name; * matches any run of characters (nvidia-*-cu12)',
-    'why it is there on purpose (shown in the report)',
-    'deliberate exceptions, each with its reason',
-  ),
+    .optional(),
+  allow: allowList(200),
 });
 
 export const LibrariesTest = z.strictObject({
   kind: z.literal('libraries'),
   ...testCommon,
-  paths: z
-    .array(absolutePath)
-    .max(64)
-    .default([])
-    .describe(
-      'more files or folders whose shared objects and executables must load (the engine binary, a plugin folder); every Python package folder (site-packages, dist-packages) is always checked',
-    ),
+  paths: z.array(absolutePath).max(64).default([]),
   load: z
     .array(z.string().regex(/^[A-Za-z0-9_.+-]+\.so(\.[0-9]+)*$/, { error: 'must be a library file name, e.g. libnixl_capi.so' }))
     .max(64)
-    .default([])
-    .describe('libraries something loads by bare name (dlopen: NIXL plugins, UCX transports): each must be found through the loader path'),
-  allow: allowList(
-    300,
-    'a missing library name or a file path; * matches any run of characters (/usr/lib/python3/dist-packages/onnxruntime/*)',
-    'why it may not load here',
-    'deliberate exceptions (an optional plugin whose dependency is not shipped), each with its reason',
-  ),
+    .default([]),
+  allow: allowList(300),
 });
 
 export const OverlayTest = z.strictObject({
   kind: z.literal('overlay'),
   ...testCommon,
-  against: imageRef.optional().describe("the engine image the overlay is on (default: the image's org.opencontainers.image.base.name label)"),
-  allow: allowList(
-    200,
-    'a Python distribution (PEP 503 name) or Debian package; * matches any run of characters',
-    'why the overlay changes it on purpose',
-    'engine-owned packages the overlay may change, each with its reason',
-  ),
+  against: imageRef.optional(),
+  allow: allowList(200),
 });
 
 export const SmokeTest = z.discriminatedUnion('kind', [
@@ -198,7 +165,7 @@ export const SmokeTest = z.discriminatedUnion('kind', [
 export type SmokeTest = z.infer<typeof SmokeTest>;
 
 export const Smoke = z.strictObject({
-  timeout: duration.default('10m').describe('overall timeout for all tests'),
+  timeout: duration.default('10m'),
   limits: z
     .strictObject({
       memory: z
@@ -210,10 +177,6 @@ export const Smoke = z.strictObject({
       pids: z.number().int().positive().default(512),
     })
     .default({ memory: '1g', cpus: 1, pids: 512 }),
-  probeImage: imageRef
-    .optional()
-    .describe(
-      "for serve tests of an image with neither python3 nor curl: an image that has one; it joins the server container's network namespace and sends the requests from there (e.g. curlimages/curl, python:3-slim)",
-    ),
+  probeImage: imageRef.optional(),
   tests: z.array(SmokeTest).default([]),
 });

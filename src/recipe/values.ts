@@ -167,14 +167,8 @@ export const secretId = z.string().regex(SECRET_ID_RE, { error: 'must be a secre
 
 /** A PEP 503 index for pip, with the build secret (a netrc file) that authenticates to it. */
 export const packageIndex = z.strictObject({
-  url: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .describe('a PEP 503 index: PyPI, a mirror, a nightly index; never with credentials in it'),
-  secret: secretId
-    .optional()
-    .describe(
-      "build secret holding a netrc file for the index (--secret id=ID,src=$HOME/.netrc): mounted as root's ~/.netrc for the install step only (BuildKit)",
-    ),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  secret: secretId.optional(),
 });
 
 export const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' });

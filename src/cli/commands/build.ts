@@ -1,12 +1,11 @@
 import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { planRecipe } from '../../plan/make-plan.js';
 import { buildPlatforms, platformBuilds } from '../../pipeline/platforms.js';
 import { checkTags, cliBuildSession, parseBuildArgs, summarize, type BuildCliOptions } from '../build-options.js';
 import { checkOutputPath, printIssues, type Output } from '../output.js';
 import { recordReplay } from '../no-change-record.js';
 import { interruptSignal } from '../signals.js';
-import { variantOption } from '../variant-option.js';
+import { planFromFlags } from '../plan-flags.js';
 
 // `build` of one recipe: flags -> buildPlatforms (one image, or one per platform) -> the summary;
 // an up-to-date run leaves a record for the no-change fast path. (`--matrix` and `--push` are
@@ -18,13 +17,7 @@ export async function runBuild(files: string[], opts: BuildCliOptions, o: Output
   const file = files[0] ?? 'recipe.yaml';
   parseBuildArgs(opts.buildArg);
   checkTags(opts.tag);
-  const variant = variantOption(opts.variant);
-  const planned = await planRecipe(file, {
-    allowUnsupported: opts.allowUnsupported ?? false,
-    locked: opts.locked ?? false,
-    ...(variant ? { variant } : {}),
-    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-  });
+  const planned = await planFromFlags(file, opts);
   printIssues(o, planned.warnings);
   const engine = await connectDocker();
   const { signal, dispose } = interruptSignal();

@@ -1,6 +1,5 @@
-import { variantOption } from '../variant-option.js';
+import { planFromFlags } from '../plan-flags.js';
 import { ExitCode } from '../../errors.js';
-import { planRecipe } from '../../plan/make-plan.js';
 import type { Plan } from '../../plan/types.js';
 import { printIssues, type Output } from '../output.js';
 
@@ -34,13 +33,7 @@ export async function runPlan(
   opts: { json?: boolean; allowUnsupported?: boolean; locked?: boolean; variant?: string; baseImage?: string },
   o: Output,
 ): Promise<number> {
-  const variant = variantOption(opts.variant);
-  const planned = await planRecipe(file, {
-    allowUnsupported: opts.allowUnsupported ?? false,
-    locked: opts.locked ?? false,
-    ...(variant ? { variant } : {}),
-    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-  });
+  const planned = await planFromFlags(file, opts);
   printIssues(o, planned.warnings);
   o.out(opts.json ? JSON.stringify(planned.plan, null, 2) : describePlan(planned.plan));
   return ExitCode.ok;

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { connectDocker } from '../../engine/dockerode-engine.js';
 import { ExitCode, ReportedFailure } from '../../errors.js';
-import { planRecipe } from '../../plan/make-plan.js';
 import { gitSha } from '../../pipeline/git.js';
 import { applyRelease, planRelease, releaseRefusal } from '../../pipeline/publish.js';
 import { PublishFailure } from '../../publish/publish.js';
@@ -10,20 +9,14 @@ import { cliBuildSession, parseBuildArgs, type PublishCliOptions } from '../buil
 import { checkOutputPath, printIssues, type Output } from '../output.js';
 import { printPublishFailure, printReleasePlan, printReleaseResult } from '../release-output.js';
 import { interruptSignal } from '../signals.js';
-import { variantOption } from '../variant-option.js';
+import { planFromFlags } from '../plan-flags.js';
 
 // `publish` (and `build --push`): flags -> planRelease (the registry, read-only) -> the dry run's
 // lines, or applyRelease -> the result.
 
 export async function runPublish(file: string, opts: PublishCliOptions, o: Output): Promise<number> {
   checkOutputPath(opts.junit, '--junit');
-  const variant = variantOption(opts.variant);
-  const planned = await planRecipe(file, {
-    allowUnsupported: opts.allowUnsupported ?? false,
-    locked: opts.locked ?? false,
-    ...(variant ? { variant } : {}),
-    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-  });
+  const planned = await planFromFlags(file, opts);
   printIssues(o, planned.warnings);
   const note = (t: string) => (opts.quiet ? undefined : o.err(t));
   const skipTests = opts.skipTests === true || opts.test === false;

@@ -1,10 +1,9 @@
-import { variantOption } from '../variant-option.js';
+import { planFromFlags } from '../plan-flags.js';
 import { rename, writeFile } from 'node:fs/promises';
 import { dockerfileFromPlan, type Target } from '../../dockerfile/from-plan.js';
 import { renderDockerfile } from '../../dockerfile/render.js';
 import { ExitCode } from '../../errors.js';
 import { planFetches } from '../../plan/build-plan.js';
-import { planRecipe } from '../../plan/make-plan.js';
 import { checkOutputPath, printIssues, type Output } from '../output.js';
 
 export async function runRender(
@@ -21,13 +20,7 @@ export async function runRender(
   o: Output,
 ): Promise<number> {
   checkOutputPath(opts.output, '-o');
-  const variant = variantOption(opts.variant);
-  const planned = await planRecipe(file, {
-    allowUnsupported: opts.allowUnsupported ?? false,
-    locked: opts.locked ?? false,
-    ...(variant ? { variant } : {}),
-    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-  });
+  const planned = await planFromFlags(file, opts);
   printIssues(o, planned.warnings);
   // As `build` renders it on a BuildKit that takes RUN --network (Docker 23+), with the network the plan needs.
   const buildkit = (opts.builder ?? 'buildkit') === 'buildkit';

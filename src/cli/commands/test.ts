@@ -3,7 +3,6 @@ import { connectDocker } from '../../engine/dockerode-engine.js';
 import type { Engine } from '../../engine/port.js';
 import { ExitCode, ReportedFailure, UsageError } from '../../errors.js';
 import { PLAN_DIGEST_LABEL } from '../../plan/build-plan.js';
-import { planRecipe } from '../../plan/make-plan.js';
 import { TARGET_LABEL } from '../../builder/run-build.js';
 import { finalImages } from '../../builder/final-image.js';
 import { loadTestsFile, type SmokeSettings } from '../../smoke/load-tests.js';
@@ -11,7 +10,7 @@ import type { SmokeReport } from '../../smoke/types.js';
 import { testImage } from '../../pipeline/build-and-test.js';
 import { smokeEvents, smokeRunOptions, type SmokeCliOptions } from '../smoke-output.js';
 import { checkOutputPath, type Output } from '../output.js';
-import { variantOption } from '../variant-option.js';
+import { planFromFlags } from '../plan-flags.js';
 import { interruptSignal } from '../signals.js';
 
 /** Runs the tests, prints the reports, records the outcome. Returns the report. */
@@ -48,8 +47,7 @@ export async function runTest(target: string, opts: SmokeCliOptions, o: Output):
   let display: string | undefined;
   let engine: Engine;
   if (looksLikeRecipe(target)) {
-    const variant = variantOption(opts.variant);
-    const { plan } = await planRecipe(target, { ...(variant ? { variant } : {}), ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
+    const { plan } = await planFromFlags(target, opts);
     settings ??= plan.smoke;
     engine = await connectDocker();
     // The image built from exactly this plan, whatever it is tagged.

@@ -1,9 +1,8 @@
-import { ExitCode, ReportedFailure } from '../../errors.js';
-import { planRecipe } from '../../plan/make-plan.js';
+import { ExitCode, ReportedFailure, UsageError } from '../../errors.js';
 import { verifyImage } from '../../pipeline/verify.js';
 import { verifierFrom } from '../key-files.js';
 import type { Output } from '../output.js';
-import { variantOption } from '../variant-option.js';
+import { planFromFlags } from '../plan-flags.js';
 
 // `dynamo-image verify IMAGE --key cosign.pub [--recipe FILE]`: flags -> verifyImage -> one line
 // per check (or the verdict as JSON); exit 1 when any check fails.
@@ -18,8 +17,8 @@ export interface VerifyOptions {
 
 export async function runVerify(image: string, opts: VerifyOptions, o: Output): Promise<number> {
   const key = verifierFrom(opts.key);
-  const variant = variantOption(opts.variant);
-  const plan = opts.recipe ? (await planRecipe(opts.recipe, { allowUnsupported: opts.allowUnsupported ?? false, ...(variant ? { variant } : {}) })).plan : null;
+  if (opts.variant && !opts.recipe) throw new UsageError('--variant chooses a variant of --recipe', 'give --recipe FILE too, or leave out --variant');
+  const plan = opts.recipe ? (await planFromFlags(opts.recipe, opts)).plan : null;
   const v = await verifyImage(image, key, plan);
   if (opts.json) o.out(JSON.stringify({ verdictVersion: 1, ...v }));
   else

@@ -1,13 +1,12 @@
 import { BUILD_KEY_LABEL, buildKeyOf, changedBases, localBaseIds } from '../../builder/run-build.js';
 import { EnvironmentError, ExitCode } from '../../errors.js';
-import { planRecipe } from '../../plan/make-plan.js';
 import { diffSummaries, planSummary, readSummary, SUMMARY_LABEL, type Change } from '../../plan/summary.js';
 import { findCredentials } from '../../publish/credentials.js';
 import { parseReference } from '../../refs/reference.js';
 import { RegistryClient, retryPolicy } from '../../publish/registry-client.js';
 import { parseBuildArgs } from '../build-options.js';
 import type { Output } from '../output.js';
-import { variantOption } from '../variant-option.js';
+import { planFromFlags } from '../plan-flags.js';
 
 // `dynamo-image why RECIPE [--image REF]`: why is this not up to date? Compares the plan now with
 // the summary the image carries (local, or in a registry): which input, pin, flag, base or tool
@@ -38,8 +37,7 @@ async function labelsOf(ref: string): Promise<{ labels: Record<string, string>; 
 }
 
 export async function runWhy(file: string, opts: WhyOptions, o: Output): Promise<number> {
-  const variant = variantOption(opts.variant);
-  const { plan } = await planRecipe(file, { allowUnsupported: opts.allowUnsupported ?? false, ...(variant ? { variant } : {}) });
+  const { plan } = await planFromFlags(file, opts);
   const build = { target: opts.target, buildArgs: parseBuildArgs(opts.buildArg), ...(opts.platform ? { platform: opts.platform } : {}) };
   const now = planSummary(plan, build);
   const key = buildKeyOf(plan.digest, build);
