@@ -67,6 +67,20 @@ describe('exit codes and usage', () => {
     expect(r.code).toBe(code);
   });
 
+  it('verify --variant without --recipe is a usage error, said before any key is read', async () => {
+    const r = await runCli(['verify', 'localhost:5000/x:1', '--key', 'does/not/exist.pub', '--variant', 'cuda=12.9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--variant chooses a variant of --recipe');
+  });
+
+  it('every planning command reads --variant through one parser: a bad one is exit 2 with the same words', async () => {
+    for (const cmd of ['plan', 'render', 'build', 'publish']) {
+      const r = await runCli([cmd, EXAMPLE, '--variant', 'cuda']);
+      expect(r.code, cmd).toBe(2);
+      expect(r.stderr, cmd).toContain('--variant cuda:');
+    }
+  });
+
   it('plan --json prints planVersion 2 with every input digest', async () => {
     const r = await runCli(['plan', EXAMPLE, '--json']);
     expect(r.code).toBe(0);

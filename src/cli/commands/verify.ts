@@ -16,8 +16,8 @@ export interface VerifyOptions {
 }
 
 export async function runVerify(image: string, opts: VerifyOptions, o: Output): Promise<number> {
-  const key = verifierFrom(opts.key);
   if (opts.variant && !opts.recipe) throw new UsageError('--variant chooses a variant of --recipe', 'give --recipe FILE too, or leave out --variant');
+  const key = verifierFrom(opts.key);
   const plan = opts.recipe ? (await planFromFlags(opts.recipe, opts)).plan : null;
   const v = await verifyImage(image, key, plan);
   if (opts.json) o.out(JSON.stringify({ verdictVersion: 1, ...v }));
