@@ -27,7 +27,9 @@ export type { MatrixEntry } from './outputs/ci-matrix.js';
 // The engine, building and testing
 export { connectDocker } from './engine/dockerode-engine.js';
 export type { Engine, EngineInfo, GpuRequest } from './engine/port.js';
-export { buildAndTest, testImage, testsDigest } from './pipeline/build-and-test.js';
+export { buildAndTest, builtImageOf, testImage, testsDigest } from './pipeline/build-and-test.js';
+export { whyRebuild } from './pipeline/why.js';
+export type { WhyRequest, WhyResult } from './pipeline/why.js';
 export type { BuildAndTestOptions, BuildAndTestResult, SmokeRunOptions, SmokeSummary, TestEvents } from './pipeline/build-and-test.js';
 export type { BuildOutcome } from './builder/run-build.js';
 export { plainProgress, quietProgress } from './builder/progress.js';

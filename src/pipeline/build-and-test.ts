@@ -1,6 +1,8 @@
-import { buildImage, type BuildOptions, type BuildOutcome } from '../builder/run-build.js';
+import { finalImages } from '../builder/final-image.js';
+import { buildImage, TARGET_LABEL, type BuildOptions, type BuildOutcome } from '../builder/run-build.js';
 import type { Engine } from '../engine/port.js';
 import { OperationError } from '../errors.js';
+import { PLAN_DIGEST_LABEL } from '../plan/build-plan.js';
 import { canonicalJson, sha256Hex } from '../plan/canonical.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import type { GpuRequestMode } from '../smoke/gpu.js';
@@ -118,4 +120,10 @@ export async function buildAndTest(engine: Engine, planned: Pick<PlannedRecipe, 
     },
   });
   return { build, smoke, report };
+}
+
+/** The runtime image built from exactly this plan, whatever it is tagged (its id and a name to show), or null. */
+export async function builtImageOf(engine: Engine, plan: PlannedRecipe['plan']): Promise<{ id: string; display: string } | null> {
+  const found = finalImages(await engine.findImages({ [PLAN_DIGEST_LABEL]: plan.digest, [TARGET_LABEL]: 'runtime' }), plan.digest)[0];
+  return found ? { id: found.id, display: found.tags[0] ?? `${plan.image.name}:${plan.image.version}` } : null;
 }

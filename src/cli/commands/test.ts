@@ -2,12 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import { connectDocker } from '../../engine/dockerode-engine.js';
 import type { Engine } from '../../engine/port.js';
 import { ExitCode, ReportedFailure, UsageError } from '../../errors.js';
-import { PLAN_DIGEST_LABEL } from '../../plan/build-plan.js';
-import { TARGET_LABEL } from '../../builder/run-build.js';
-import { finalImages } from '../../builder/final-image.js';
 import { loadTestsFile, type SmokeSettings } from '../../smoke/load-tests.js';
 import type { SmokeReport } from '../../smoke/types.js';
-import { testImage } from '../../pipeline/build-and-test.js';
+import { builtImageOf, testImage } from '../../pipeline/build-and-test.js';
 import { smokeEvents, smokeRunOptions, type SmokeCliOptions } from '../smoke-output.js';
 import { checkOutputPath, type Output } from '../output.js';
 import { planFromFlags } from '../plan-flags.js';
@@ -50,12 +47,10 @@ export async function runTest(target: string, opts: SmokeCliOptions, o: Output):
     const { plan } = await planFromFlags(target, opts);
     settings ??= plan.smoke;
     engine = await connectDocker();
-    // The image built from exactly this plan, whatever it is tagged.
-    const found = finalImages(await engine.findImages({ [PLAN_DIGEST_LABEL]: plan.digest, [TARGET_LABEL]: 'runtime' }), plan.digest)[0];
+    const found = await builtImageOf(engine, plan);
     if (!found)
       throw new UsageError(`no image built from this plan of ${target} (plan ${plan.digest.slice(0, 19)})`, `build it first: dynamo-image build ${target}`);
-    image = found.id;
-    display = found.tags[0] ?? `${plan.image.name}:${plan.image.version}`;
+    ({ id: image, display } = found);
   } else {
     if (!settings) throw new UsageError(`${target} is an image: say which tests to run with --tests FILE`, 'or give the recipe instead of the image');
     engine = await connectDocker();
