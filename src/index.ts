@@ -29,6 +29,8 @@ export { connectDocker } from './engine/dockerode-engine.js';
 export type { Engine, EngineInfo, GpuRequest } from './engine/port.js';
 export { buildAndTest, builtImageOf, testImage, testsDigest } from './pipeline/build-and-test.js';
 export { whyRebuild } from './pipeline/why.js';
+export { checkCompat, hostDriver } from './pipeline/compat.js';
+export type { CompatVerdict } from './pipeline/compat.js';
 export type { WhyRequest, WhyResult } from './pipeline/why.js';
 export type { BuildAndTestOptions, BuildAndTestResult, SmokeRunOptions, SmokeSummary, TestEvents } from './pipeline/build-and-test.js';
 export type { BuildOutcome } from './builder/run-build.js';

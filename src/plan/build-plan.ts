@@ -15,6 +15,10 @@ export const PLAN_DIGEST_LABEL = `${LABEL_PREFIX}.plan-digest`;
 export const BUILDER_LABEL = `${LABEL_PREFIX}.builder`;
 /** Set through the build API on every image: the same value means the same build (plan, target, args, platform). */
 export const BUILD_KEY_LABEL = `${LABEL_PREFIX}.build-key`;
+/** What `compat` and the GPU checks read from an image: its CUDA, the driver it needs, its framework. */
+export const CUDA_LABEL = `${LABEL_PREFIX}.cuda-version`;
+export const MIN_DRIVER_LABEL = `${LABEL_PREFIX}.min-driver`;
+export const FRAMEWORK_LABEL = `${LABEL_PREFIX}.framework`;
 
 export interface BuildPlanArgs {
   /** SOURCE_DATE_EPOCH: clamp every timestamp the build writes to it (reproducible digests). */
@@ -97,12 +101,12 @@ export function buildPlan({
     'org.opencontainers.image.base.name': r.base.runtime,
     [`${LABEL_PREFIX}.tool-version`]: TOOL_VERSION,
     [`${LABEL_PREFIX}.recipe-sha256`]: recipeSha256,
-    [`${LABEL_PREFIX}.framework`]: e.framework,
+    [FRAMEWORK_LABEL]: e.framework,
     [`${LABEL_PREFIX}.engine-version`]: r.engineVersion,
     ...(dynamo ? { [`${LABEL_PREFIX}.dynamo-version`]: dynamo.version } : {}),
     ...(dynamo?.nixl ? { [`${LABEL_PREFIX}.nixl-version`]: dynamo.nixl } : {}),
     ...(dynamo?.ucx ? { [`${LABEL_PREFIX}.ucx-version`]: dynamo.ucx } : {}),
-    ...(r.cuda ? { [`${LABEL_PREFIX}.cuda-version`]: r.cuda, [`${LABEL_PREFIX}.min-driver`]: r.minDriver ?? 'unknown' } : {}),
+    ...(r.cuda ? { [CUDA_LABEL]: r.cuda, [MIN_DRIVER_LABEL]: r.minDriver ?? 'unknown' } : {}),
     ...(variant?.id ? { [`${LABEL_PREFIX}.variant`]: variant.id } : {}),
     ...(venv && recipe.python ? { [`${LABEL_PREFIX}.python-version`]: recipe.python } : {}),
     ...(deps.wheels.length || requirements?.packages.length

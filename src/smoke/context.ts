@@ -26,9 +26,6 @@ export interface SmokeOptions {
   probeImage?: string;
 }
 
-export const CUDA_LABEL = 'dev.dynamo-image.cuda-version';
-export const MIN_DRIVER_LABEL = 'dev.dynamo-image.min-driver';
-
 export class Failure extends Error {
   constructor(
     readonly reason: string,

@@ -2,7 +2,8 @@ import type { FsEntry } from '../../engine/port.js';
 import { cudaMismatches, distInfoOf, dpkgPackages, type Found } from '../cuda-variant.js';
 import { elfDynamic } from '../elf.js';
 import type { SmokeTest } from '../../recipe/schema.js';
-import { baseSpec, Failure, withContainer, type Ctx, CUDA_LABEL } from '../context.js';
+import { CUDA_LABEL } from '../../plan/build-plan.js';
+import { baseSpec, Failure, withContainer, type Ctx } from '../context.js';
 
 // The cuda-variant: which CUDA major each wheel, package and library in the image is for.
 
