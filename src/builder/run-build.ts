@@ -6,7 +6,7 @@ import { contextEntries, contextMtime } from '../context/files.js';
 import type { BuildEvent, Engine } from '../engine/port.js';
 import { InputError, OperationError, UsageError } from '../errors.js';
 import { lockPathFor } from '../plan/lock-file.js';
-import { BUILD_KEY_LABEL, buildKeyOf, LABEL_PREFIX, PLAN_DIGEST_LABEL, planFetches, planSecrets } from '../plan/build-plan.js';
+import { BASE_IDS_LABEL, BUILD_KEY_LABEL, buildKeyOf, PLAN_DIGEST_LABEL, planFetches, planSecrets, TARGET_LABEL } from '../plan/build-plan.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { finalImages } from './final-image.js';
 import { diffSummaries, planSummary, readSummary, SUMMARY_LABEL } from '../plan/summary.js';
@@ -18,7 +18,6 @@ import { chooseNetwork } from './step-network.js';
 // (the build, then the smoke tests through `beforeTag`): a broken image never carries a tag.
 
 export { BUILD_KEY_LABEL, buildKeyOf, planFetches };
-export const TARGET_LABEL = `${LABEL_PREFIX}.target`;
 
 export interface BuildOptions {
   target: Target;
@@ -72,8 +71,6 @@ function apiBelow(a: string, b: string): boolean {
 }
 
 /** The local image id of each image the plan builds from by tag (a digest-pinned one cannot move). */
-const BASE_IDS_LABEL = 'dev.dynamo-image.base-ids';
-
 export async function localBaseIds(engine: Engine, plan: PlannedRecipe['plan']): Promise<Record<string, string>> {
   const refs = [...new Set([plan.base.runtime, plan.base.builder, ...plan.imports.map((i) => i.image)])].filter((r) => !r.includes('@')).sort();
   const out: Record<string, string> = {};

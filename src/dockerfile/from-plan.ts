@@ -1,4 +1,4 @@
-import { BUILDER_LABEL, PLAN_DIGEST_LABEL, REQUIREMENTS_FILE, requirementsLock } from '../plan/build-plan.js';
+import { BUILDER_LABEL, PLAN_DIGEST_LABEL, REQUIREMENTS_FILE, requirementsLock, TARGET_LABEL } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
 import type { DockerfileAst, Instruction, Stage } from './ast.js';
 import { RenderError, shellQuote } from './render.js';
@@ -256,7 +256,7 @@ function devStage(plan: Plan): Stage {
       from: 'runtime',
       body: [
         { kind: 'user', user: 'root' },
-        { kind: 'label', labels: [['dev.dynamo-image.target', 'dev']] },
+        { kind: 'label', labels: [[TARGET_LABEL, 'dev']] },
       ],
     };
   return {
@@ -274,7 +274,7 @@ function devStage(plan: Plan): Stage {
           { name: 'PATH', value: `\${PATH}:${BUILD_TOOLS}/bin`, raw: true },
         ],
       },
-      { kind: 'label', labels: [['dev.dynamo-image.target', 'dev']] },
+      { kind: 'label', labels: [[TARGET_LABEL, 'dev']] },
     ],
   };
 }

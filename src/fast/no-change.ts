@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { folderProblem, recordKey, seal, sealMatches, trustedFolder, writeExclusive } from '../plan/cache-trust.js';
 import { replayableSpellings } from '../options/flags.js';
+import { BASE_IDS_LABEL } from '../plan/labels.js';
 import { TOOL_VERSION } from '../version.js';
 
 // Kept to node's own modules (the version, the flag table and cache-trust, node's only): this
@@ -190,7 +191,7 @@ export async function tryNoChange(argv: string[], io: ReplayIo): Promise<number 
     const tags = new Set((img.RepoTags ?? []).map((t) => (/[:@][^/]*$/.test(t) ? t : `${t}:latest`)));
     if (!rec.image.tags.every((t) => tags.has(t))) return null;
     // The local bases it was built on (builder/run-build.ts records them): each still that image.
-    const bases = JSON.parse(img.Config?.Labels?.['dev.dynamo-image.base-ids'] ?? '{}') as Record<string, unknown>;
+    const bases = JSON.parse(img.Config?.Labels?.[BASE_IDS_LABEL] ?? '{}') as Record<string, unknown>;
     for (const [ref, id] of Object.entries(bases)) {
       const b = await getJson(sock, `/images/${encodeURI(ref)}/json`);
       if (b.status === 200 && (b.body as { Id?: string }).Id !== id) return null;

@@ -6,6 +6,7 @@ import { provenancePredicate, SLSA_PREDICATE, testsPredicate, TESTS_PREDICATE } 
 import { SPDX_PREDICATE, spdxDocument } from '../attest/sbom.js';
 import type { Engine } from '../engine/port.js';
 import { OperationError } from '../errors.js';
+import { BASE_IDS_LABEL } from '../plan/labels.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { inventoryImage } from '../publish/inventory.js';
 import { attachReferrer, getBlob, listReferrers } from '../publish/referrers.js';
@@ -80,7 +81,7 @@ export async function releaseFacts(engine: Engine, a: AttestArgs): Promise<Relea
   const rec = await readTestRecord(a.imageId, td, a.note);
   let baseIds: Record<string, string> = {};
   try {
-    baseIds = JSON.parse(details.labels['dev.dynamo-image.base-ids'] ?? '{}') as Record<string, string>;
+    baseIds = JSON.parse(details.labels[BASE_IDS_LABEL] ?? '{}') as Record<string, string>;
   } catch {
     baseIds = {};
   }

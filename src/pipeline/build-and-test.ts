@@ -1,8 +1,8 @@
 import { finalImages } from '../builder/final-image.js';
-import { buildImage, TARGET_LABEL, type BuildOptions, type BuildOutcome } from '../builder/run-build.js';
+import { buildImage, type BuildOptions, type BuildOutcome } from '../builder/run-build.js';
 import type { Engine } from '../engine/port.js';
 import { OperationError } from '../errors.js';
-import { PLAN_DIGEST_LABEL } from '../plan/build-plan.js';
+import { PLAN_DIGEST_LABEL, TARGET_LABEL } from '../plan/labels.js';
 import { canonicalJson, sha256Hex } from '../plan/canonical.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import type { GpuRequestMode } from '../smoke/gpu.js';

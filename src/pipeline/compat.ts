@@ -4,6 +4,7 @@ import { DynamoImageError, EnvironmentError, ExitCode } from '../errors.js';
 import { CUDA_LABEL, FRAMEWORK_LABEL, MIN_DRIVER_LABEL } from '../plan/build-plan.js';
 import { driverAtLeast, newestRunnable } from '../support/compat.js';
 import { loadSupportData } from '../support/load.js';
+import { parseDriverVersion } from '../smoke/driver.js';
 
 // Does an image's CUDA run on an NVIDIA driver? The image is read from the engine (its labels, or
 // NVIDIA's CUDA_VERSION); when it does not run, the newest line of the support data that does.
@@ -15,7 +16,9 @@ export function hostDriver(): string | null {
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 15_000,
     }).toString();
-    return out.split('\n')[0]?.trim() || null;
+    // Only a version: whatever else nvidia-smi prints (an error, a banner) is no driver.
+    const first = out.split('\n')[0]?.trim() ?? '';
+    return parseDriverVersion(first) ? first : null;
   } catch {
     return null;
   }
@@ -28,8 +31,8 @@ export interface CompatVerdict {
   cuda: string;
   minDriver: string;
   runs: boolean;
-  /** Where it does not run: the newest support-data line that does (of the image's framework), or null. */
-  instead: { dynamo: string; framework: string; engine: string; cuda: string; minDriver: string } | null;
+  /** Where it does not run: the newest support-data line that does (of the image's framework), if any. */
+  instead?: { dynamo: string; framework: string; engine: string; cuda: string; minDriver: string };
 }
 
 export async function checkCompat(engine: Engine, image: string, driver: { version: string; source: CompatVerdict['driverSource'] }): Promise<CompatVerdict> {
@@ -56,6 +59,6 @@ export async function checkCompat(engine: Engine, image: string, driver: { versi
     cuda,
     minDriver,
     runs,
-    instead: row ? { dynamo: row.dynamo, framework: row.framework, engine: row.engine, cuda: row.cuda, minDriver: row.minDriver } : null,
+    ...(row ? { instead: { dynamo: row.dynamo, framework: row.framework, engine: row.engine, cuda: row.cuda, minDriver: row.minDriver } } : {}),
   };
 }

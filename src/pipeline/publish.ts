@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/port.js';
 import { OperationError } from '../errors.js';
+import { BUILD_KEY_LABEL } from '../plan/labels.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { findCredentials, type Credentials } from '../publish/credentials.js';
 import { buildIndex, checkIndexTags, platformTarget, putIndex } from '../publish/manifest-list.js';
@@ -266,7 +267,7 @@ async function signPushed(
   const engine = p.engine ?? (await opts.connect());
   let imageId = p.imageId;
   if (!imageId) {
-    const found = await engine.findImages({ 'dev.dynamo-image.build-key': p.buildKey });
+    const found = await engine.findImages({ [BUILD_KEY_LABEL]: p.buildKey });
     imageId = found[0]?.id ?? null;
   }
   if (!imageId)

@@ -3,6 +3,7 @@ import type { Verifier } from '../attest/keys.js';
 import { SLSA_PREDICATE, TESTS_PREDICATE } from '../attest/provenance.js';
 import { SPDX_PREDICATE } from '../attest/sbom.js';
 import { UsageError } from '../errors.js';
+import { PLAN_DIGEST_LABEL } from '../plan/labels.js';
 import type { Plan } from '../plan/types.js';
 import { findCredentials } from '../publish/credentials.js';
 import { RegistryClient } from '../publish/registry-client.js';
@@ -84,7 +85,7 @@ async function checkImage(client: RegistryClient, repo: string, digest: string, 
     const labels = (await client.imageLabels(repo, digest)) ?? {};
     const cfg = await client.configDigest(repo, digest);
     const planDigest = p.buildDefinition?.internalParameters?.planDigest;
-    const label = labels['dev.dynamo-image.plan-digest'];
+    const label = labels[PLAN_DIGEST_LABEL];
     checks.push({
       name: 'image labels',
       ok: label === planDigest,

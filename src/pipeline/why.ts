@@ -1,7 +1,7 @@
 import { changedBases, localBaseIds } from '../builder/run-build.js';
 import type { Engine } from '../engine/port.js';
 import { EnvironmentError } from '../errors.js';
-import { BUILD_KEY_LABEL, buildKeyOf, PLAN_DIGEST_LABEL } from '../plan/build-plan.js';
+import { BASE_IDS_LABEL, BUILD_KEY_LABEL, buildKeyOf, PLAN_DIGEST_LABEL } from '../plan/build-plan.js';
 import type { PlannedRecipe } from '../plan/make-plan.js';
 import { diffSummaries, planSummary, readSummary, SUMMARY_LABEL, type Change } from '../plan/summary.js';
 import { findCredentials } from '../publish/credentials.js';
@@ -64,7 +64,7 @@ export async function whyRebuild(plan: PlannedRecipe['plan'], req: WhyRequest): 
   }
   // A base rebuilt under the same tag (local images only: a registry's copy has no local base).
   if (found.where === 'engine' && engine)
-    for (const line of changedBases(found.labels['dev.dynamo-image.base-ids'], await localBaseIds(engine, plan)))
+    for (const line of changedBases(found.labels[BASE_IDS_LABEL], await localBaseIds(engine, plan)))
       changes.push({ field: 'baseIds', was: null, now: null, line: `base image ${line}` });
   return { image: ref, where: found.where, upToDate: changes.length === 0, buildKey: key, imageBuildKey: found.labels[BUILD_KEY_LABEL] ?? null, changes };
 }

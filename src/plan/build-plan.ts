@@ -4,21 +4,23 @@ import type { Resolution } from '../support/resolve.js';
 import { TOOL_VERSION } from '../version.js';
 import { normalizeDist, wheelNameVersion } from '../versions/wheel-name.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
+import { CUDA_LABEL, FRAMEWORK_LABEL, LABEL_PREFIX, MIN_DRIVER_LABEL } from './labels.js';
 import { PLAN_VERSION, type Plan, type PlanInput, type PlanStage } from './types.js';
 
 // recipe + resolution + input digests -> plan. Pure.
 
 export const VENV = '/opt/dynamo/venv';
-export const LABEL_PREFIX = 'dev.dynamo-image';
-export const PLAN_DIGEST_LABEL = `${LABEL_PREFIX}.plan-digest`;
-/** Classic builds set it (value `classic`) on every stage: the builder's step containers carry it too. */
-export const BUILDER_LABEL = `${LABEL_PREFIX}.builder`;
-/** Set through the build API on every image: the same value means the same build (plan, target, args, platform). */
-export const BUILD_KEY_LABEL = `${LABEL_PREFIX}.build-key`;
-/** What `compat` and the GPU checks read from an image: its CUDA, the driver it needs, its framework. */
-export const CUDA_LABEL = `${LABEL_PREFIX}.cuda-version`;
-export const MIN_DRIVER_LABEL = `${LABEL_PREFIX}.min-driver`;
-export const FRAMEWORK_LABEL = `${LABEL_PREFIX}.framework`;
+export {
+  BASE_IDS_LABEL,
+  BUILD_KEY_LABEL,
+  BUILDER_LABEL,
+  CUDA_LABEL,
+  FRAMEWORK_LABEL,
+  LABEL_PREFIX,
+  MIN_DRIVER_LABEL,
+  PLAN_DIGEST_LABEL,
+  TARGET_LABEL,
+} from './labels.js';
 
 export interface BuildPlanArgs {
   /** SOURCE_DATE_EPOCH: clamp every timestamp the build writes to it (reproducible digests). */

@@ -55,8 +55,8 @@ export function recipeJsonSchema(): Record<string, unknown> {
   });
 }
 
-export function recipeJsonSchemaText(): string {
-  return `${JSON.stringify(recipeJsonSchema(), null, 2)}\n`;
+export function recipeJsonSchemaText(schema: Record<string, unknown> = recipeJsonSchema()): string {
+  return `${JSON.stringify(schema, null, 2)}\n`;
 }
 
 const cell = (s: string) => s.replaceAll('|', '\\|');

@@ -24,3 +24,31 @@ describe('compat', () => {
     expect(newestRunnable(rows, '400', 'vllm')).toBeNull();
   });
 });
+
+// What nvidia-smi prints is read from outside: only a driver version counts as one.
+describe('hostDriver (a stand-in nvidia-smi first in PATH)', () => {
+  const withSmi = async (script: string) => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { hostDriver } = await import('../../src/pipeline/compat.js');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'smi-'));
+    writeFileSync(path.join(dir, 'nvidia-smi'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    const before = process.env['PATH'];
+    process.env['PATH'] = `${dir}:${before}`;
+    try {
+      return hostDriver();
+    } finally {
+      process.env['PATH'] = before;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  it.each([
+    ['575.57.08', "printf '575.57.08\\n580.65.06\\n'"],
+    [null, "echo 'NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.'"],
+    [null, "printf '575.57.08; rm -rf /\\n'"],
+    [null, 'exit 9'],
+  ])('gives %s for: %s', async (want, script) => {
+    expect(await withSmi(script)).toBe(want);
+  });
+});

@@ -13,10 +13,8 @@ export async function runCompat(image: string, opts: { driver?: string; json?: b
   if (!version) throw new UsageError('no NVIDIA driver found on this host (nvidia-smi did not answer)', "give the host's driver: --driver 575.57.08");
   const { connectDocker } = await import('../../engine/dockerode-engine.js');
   const v = await checkCompat(await connectDocker(), image, { version, source: opts.driver ? '--driver' : 'nvidia-smi' });
-  if (opts.json) {
-    const { instead, ...rest } = v;
-    o.out(JSON.stringify({ ...rest, ...(instead ? { instead } : {}) }));
-  } else if (v.runs) o.out(`${image} runs on driver ${v.driver} (${v.driverSource}): its CUDA ${v.cuda} needs ${v.minDriver} or newer`);
+  if (opts.json) o.out(JSON.stringify(v));
+  else if (v.runs) o.out(`${image} runs on driver ${v.driver} (${v.driverSource}): its CUDA ${v.cuda} needs ${v.minDriver} or newer`);
   else {
     const i = v.instead;
     const use = i
